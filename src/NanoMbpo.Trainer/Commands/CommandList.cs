@@ -1,0 +1,12 @@
+// The trainer's sub-commands, in the order `--help` lists them. Add one line per command.
+using System.CommandLine;
+
+namespace NanoMbpo.Trainer.Commands;
+
+public static class CommandList
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return VersionCommand.Create();
+    }
+}

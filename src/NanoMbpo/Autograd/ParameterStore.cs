@@ -1,0 +1,104 @@
+// ParameterStore: all parameters of a model in one flat buffer, with one flat gradient buffer of the
+// same layout. Zero-grad, optimizer steps, Polyak averaging and checkpoints are single passes over
+// these two arrays; each parameter tensor is a view (offset, shape) into them.
+// Tested by tests/NanoMbpo.Tests/Core/ParameterStoreTests.cs.
+namespace NanoMbpo;
+
+public sealed class ParameterStore
+{
+    readonly Storage data, grad;
+    readonly List<Tensor> parameters = [];
+    readonly Dictionary<string, Tensor> byName = new(StringComparer.Ordinal);
+    public DType DType { get; }
+    /// <summary>Total number of scalar parameters.</summary>
+    public int Count { get; private set; }
+
+    public ParameterStore(DType dtype = DType.F32, int initialCapacity = 1024)
+    {
+        if (dtype == DType.I32) throw new ArgumentException("parameters must be float32 or float64.", nameof(dtype));
+        DType = dtype;
+        data = new Storage(Alloc(Math.Max(initialCapacity, 16)));
+        grad = new Storage(Alloc(Math.Max(initialCapacity, 16)));
+    }
+
+    Array Alloc(int n) => DType == DType.F32 ? new float[n] : new double[n];
+
+    /// <summary>Allocates a zero-initialised parameter named <paramref name="name"/> (a unique key,
+    /// e.g. a Hugging Face state-dict key) and returns its tensor view.</summary>
+    public Tensor Create(string name, params int[] shape)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (byName.ContainsKey(name)) throw new ArgumentException($"parameter '{name}' already exists.", nameof(name));
+        ShapeUtil.Validate(shape, nameof(shape));
+        int n = ShapeUtil.Numel(shape);
+        // Keep every parameter 16-float aligned so SIMD passes and kernels see aligned starts.
+        int offset = (Count + 15) & ~15;
+        int needed = offset + n;
+        if (needed > data.Array.Length) Grow(Math.Max(needed, data.Array.Length * 2));
+        var p = new Tensor(data, offset, (int[])shape.Clone(), DType) { Name = name, RequiresGrad = true };
+        p.Grad = new Tensor(grad, offset, (int[])shape.Clone(), DType) { Name = name + ".grad" };
+        Count = needed;
+        parameters.Add(p);
+        byName.Add(name, p);
+        return p;
+    }
+
+    void Grow(int capacity)
+    {
+        var nd = Alloc(capacity);
+        Array.Copy(data.Array, nd, Count);
+        data.Array = nd;
+        var ng = Alloc(capacity);
+        Array.Copy(grad.Array, ng, Count);
+        grad.Array = ng;
+    }
+
+    public IReadOnlyList<Tensor> Parameters => parameters;
+    public Tensor this[string name] => byName.TryGetValue(name, out var p) ? p
+        : throw new KeyNotFoundException($"no parameter named '{name}'.");
+    public bool TryGet(string name, out Tensor? p) => byName.TryGetValue(name, out p);
+
+    /// <summary>The whole flat parameter buffer (including alignment padding, which stays zero).</summary>
+    public Span<T> Data<T>() where T : unmanaged => ((T[])data.Array).AsSpan(0, Count);
+    /// <summary>The whole flat gradient buffer, same layout as <see cref="Data{T}"/>.</summary>
+    public Span<T> Grad<T>() where T : unmanaged => ((T[])grad.Array).AsSpan(0, Count);
+
+    public void ZeroGrad() => Array.Clear(grad.Array, 0, Count);
+
+    /// <summary>Copies all values from a store with the same layout (e.g. a target network).</summary>
+    public void CopyFrom(ParameterStore other)
+    {
+        CheckSameLayout(other);
+        Array.Copy(other.data.Array, data.Array, Count);
+    }
+
+    /// <summary>Polyak averaging in one pass: this = (1 - tau) * this + tau * source.</summary>
+    public void PolyakUpdate(ParameterStore source, double tau)
+    {
+        CheckSameLayout(source);
+        if (DType == DType.F32)
+        {
+            var d = Data<float>(); var s = source.Data<float>(); float t = (float)tau;
+            System.Numerics.Tensors.TensorPrimitives.Lerp(d, s, t, d);
+        }
+        else
+        {
+            var d = Data<double>(); var s = source.Data<double>();
+            System.Numerics.Tensors.TensorPrimitives.Lerp(d, s, tau, d);
+        }
+    }
+
+    void CheckSameLayout(ParameterStore other)
+    {
+        if (other.DType != DType || other.Count != Count || other.parameters.Count != parameters.Count)
+            throw new ArgumentException($"parameter stores differ in layout ({other.parameters.Count} tensors/{other.Count} values vs {parameters.Count}/{Count}).");
+        for (int i = 0; i < parameters.Count; i++)
+            if (parameters[i].Name != other.parameters[i].Name || !ShapeUtil.Same(parameters[i].Shape, other.parameters[i].Shape))
+                throw new ArgumentException($"parameter {i} differs: '{parameters[i].Name}'{parameters[i].ShapeString} vs '{other.parameters[i].Name}'{other.parameters[i].ShapeString}.");
+    }
+
+    /// <summary>Global L2 norm of the gradient buffer (double accumulation).</summary>
+    public double GradNorm() => DType == DType.F32
+        ? Math.Sqrt(Cpu.Vec.DotDouble<float>(Grad<float>(), Grad<float>()))
+        : Math.Sqrt(Cpu.Vec.DotDouble<double>(Grad<double>(), Grad<double>()));
+}

@@ -1,0 +1,69 @@
+// Linear: y = x · Wᵀ + b with W stored (out, in) as torch and Hugging Face store it, the bias fused
+// into the same op. Backward: dx = dy · W, dW += dyᵀ · x, db += column sums of dy — all GEMMs but
+// the bias. Gradient check: catalog "linear*"; benchmark: bench/ MLP step.
+using System.Numerics;
+using System.Numerics.Tensors;
+using NanoMbpo.Cpu;
+
+namespace NanoMbpo;
+
+public static partial class F
+{
+    /// <summary>x (..., in) · weight (out, in)ᵀ + bias (out) → (..., out).</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    {
+        OpCheck.Float(x, "linear", "x"); OpCheck.SameDType(x, weight, "linear");
+        OpCheck.Rank(weight, 2, "linear", "weight");
+        int outF = weight.Shape[0], inF = weight.Shape[1];
+        if (x.Rank < 1 || x.Shape[^1] != inF)
+            throw new ArgumentException($"linear: x{x.ShapeString} must end in {inF} (weight{weight.ShapeString} is (out,in)).", nameof(x));
+        if (bias is not null)
+        {
+            OpCheck.SameDType(x, bias, "linear");
+            if (bias.Rank != 1 || bias.Shape[0] != outF) throw new ArgumentException($"linear: bias{bias.ShapeString} must be ({outF}).", nameof(bias));
+        }
+        int rows = x.Length / Math.Max(inF, 1);
+        if (inF == 0) rows = ShapeUtil.Numel(x.Shape.AsSpan(0, x.Rank - 1));
+        var y = Tensor.Zeros([.. x.Shape[..^1], outF], x.DType);
+        if (x.DType == DType.F32) LinearForward<float>(x, weight, bias, y, rows, inF, outF);
+        else LinearForward<double>(x, weight, bias, y, rows, inF, outF);
+        Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
+        return Autograd.Record(y, "linear", dy =>
+        {
+            if (x.DType == DType.F32) LinearBackward<float>(x, weight, bias, dy, rows, inF, outF);
+            else LinearBackward<double>(x, weight, bias, dy, rows, inF, outF);
+        }, inputs);
+    }
+
+    static void LinearForward<T>(Tensor x, Tensor w, Tensor? b, Tensor y, int rows, int inF, int outF) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var yd = y.Data<T>();
+        if (b is not null)
+        {
+            // Seed every row with the bias, then accumulate the product on top (beta = 1).
+            var bd = b.Data<T>();
+            for (int r = 0; r < rows; r++) bd.CopyTo(yd.Slice(r * outF, outF));
+        }
+        Gemm.Run<T>(false, true, 1, rows, outF, inF, T.One, x.Data<T>(), inF, 0, w.Data<T>(), inF, 0,
+            b is null ? T.Zero : T.One, yd, outF, 0);
+    }
+
+    static void LinearBackward<T>(Tensor x, Tensor w, Tensor? b, Tensor dy, int rows, int inF, int outF) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = dy.Data<T>();
+        if (x.RequiresGrad) Gemm.Run<T>(false, false, 1, rows, inF, outF, T.One, g, outF, 0, w.Data<T>(), inF, 0, T.One, x.GradData<T>(), inF, 0);
+        if (w.RequiresGrad) Gemm.Run<T>(true, false, 1, outF, inF, rows, T.One, g, outF, 0, x.Data<T>(), inF, 0, T.One, w.GradData<T>(), inF, 0);
+        if (b is not null && b.RequiresGrad)
+        {
+            var db = b.GradData<T>();
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, g.Slice(r * outF, outF), db);
+        }
+    }
+
+    [GradCases]
+    static IEnumerable<GradCase> LinearCases()
+    {
+        yield return GradCase.Simple("linear", x => Linear(x[0], x[1], x[2]), [3, 4], [5, 4], [5]);
+        yield return GradCase.Simple("linear_nobias_3d", x => Linear(x[0], x[1]), [2, 3, 4], [5, 4]);
+    }
+}

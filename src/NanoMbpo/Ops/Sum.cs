@@ -1,0 +1,32 @@
+// Sum: the sum of all elements (a scalar loss) — the reduction every loss ends with. Backward
+// broadcasts dL/dsum to every element. Reductions over one axis (sum/mean/max) live in Reduce.cs.
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace NanoMbpo;
+
+public static partial class F
+{
+    /// <summary>Sum of all elements → shape ().</summary>
+    public static Tensor SumAll(Tensor x)
+    {
+        OpCheck.Float(x, "sum", "x");
+        var y = Tensor.Zeros([], x.DType);
+        if (x.DType == DType.F32) y.F32[0] = (float)Cpu.Vec.SumDouble<float>(x.F32);
+        else y.F64[0] = Cpu.Vec.SumDouble<double>(x.F64);
+        return Autograd.Record(y, "sum", dy =>
+        {
+            if (!x.RequiresGrad) return;
+            if (x.DType == DType.F32) AddScalar<float>(x.GradData<float>(), dy.F32[0]);
+            else AddScalar<double>(x.GradData<double>(), dy.F64[0]);
+        }, x);
+    }
+
+    static void AddScalar<T>(Span<T> dst, T v) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Add(dst, v, dst);
+
+    [GradCases]
+    static IEnumerable<GradCase> SumCases()
+    {
+        yield return GradCase.Simple("sum_all", x => SumAll(x[0]), [3, 4]);
+    }
+}

@@ -1,0 +1,217 @@
+// Tensor: an n-dimensional array in contiguous row-major storage (float32, float64 for gradient
+// checks, int32 for indices), with the gradient and the autograd node that produced it.
+// Storage is shared and replaceable so that a model's parameters can be views into one flat buffer.
+// Tested by tests/NanoMbpo.Tests/Core/TensorTests.cs.
+using System.Numerics;
+
+namespace NanoMbpo;
+
+public enum DType { F32, F64, I32 }
+
+/// <summary>Backing memory of one or more tensors. The array may be swapped for a larger copy
+/// (a growing parameter buffer); views keep working because they hold this object, not the array.</summary>
+public sealed class Storage
+{
+    public Array Array;
+    public Storage(Array array) => Array = array;
+}
+
+public sealed partial class Tensor
+{
+    public int[] Shape { get; }
+    public DType DType { get; }
+    public Device Device { get; }
+    public int Length { get; }
+    internal Storage Storage { get; }
+    internal int Offset { get; }
+
+    /// <summary>Accumulated gradient (same shape and dtype); null until a backward pass reaches it.</summary>
+    public Tensor? Grad { get; internal set; }
+    public bool RequiresGrad { get; internal set; }
+    internal Node? Node { get; set; }
+    /// <summary>Optional name used in error messages (parameter key, op output).</summary>
+    public string? Name { get; set; }
+
+    internal Tensor(Storage storage, int offset, int[] shape, DType dtype, Device? device = null)
+    {
+        Shape = shape;
+        DType = dtype;
+        Device = device ?? Device.Cpu;
+        Storage = storage;
+        Offset = offset;
+        Length = ShapeUtil.Numel(shape);
+    }
+
+    public int Rank => Shape.Length;
+    /// <summary>Size of dimension <paramref name="axis"/>; negative axes count from the end.</summary>
+    public int Dim(int axis) => Shape[ShapeUtil.Axis(axis, Rank)];
+    public bool IsFloat => DType != DType.I32;
+    public string ShapeString => ShapeUtil.Format(Shape);
+    public override string ToString() => $"Tensor{ShapeString} {DType}{(Name is null ? "" : " '" + Name + "'")}";
+
+    // ---- data access -------------------------------------------------------------------------
+    public Span<T> Data<T>() where T : unmanaged
+    {
+        if (Storage.Array is T[] a) return a.AsSpan(Offset, Length);
+        throw new InvalidOperationException($"{this}: requested {typeof(T).Name} data but the tensor holds {DType}.");
+    }
+    public Span<float> F32 => Data<float>();
+    public Span<double> F64 => Data<double>();
+    public Span<int> I32 => Data<int>();
+
+    /// <summary>Element <paramref name="i"/> of the flat storage converted to double (any dtype).</summary>
+    public double GetFlat(int i) => DType switch
+    {
+        DType.F32 => F32[i],
+        DType.F64 => F64[i],
+        _ => I32[i],
+    };
+    public void SetFlat(int i, double v)
+    {
+        switch (DType)
+        {
+            case DType.F32: F32[i] = (float)v; break;
+            case DType.F64: F64[i] = v; break;
+            default: I32[i] = checked((int)v); break;
+        }
+    }
+    /// <summary>The single value of a one-element tensor.</summary>
+    public double Item()
+    {
+        if (Length != 1) throw new InvalidOperationException($"Item() needs a one-element tensor, got {this}.");
+        return GetFlat(0);
+    }
+    public float[] ToFloatArray() { var r = new float[Length]; for (int i = 0; i < Length; i++) r[i] = (float)GetFlat(i); return r; }
+    public double[] ToDoubleArray() { var r = new double[Length]; for (int i = 0; i < Length; i++) r[i] = GetFlat(i); return r; }
+
+    // ---- factories -----------------------------------------------------------------------------
+    public static Tensor Zeros(int[] shape, DType dtype = DType.F32)
+    {
+        ShapeUtil.Validate(shape, nameof(shape));
+        int n = ShapeUtil.Numel(shape);
+        Array a = dtype switch { DType.F32 => new float[n], DType.F64 => new double[n], _ => new int[n] };
+        return new Tensor(new Storage(a), 0, (int[])shape.Clone(), dtype);
+    }
+    public static Tensor Zeros(params int[] shape) => Zeros(shape, DType.F32);
+    public static Tensor ZerosLike(Tensor t) => Zeros(t.Shape, t.DType);
+    public static Tensor Full(int[] shape, double value, DType dtype = DType.F32)
+    {
+        var t = Zeros(shape, dtype);
+        for (int i = 0; i < t.Length; i++) t.SetFlat(i, value);
+        return t;
+    }
+    public static Tensor Ones(int[] shape, DType dtype = DType.F32) => Full(shape, 1.0, dtype);
+    public static Tensor Scalar(double v, DType dtype = DType.F32) => Full([], v, dtype);
+
+    public static Tensor FromArray(float[] data, params int[] shape) => FromArrayCore(data, shape, DType.F32);
+    public static Tensor FromArray(double[] data, params int[] shape) => FromArrayCore(data, shape, DType.F64);
+    public static Tensor FromArray(int[] data, params int[] shape) => FromArrayCore(data, shape, DType.I32);
+    static Tensor FromArrayCore(Array data, int[] shape, DType dtype)
+    {
+        ShapeUtil.Validate(shape, nameof(shape));
+        if (ShapeUtil.Numel(shape) != data.Length)
+            throw new ArgumentException($"data has {data.Length} elements but shape {ShapeUtil.Format(shape)} needs {ShapeUtil.Numel(shape)}.", nameof(data));
+        return new Tensor(new Storage(data), 0, (int[])shape.Clone(), dtype);
+    }
+
+    /// <summary>Uniform values in [lo, hi) drawn from <paramref name="rng"/>.</summary>
+    public static Tensor Uniform(Rng rng, int[] shape, double lo, double hi, DType dtype = DType.F32)
+    {
+        var t = Zeros(shape, dtype);
+        for (int i = 0; i < t.Length; i++) t.SetFlat(i, lo + (hi - lo) * rng.NextDouble());
+        return t;
+    }
+    /// <summary>Normal values with the given mean and standard deviation.</summary>
+    public static Tensor Randn(Rng rng, int[] shape, double std = 1.0, double mean = 0.0, DType dtype = DType.F32)
+    {
+        var t = Zeros(shape, dtype);
+        for (int i = 0; i < t.Length; i++) t.SetFlat(i, mean + std * rng.Normal());
+        return t;
+    }
+
+    /// <summary>A copy of the data converted to <paramref name="dtype"/> (no autograd link).</summary>
+    public Tensor To(DType dtype)
+    {
+        var t = Zeros(Shape, dtype);
+        for (int i = 0; i < Length; i++) t.SetFlat(i, GetFlat(i));
+        return t;
+    }
+    /// <summary>A deep copy of the data with no autograd link.</summary>
+    public Tensor Clone() => To(DType);
+
+    /// <summary>The same data, cut from the graph: no gradient flows through the result.</summary>
+    public Tensor Detach() => new(Storage, Offset, Shape, DType, Device) { Name = Name };
+
+    /// <summary>Marks a leaf tensor as needing a gradient (like torch's requires_grad_()).</summary>
+    public Tensor RequireGrad(bool on = true)
+    {
+        if (Node is not null) throw new InvalidOperationException($"{this} is not a leaf; only leaves can be marked.");
+        if (on && !IsFloat) throw new InvalidOperationException($"{this}: integer tensors cannot require gradients.");
+        RequiresGrad = on;
+        return this;
+    }
+
+    /// <summary>Gradient storage to accumulate into, allocated zeroed on first use.</summary>
+    internal Span<T> GradData<T>() where T : unmanaged
+    {
+        Grad ??= Zeros(Shape, DType);
+        return Grad.Data<T>();
+    }
+
+    /// <summary>Clears the accumulated gradient in place (a parameter's gradient stays a view into its flat buffer).</summary>
+    public void ZeroGrad()
+    {
+        if (Grad is null) return;
+        switch (DType)
+        {
+            case DType.F32: Grad.F32.Clear(); break;
+            case DType.F64: Grad.F64.Clear(); break;
+        }
+    }
+
+    /// <summary>Throws if any element is NaN or infinite, naming <paramref name="what"/>.</summary>
+    public void CheckFinite(string what)
+    {
+        for (int i = 0; i < Length; i++)
+        {
+            double v = GetFlat(i);
+            if (!double.IsFinite(v))
+                throw new NonFiniteException($"{what}: {(double.IsNaN(v) ? "NaN" : "Inf")} at flat index {i} of {this}.");
+        }
+    }
+}
+
+/// <summary>A NaN or Inf reached a place that must stay finite (a loss, a gradient).</summary>
+public sealed class NonFiniteException(string message) : Exception(message);
+
+/// <summary>Helpers for shapes: element counts, axis normalisation and formatting.</summary>
+public static class ShapeUtil
+{
+    public static int Numel(ReadOnlySpan<int> shape)
+    {
+        long n = 1;
+        foreach (var d in shape) n *= d;
+        if (n > int.MaxValue) throw new ArgumentException($"shape {Format(shape)} has more than int.MaxValue elements.");
+        return (int)n;
+    }
+    public static void Validate(int[] shape, string arg)
+    {
+        foreach (var d in shape)
+            if (d < 0) throw new ArgumentException($"negative dimension in shape {Format(shape)}.", arg);
+    }
+    public static int Axis(int axis, int rank)
+    {
+        int a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) throw new ArgumentOutOfRangeException(nameof(axis), $"axis {axis} is out of range for rank {rank}.");
+        return a;
+    }
+    public static string Format(ReadOnlySpan<int> shape) => "(" + string.Join(",", shape.ToArray()) + ")";
+    public static bool Same(int[] a, int[] b) => a.AsSpan().SequenceEqual(b);
+    /// <summary>Product of all dimensions but the last (rows) and the last (cols).</summary>
+    public static (int Rows, int Cols) RowsCols(int[] shape)
+    {
+        if (shape.Length == 0) return (1, 1);
+        int cols = shape[^1];
+        return (cols == 0 ? 0 : Numel(shape) / cols, cols);
+    }
+}

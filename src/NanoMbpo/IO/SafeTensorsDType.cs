@@ -6,19 +6,20 @@ namespace NanoMbpo.IO;
 /// <summary>Element type of a safetensors entry; names match the header's "dtype" strings.</summary>
 public enum SafeTensorsDType
 {
+    // Declared in the reference implementation's order (increasing alignment); the writer sorts by it.
     BOOL,
     U8,
     I8,
-    U16,
     I16,
+    U16,
     F16,
     BF16,
-    U32,
     I32,
+    U32,
     F32,
-    U64,
-    I64,
     F64,
+    I64,
+    U64,
 }
 
 /// <summary>Parsing and size helpers for <see cref="SafeTensorsDType"/>.</summary>

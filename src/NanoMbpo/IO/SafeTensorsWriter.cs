@@ -1,5 +1,6 @@
 // Safetensors writer: collects named (dtype, shape, data) entries and writes them in the standard layout,
-// ordered as the reference implementation does (larger dtypes first, then by name), header padded with
+// ordered as the reference implementation does (dtype enum order descending, i.e. larger
+// alignment first, then by name), header padded with
 // spaces to a multiple of 8 so the data buffer is 8-byte aligned. Save() writes a temp file in the target
 // directory and renames it over the target, so a failure leaves any old file untouched.
 // Tests: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.IO"
@@ -102,7 +103,7 @@ public sealed class SafeTensorsWriter
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writer needs a little-endian host");
         var ordered = _entries.Values
-            .OrderByDescending(e => SafeTensorsDTypes.SizeOf(e.DType))
+            .OrderByDescending(e => (int)e.DType)
             .ThenBy(e => e.Name, StringComparer.Ordinal)
             .ToList();
         var header = BuildHeader(ordered);

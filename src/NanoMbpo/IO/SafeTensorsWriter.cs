@@ -6,6 +6,7 @@
 // Tests: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.IO"
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace NanoMbpo.IO;
@@ -117,7 +118,9 @@ public sealed class SafeTensorsWriter
     private byte[] BuildHeader(List<Pending> ordered)
     {
         using var ms = new MemoryStream();
-        using (var json = new Utf8JsonWriter(ms))
+        // Relaxed escaping writes non-ASCII and '+', '<', '\'' literally, as serde_json (the reference) does,
+        // so equal content gives byte-identical headers; the header is never embedded in HTML.
+        using (var json = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             if (Metadata.Count > 0)

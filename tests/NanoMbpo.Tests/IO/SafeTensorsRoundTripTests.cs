@@ -168,6 +168,21 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
         Assert.Equal(new[] { "model.safetensors" }, Directory.GetFiles(_dir).Select(Path.GetFileName));
     }
 
+    [Fact]
+    public void OpenReadsOnDemandIntoSpansAndRefusesAfterDispose()
+    {
+        var path = Path.Combine(_dir, "flat.safetensors");
+        new SafeTensorsWriter().Add("w", [2, 2], new[] { 1f, 2f, 3f, 4f }).Add("b", [2], new[] { 5f, 6f }).Save(path);
+        var flat = new float[6]; // one flat parameter buffer, as modules keep them
+        var file = SafeTensorsFile.Open(path);
+        file["w"].ReadFloat32(flat.AsSpan(0, 4));
+        file["b"].ReadFloat32(flat.AsSpan(4, 2));
+        Assert.Equal(new[] { 1f, 2f, 3f, 4f, 5f, 6f }, flat);
+        file.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => file["w"].ReadFloat32());
+        Assert.Throws<FileNotFoundException>(() => SafeTensorsFile.Read(Path.Combine(_dir, "missing.safetensors")));
+    }
+
     /// <summary>Memory whose span cannot be produced: simulates a failure in the middle of writing.</summary>
     private sealed class ThrowingMemory(int length) : MemoryManager<float>
     {

@@ -120,7 +120,7 @@ internal static class SafeTensorsHeader
 
         if (d.ValueKind != JsonValueKind.String || !SafeTensorsDTypes.TryParse(d.GetString()!, out var dtype))
             throw new SafeTensorsFormatException(source, name, "dtype",
-                $"unknown dtype {d.GetRawText()} (supported: {SafeTensorsDTypes.Supported})");
+                $"unknown or unsupported dtype {d.GetRawText()} (supported: {SafeTensorsDTypes.Supported})");
 
         if (s.ValueKind != JsonValueKind.Array)
             throw new SafeTensorsFormatException(source, name, "shape", $"must be an array of non-negative integers, found {s.ValueKind}");

@@ -116,7 +116,7 @@ public static partial class F
         {
             var x = Tensor.Uniform(rng, [2, 3, 4], -1, 1, dt).RequireGrad();
             var m = Tensor.FromArray(new[] { 1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0 }, 3, 4);
-            return new GradProblem([x], () => MaskedFill(x, m, -1e9));
+            return new GradProblem([x], () => MaskedFill(x, m, -5.0));   // a huge fill would swamp the finite differences
         });
     }
 }

@@ -18,7 +18,7 @@ public static partial class F
         if (logits.Rank < 1 || !logits.Shape.AsSpan(0, logits.Rank - 1).SequenceEqual(targets.Shape))
             throw new ArgumentException($"cross_entropy: targets{targets.ShapeString} must equal logits{logits.ShapeString} without its last (class) axis.", nameof(targets));
         int C = logits.Shape[^1], N = targets.Length;
-        var td = targets.I32;
+        var td = targets.I32.ToArray();   // private copy for the backward
         for (int i = 0; i < N; i++)
             if ((uint)td[i] >= (uint)C)
                 throw new ArgumentException($"cross_entropy: target {td[i]} at row {i} is out of range for {C} classes (logits{logits.ShapeString}).", nameof(targets));
@@ -30,8 +30,8 @@ public static partial class F
         return Autograd.Record(y, "cross_entropy", dy =>
         {
             if (!logits.RequiresGrad) return;
-            if (logits.DType == DType.F32) CrossEntropyBackward<float>(logits.GradData<float>(), probs.F32, targets.I32, C, dy.F32[0] / N);
-            else CrossEntropyBackward<double>(logits.GradData<double>(), probs.F64, targets.I32, C, dy.F64[0] / N);
+            if (logits.DType == DType.F32) CrossEntropyBackward<float>(logits.GradData<float>(), probs.F32, td, C, dy.F32[0] / N);
+            else CrossEntropyBackward<double>(logits.GradData<double>(), probs.F64, td, C, dy.F64[0] / N);
         }, logits);
     }
 

@@ -15,18 +15,19 @@ public static partial class F
         OpCheck.Rank(weight, 2, "embedding", "weight");
         if (ids.DType != DType.I32) throw new ArgumentException($"embedding: 'ids' must be I32, got {ids}.", nameof(ids));
         int V = weight.Shape[0], C = weight.Shape[1];
-        var idd = ids.I32;
+        // A private copy: the backward must scatter to the ids seen by the forward even if the caller reuses the buffer.
+        var idd = ids.I32.ToArray();
         for (int i = 0; i < idd.Length; i++)
             if ((uint)idd[i] >= (uint)V)
                 throw new ArgumentException($"embedding: id {idd[i]} at flat index {i} of ids{ids.ShapeString} is out of range for weight{weight.ShapeString} (V = {V}).", nameof(ids));
         var y = Tensor.Zeros([.. ids.Shape, C], weight.DType);
-        if (weight.DType == DType.F32) EmbeddingForward<float>(weight.F32, ids.I32, y.F32, C);
-        else EmbeddingForward<double>(weight.F64, ids.I32, y.F64, C);
+        if (weight.DType == DType.F32) EmbeddingForward<float>(weight.F32, idd, y.F32, C);
+        else EmbeddingForward<double>(weight.F64, idd, y.F64, C);
         return Autograd.Record(y, "embedding", dy =>
         {
             if (!weight.RequiresGrad) return;
-            if (weight.DType == DType.F32) EmbeddingBackward<float>(weight.GradData<float>(), ids.I32, dy.F32, C);
-            else EmbeddingBackward<double>(weight.GradData<double>(), ids.I32, dy.F64, C);
+            if (weight.DType == DType.F32) EmbeddingBackward<float>(weight.GradData<float>(), idd, dy.F32, C);
+            else EmbeddingBackward<double>(weight.GradData<double>(), idd, dy.F64, C);
         }, weight);
     }
 

@@ -15,7 +15,7 @@ public static partial class F
         if (x.Rank < 1 || !x.Shape.AsSpan(0, x.Rank - 1).SequenceEqual(index.Shape))
             throw new ArgumentException($"gather: index{index.ShapeString} must equal x{x.ShapeString} without its last axis.", nameof(index));
         int N = x.Shape[^1];
-        var ix = index.I32;
+        var ix = index.I32.ToArray();   // private copy for the backward
         for (int i = 0; i < ix.Length; i++)
             if ((uint)ix[i] >= (uint)N)
                 throw new ArgumentException($"gather: index {ix[i]} at flat position {i} of index{index.ShapeString} is out of range for the last axis of x{x.ShapeString} (N = {N}).", nameof(index));
@@ -25,8 +25,8 @@ public static partial class F
         return Autograd.Record(y, "gather", dy =>
         {
             if (!x.RequiresGrad) return;
-            if (x.DType == DType.F32) GatherBackward<float>(x.GradData<float>(), index.I32, dy.F32, N);
-            else GatherBackward<double>(x.GradData<double>(), index.I32, dy.F64, N);
+            if (x.DType == DType.F32) GatherBackward<float>(x.GradData<float>(), ix, dy.F32, N);
+            else GatherBackward<double>(x.GradData<double>(), ix, dy.F64, N);
         }, x);
     }
 

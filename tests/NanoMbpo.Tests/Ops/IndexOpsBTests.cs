@@ -19,6 +19,17 @@ public class IndexOpsBTests
     }
 
     [Fact]
+    public void EmbeddingBackwardUsesTheIdsSeenByTheForward()
+    {
+        var w = Tensor.Zeros([3, 2], DType.F64).RequireGrad();
+        var ids = Tensor.FromArray(new[] { 0, 2 }, 2);
+        var y = F.Embedding(w, ids);
+        ids.I32[1] = 1;   // a reused id buffer must not redirect the scatter
+        y.Backward(Tensor.Ones([2, 2], DType.F64));
+        Assert.Equal([1, 1, 0, 0, 1, 1], w.Grad!.ToDoubleArray());
+    }
+
+    [Fact]
     public void EmbeddingRejectsOutOfRangeIdsNamingIdAndV()
     {
         var w = Tensor.Zeros(5, 3);

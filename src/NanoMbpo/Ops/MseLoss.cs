@@ -22,7 +22,7 @@ public static partial class F
         if (pred.DType == DType.F32)
         {
             TensorPrimitives.Subtract(pred.F32, target.F32, diff.F32);
-            y.F32[0] = (float)(SumSquaresDouble(diff.F32) / n);
+            y.F32[0] = (float)(MseSumSquares(diff.F32) / n);
         }
         else
         {
@@ -38,7 +38,7 @@ public static partial class F
     }
 
     /// <summary>Σx² in float32 SIMD chunks, each chunk summed into a double (large n stays accurate).</summary>
-    static double SumSquaresDouble(ReadOnlySpan<float> x)
+    static double MseSumSquares(ReadOnlySpan<float> x)
     {
         double s = 0;
         for (int i = 0; i < x.Length; i += 4096) s += TensorPrimitives.SumOfSquares(x.Slice(i, Math.Min(4096, x.Length - i)));

@@ -77,8 +77,8 @@ public static partial class F
             prevAxis = a;
         }
         int r = dims.Count;
-        if (r == 0) { Put(dst, 0, src[0], accumulate); return; }
-        if (r == 1 && strides[0] == 1) { Block(src, dst, accumulate); return; }
+        if (r == 0) { PermutePut(dst, 0, src[0], accumulate); return; }
+        if (r == 1 && strides[0] == 1) { PermuteBlock(src, dst, accumulate); return; }
 
         if (strides[r - 1] == 1)
         {
@@ -89,8 +89,8 @@ public static partial class F
             long sp = 0;
             for (int o = 0; o < outer; o++)
             {
-                Block(src.Slice((int)sp, inner), dst.Slice(o * inner, inner), accumulate);
-                sp = Advance(idx, dims, strides, r - 1, sp);
+                PermuteBlock(src.Slice((int)sp, inner), dst.Slice(o * inner, inner), accumulate);
+                sp = PermuteAdvance(idx, dims, strides, r - 1, sp);
             }
             return;
         }
@@ -112,9 +112,9 @@ public static partial class F
                         int i1 = Math.Min(i0 + Tile, rows), j1 = Math.Min(j0 + Tile, cols);
                         for (int i = i0; i < i1; i++)
                             for (int j = j0; j < j1; j++)
-                                Put(db, i * cols + j, sb[j * rows + i], accumulate);
+                                PermutePut(db, i * cols + j, sb[j * rows + i], accumulate);
                     }
-                sp = Advance(idx, dims, strides, r - 2, sp);
+                sp = PermuteAdvance(idx, dims, strides, r - 2, sp);
             }
             return;
         }
@@ -128,14 +128,14 @@ public static partial class F
             for (int o = 0; o < outer; o++)
             {
                 var d = dst.Slice(o * inner, inner);
-                for (int j = 0; j < inner; j++) Put(d, j, src[(int)(sp + j * st)], accumulate);
-                sp = Advance(idx, dims, strides, r - 1, sp);
+                for (int j = 0; j < inner; j++) PermutePut(d, j, src[(int)(sp + j * st)], accumulate);
+                sp = PermuteAdvance(idx, dims, strides, r - 1, sp);
             }
         }
     }
 
     /// <summary>Odometer step over the first <paramref name="count"/> collapsed axes; returns the new source offset.</summary>
-    static long Advance(int[] idx, List<int> dims, List<long> strides, int count, long sp)
+    static long PermuteAdvance(int[] idx, List<int> dims, List<long> strides, int count, long sp)
     {
         for (int a = count - 1; a >= 0; a--)
         {
@@ -147,12 +147,12 @@ public static partial class F
         return sp;
     }
 
-    static void Put<T>(Span<T> dst, int i, T v, bool accumulate) where T : unmanaged, INumber<T>
+    static void PermutePut<T>(Span<T> dst, int i, T v, bool accumulate) where T : unmanaged, INumber<T>
     {
         if (accumulate) dst[i] += v; else dst[i] = v;
     }
 
-    static void Block<T>(ReadOnlySpan<T> src, Span<T> dst, bool accumulate) where T : unmanaged, INumber<T>
+    static void PermuteBlock<T>(ReadOnlySpan<T> src, Span<T> dst, bool accumulate) where T : unmanaged, INumber<T>
     {
         if (accumulate) TensorPrimitives.Add(dst, src, dst); else src.CopyTo(dst);
     }

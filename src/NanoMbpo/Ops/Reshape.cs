@@ -18,8 +18,8 @@ public static partial class F
         return Autograd.Record(y, "reshape", dy =>
         {
             if (!x.RequiresGrad) return;
-            if (x.DType == DType.F32) AddFlat<float>(x.GradData<float>(), dy.F32);
-            else AddFlat<double>(x.GradData<double>(), dy.F64);
+            if (x.DType == DType.F32) ReshapeAddGrad<float>(x.GradData<float>(), dy.F32);
+            else ReshapeAddGrad<double>(x.GradData<double>(), dy.F64);
         }, x);
     }
 
@@ -49,7 +49,7 @@ public static partial class F
         return target;
     }
 
-    static void AddFlat<T>(Span<T> dst, ReadOnlySpan<T> src) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Add(dst, src, dst);
+    static void ReshapeAddGrad<T>(Span<T> dst, ReadOnlySpan<T> src) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Add(dst, src, dst);
 
     [GradCases]
     static IEnumerable<GradCase> ReshapeCases()

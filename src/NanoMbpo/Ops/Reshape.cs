@@ -13,7 +13,7 @@ public static partial class F
     public static Tensor Reshape(Tensor x, params int[] shape)
     {
         var target = ResolveReshape(x, shape);
-        var y = new Tensor(x.Storage, x.Offset, target, x.DType, x.Device);
+        var y = new Tensor(x.Storage, x.Offset, target, x.DType);
         if (!x.IsFloat) return y;
         return Autograd.Record(y, "reshape", dy =>
         {

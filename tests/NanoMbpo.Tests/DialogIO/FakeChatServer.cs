@@ -1,6 +1,8 @@
 // A tiny HTTP/1.1 server on 127.0.0.1 (raw TcpListener on port 0, so tests never collide on ports and need no
 // URL ACLs) that plays an OpenAI-compatible chat-completions endpoint for the LLM-judge tests.
 // Each connection serves one request and closes; the accept loop is bounded and stops on Dispose.
+// Dedicated threads and blocking IO on purpose: the judge under test blocks a pool thread in HttpClient.Send, and
+// with xunit running classes in parallel on 2 cores an async server would wait for thread-pool injection (~1 s).
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -31,9 +33,9 @@ internal sealed class FakeChatServer : IDisposable
     readonly TcpListener _listener;
     readonly CancellationTokenSource _cts = new();
     readonly Func<int, FakeRequest, FakeReply> _handler;
-    readonly Task _loop;
+    readonly Thread _loop;
     readonly ConcurrentQueue<FakeRequest> _requests = new();
-    readonly ConcurrentBag<Task> _serving = new();
+    readonly ConcurrentBag<Thread> _serving = new();
     readonly int _maxRequests;
 
     /// <param name="handler">Called with the 0-based request number and the request.</param>
@@ -45,7 +47,8 @@ internal sealed class FakeChatServer : IDisposable
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _loop = Task.Run(AcceptLoop);
+        _loop = new Thread(AcceptLoop) { IsBackground = true, Name = "FakeChatServer accept" };
+        _loop.Start();
     }
 
     public int Port { get; }
@@ -62,50 +65,53 @@ internal sealed class FakeChatServer : IDisposable
         return port;
     }
 
-    async Task AcceptLoop()
+    void AcceptLoop()
     {
         for (int n = 0; n < _maxRequests && !_cts.IsCancellationRequested; n++)
         {
             TcpClient client;
-            try { client = await _listener.AcceptTcpClientAsync(_cts.Token); }
+            try { client = _listener.AcceptTcpClient(); }
             catch (Exception) { return; } // stopped
             int number = n;
-            _serving.Add(Task.Run(() => Serve(client, number)));
+            var t = new Thread(() => Serve(client, number)) { IsBackground = true, Name = $"FakeChatServer #{number}" };
+            _serving.Add(t);
+            t.Start();
         }
     }
 
-    async Task Serve(TcpClient client, int number)
+    void Serve(TcpClient client, int number)
     {
         using (client)
         {
             try
             {
                 NetworkStream stream = client.GetStream();
-                FakeRequest request = await ReadRequest(stream, _cts.Token);
+                stream.ReadTimeout = 5000;
+                FakeRequest request = ReadRequest(stream);
                 _requests.Enqueue(request);
                 FakeReply reply = _handler(number, request);
-                if (reply.Delay > TimeSpan.Zero) await Task.Delay(reply.Delay, _cts.Token);
+                if (reply.Delay > TimeSpan.Zero && _cts.Token.WaitHandle.WaitOne(reply.Delay)) return; // stopping
                 if (reply.Drop) return;
                 byte[] body = Encoding.UTF8.GetBytes(reply.Body);
                 string head = $"HTTP/1.1 {reply.Status} {Reason(reply.Status)}\r\nContent-Type: application/json\r\n" +
                               $"Content-Length: {body.Length}\r\nConnection: close\r\n" +
                               (reply.RetryAfter is null ? "" : $"Retry-After: {reply.RetryAfter}\r\n") + "\r\n";
-                await stream.WriteAsync(Encoding.ASCII.GetBytes(head), _cts.Token);
-                await stream.WriteAsync(body, _cts.Token);
-                await stream.FlushAsync(_cts.Token);
+                stream.Write(Encoding.ASCII.GetBytes(head));
+                stream.Write(body);
+                stream.Flush();
             }
             catch (Exception) { /* client went away or the server is stopping */ }
         }
     }
 
-    static async Task<FakeRequest> ReadRequest(NetworkStream stream, CancellationToken ct)
+    static FakeRequest ReadRequest(NetworkStream stream)
     {
         var buffer = new List<byte>(4096);
         var chunk = new byte[4096];
         int headerEnd = -1;
         while (headerEnd < 0)
         {
-            int read = await stream.ReadAsync(chunk, ct);
+            int read = stream.Read(chunk);
             if (read == 0) throw new IOException("connection closed before the request head ended");
             buffer.AddRange(chunk.AsSpan(0, read).ToArray());
             headerEnd = IndexOf(buffer, "\r\n\r\n"u8);
@@ -120,7 +126,7 @@ internal sealed class FakeChatServer : IDisposable
         int bodyStart = headerEnd + 4;
         while (buffer.Count - bodyStart < length)
         {
-            int read = await stream.ReadAsync(chunk, ct);
+            int read = stream.Read(chunk);
             if (read == 0) throw new IOException("connection closed inside the request body");
             buffer.AddRange(chunk.AsSpan(0, read).ToArray());
         }
@@ -144,11 +150,15 @@ internal sealed class FakeChatServer : IDisposable
         503 => "Service Unavailable", _ => "Status",
     };
 
+    static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     public void Dispose()
     {
         _cts.Cancel();
         _listener.Stop();
-        try { Task.WaitAll([_loop, .. _serving], TimeSpan.FromSeconds(2)); } catch (AggregateException) { }
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        foreach (Thread t in _serving.Append(_loop))
+            t.Join(Max(TimeSpan.Zero, deadline - DateTime.UtcNow));
         _cts.Dispose();
     }
 }

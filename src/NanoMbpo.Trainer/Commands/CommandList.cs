@@ -9,5 +9,6 @@ public static class CommandList
     {
         yield return VersionCommand.Create();
         yield return TrackCommand.Create();
+        yield return EvalCommand.Create();
     }
 }

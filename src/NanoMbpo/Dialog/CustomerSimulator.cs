@@ -226,8 +226,9 @@ public sealed class CustomerSimulator
         if (_redundantFlag) { annoyed = true; _redundantFlag = false; }
         if (annoyed && --Patience <= 0)
             return new CustomerReply("Forget it, I'll order somewhere else.", true, true, false);
-        _last = text!;
-        return new CustomerReply(text!, false, false, false);
+        text = text!.Length > 0 ? char.ToUpperInvariant(text[0]) + text[1..] : text;
+        _last = text;
+        return new CustomerReply(text, false, false, false);
     }
 
     bool _clarified;

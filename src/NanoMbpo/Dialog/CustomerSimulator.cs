@@ -77,7 +77,6 @@ public sealed class CustomerSimulator
                 Toppings = !(s.Toppings.Count > 0 || s.Styles.Count > 0) ? false : !_rng.Chance(0.3),
             };
             f.Crust = s.Styles.Any(x => Menu.CrustStyles.Contains(x.Canonical) && !x.Negated) && !_rng.Chance(0.4);
-            if (!f.Toppings) f.Toppings = false;
             _revealed.Add(f);
             items.Add(_real.Item(s, f.Number, f.Size, f.Toppings, f.Crust));
         }

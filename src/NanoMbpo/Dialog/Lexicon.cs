@@ -144,10 +144,21 @@ public sealed class Lexicon
     }
 
     // Typos in single-word entity names ("pepperonni", "mushrom"): one edit away from a known word of length >= 6.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, LexToken?> _fuzzyCache = new();
+
     bool TryFuzzy(string t, out LexToken token)
     {
         token = null!;
         if (t.Length < 6 || !t.All(char.IsLetter)) return false;
+        var cached = _fuzzyCache.GetOrAdd(t, w => FuzzyLookup(w, out var tok) ? tok : null);
+        if (cached == null) return false;
+        token = cached;
+        return true;
+    }
+
+    bool FuzzyLookup(string t, out LexToken token)
+    {
+        token = null!;
         string? best = null;
         foreach (var (k, v) in _phrases)
         {

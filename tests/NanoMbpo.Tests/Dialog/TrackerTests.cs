@@ -37,6 +37,8 @@ public class TrackerTests
     [InlineData("one large hawaiian pizza and one small pepperoni pizza", "(ORDER (PIZZAORDER (NUMBER 1 ) (SIZE LARGE ) (STYLE HAWAIIAN ) ) (PIZZAORDER (NUMBER 1 ) (SIZE SMALL ) (TOPPING PEPPERONI ) ) )")]
     [InlineData("I'd like four 2 liter bottles of ginger ale and a can of diet pepsi", "(ORDER (DRINKORDER (DRINKTYPE GINGER_ALE ) (CONTAINERTYPE BOTTLE ) (NUMBER 4 ) (VOLUME 2 LITER ) ) (DRINKORDER (DRINKTYPE DIET_PEPSI ) (CONTAINERTYPE CAN ) (NUMBER 1 ) ) )")]
     [InlineData("a medium pie with tomatoes, avoid the mushrooms, and i don't want it on stuffed crust", "(ORDER (PIZZAORDER (NUMBER 1 ) (SIZE MEDIUM ) (TOPPING TOMATOES ) (NOT (TOPPING MUSHROOMS ) ) (NOT (STYLE STUFFED_CRUST ) ) ) )")]
+    [InlineData("i would like an extra large pizza with light cheese and extra pepperoni but no onions and peppers", "(ORDER (PIZZAORDER (NUMBER 1 ) (SIZE EXTRA_LARGE ) (COMPLEX_TOPPING (QUANTITY LIGHT ) (TOPPING CHEESE ) ) (COMPLEX_TOPPING (QUANTITY EXTRA ) (TOPPING PEPPERONI ) ) (NOT (TOPPING ONIONS ) ) (NOT (TOPPING PEPPERS ) ) ) )")]
+    [InlineData("i need four twenty ounce cokes and a medium supreme pizza", "(ORDER (DRINKORDER (DRINKTYPE COKE ) (NUMBER 4 ) (VOLUME 20 FLOZ ) ) (PIZZAORDER (NUMBER 1 ) (SIZE MEDIUM ) (STYLE SUPREME ) ) )")]
     [InlineData("twelve lunch size pizzas w/ chicken & spinach", "(ORDER (PIZZAORDER (NUMBER 12 ) (SIZE LUNCH_SIZE ) (TOPPING CHICKEN ) (TOPPING SPINACH ) ) )")]
     [InlineData("a large pepperoni pizza with a thin crust", "(ORDER (PIZZAORDER (NUMBER 1 ) (SIZE LARGE ) (TOPPING PEPPERONI ) (STYLE THIN_CRUST ) ) )")]
     [InlineData("can i get a large pizza with pepperonni and mushrom", "(ORDER (PIZZAORDER (NUMBER 1 ) (SIZE LARGE ) (TOPPING PEPPERONI ) (TOPPING MUSHROOMS ) ) )")]

@@ -21,9 +21,13 @@ public static class SharedData
 /// <summary>A fact that needs shared/data/<relative>; skipped with a reason when the data is missing.</summary>
 public sealed class SharedDataFactAttribute : FactAttribute
 {
-    public SharedDataFactAttribute(string relative)
+    public SharedDataFactAttribute(params string[] relatives)
     {
-        if (SharedData.Find(relative) == null)
-            Skip = $"needs shared/data/{relative} (not found walking up from the test assembly folder)";
+        foreach (var relative in relatives)
+            if (SharedData.Find(relative) == null)
+            {
+                Skip = $"needs shared/data/{relative} (not found walking up from the test assembly folder)";
+                return;
+            }
     }
 }

@@ -3,10 +3,12 @@
 // (B,T,3C) layouts, T not a multiple of the query/key tiles; forward (o, lse) and backward (dq, dk, dv).
 using ILGPU;
 using ILGPU.Runtime;
-using NanoMbpo.Kernels;
 using Xunit;
 
 namespace NanoMbpo.Tests.Kernels;
+
+// Inside the namespace so kernel types win over same-named core types (AddOp, Broadcast).
+using NanoMbpo.Kernels;
 
 public sealed class AttentionKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture>
 {

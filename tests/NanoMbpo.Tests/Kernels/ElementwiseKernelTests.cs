@@ -1,10 +1,12 @@
 // Parity tests for the elementwise kernels (Elementwise.cs, Gelu.cs, BiasAdd.cs) against double
 // references, forward and backward, on ILGPU's CPU accelerator and, when present, CUDA.
 using ILGPU.Runtime;
-using NanoMbpo.Kernels;
 using Xunit;
 
 namespace NanoMbpo.Tests.Kernels;
+
+// Inside the namespace so kernel types win over same-named core types (AddOp, Broadcast).
+using NanoMbpo.Kernels;
 
 public sealed class ElementwiseKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture>
 {

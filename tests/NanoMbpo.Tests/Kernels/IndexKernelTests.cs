@@ -1,10 +1,12 @@
 // Parity tests for Embedding.cs (gather rows, atomic scatter-add backward with repeated tokens) and
 // Gather.cs (gather along the last axis with repeated indices), forward and backward.
 using ILGPU.Runtime;
-using NanoMbpo.Kernels;
 using Xunit;
 
 namespace NanoMbpo.Tests.Kernels;
+
+// Inside the namespace so kernel types win over same-named core types (AddOp, Broadcast).
+using NanoMbpo.Kernels;
 
 public sealed class IndexKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture>
 {

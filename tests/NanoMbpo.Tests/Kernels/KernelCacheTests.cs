@@ -1,9 +1,11 @@
 // KernelCache loads each kernel once per accelerator; launchers reject bad sizes with a message that
 // names the op, the buffer and the sizes.
-using NanoMbpo.Kernels;
 using Xunit;
 
 namespace NanoMbpo.Tests.Kernels;
+
+// Inside the namespace so kernel types win over same-named core types (AddOp, Broadcast).
+using NanoMbpo.Kernels;
 
 public sealed class KernelCacheTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture>
 {

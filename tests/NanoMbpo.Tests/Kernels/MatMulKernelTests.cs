@@ -1,10 +1,12 @@
 // Parity tests for the SGEMM (MatMul.cs): all four transpose variants, batched strides, alpha/beta,
 // a non-default tile, and the matmul backward, at sizes that are not multiples of any tile.
 using ILGPU.Runtime;
-using NanoMbpo.Kernels;
 using Xunit;
 
 namespace NanoMbpo.Tests.Kernels;
+
+// Inside the namespace so kernel types win over same-named core types (AddOp, Broadcast).
+using NanoMbpo.Kernels;
 
 public sealed class MatMulKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture>
 {

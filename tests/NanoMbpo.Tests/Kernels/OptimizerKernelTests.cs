@@ -1,10 +1,12 @@
 // Parity tests for Adam.cs (Adam and AdamW, several steps), Polyak.cs and Random.cs (host reference
 // of the counter-based hash; results independent of the device's launch geometry; moments sane).
 using ILGPU.Runtime;
-using NanoMbpo.Kernels;
 using Xunit;
 
 namespace NanoMbpo.Tests.Kernels;
+
+// Inside the namespace so kernel types win over same-named core types (AddOp, Broadcast).
+using NanoMbpo.Kernels;
 
 public sealed class OptimizerKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture>
 {

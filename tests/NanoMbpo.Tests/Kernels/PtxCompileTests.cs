@@ -7,10 +7,12 @@ using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
-using NanoMbpo.Kernels;
 using Xunit;
 
 namespace NanoMbpo.Tests.Kernels;
+
+// Inside the namespace so kernel types win over same-named core types (AddOp, Broadcast).
+using NanoMbpo.Kernels;
 
 public sealed class PtxCompileTests
 {

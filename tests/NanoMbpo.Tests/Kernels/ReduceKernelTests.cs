@@ -1,10 +1,12 @@
 // Parity tests for Reduce.cs (sum/mean/max over the last axis with backward, column sums) and
 // BiasAdd.cs, on the warp-32 and warp-4 CPU devices and CUDA if present.
 using ILGPU.Runtime;
-using NanoMbpo.Kernels;
 using Xunit;
 
 namespace NanoMbpo.Tests.Kernels;
+
+// Inside the namespace so kernel types win over same-named core types (AddOp, Broadcast).
+using NanoMbpo.Kernels;
 
 public sealed class ReduceKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture>
 {

@@ -1,10 +1,12 @@
 // Parity tests for the row kernels (Softmax.cs, LayerNorm.cs) against double references, forward and
 // backward, on the warp-32 and warp-4 CPU devices (catches warp-size assumptions) and CUDA if present.
 using ILGPU.Runtime;
-using NanoMbpo.Kernels;
 using Xunit;
 
 namespace NanoMbpo.Tests.Kernels;
+
+// Inside the namespace so kernel types win over same-named core types (AddOp, Broadcast).
+using NanoMbpo.Kernels;
 
 public sealed class RowKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture>
 {

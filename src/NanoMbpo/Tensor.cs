@@ -105,7 +105,8 @@ public sealed partial class Tensor
     public double Item()
     {
         if (Length != 1) throw new InvalidOperationException($"Item() needs a one-element tensor, got {this}.");
-        return GetFlat(0);
+        // On an accelerator this reads one element back (a synchronisation point).
+        return Device.IsCpu ? GetFlat(0) : To(Device.Cpu).GetFlat(0);
     }
     public float[] ToFloatArray() { var r = new float[Length]; for (int i = 0; i < Length; i++) r[i] = (float)GetFlat(i); return r; }
     public double[] ToDoubleArray() { var r = new double[Length]; for (int i = 0; i < Length; i++) r[i] = GetFlat(i); return r; }
@@ -188,6 +189,7 @@ public sealed partial class Tensor
     public void ZeroGrad()
     {
         if (Grad is null) return;
+        if (!Grad.Device.IsCpu) { if (Grad.Length > 0) Dev.L(Grad).Fill(Grad.View<float>(), 0f); return; }
         switch (DType)
         {
             case DType.F32: Grad.F32.Clear(); break;
@@ -198,6 +200,7 @@ public sealed partial class Tensor
     /// <summary>Throws if any element is NaN or infinite, naming <paramref name="what"/>.</summary>
     public void CheckFinite(string what)
     {
+        if (!Device.IsCpu) { To(Device.Cpu).CheckFinite(what); return; }
         for (int i = 0; i < Length; i++)
         {
             double v = GetFlat(i);

@@ -57,10 +57,12 @@ public sealed partial class Tensor
         if (gradient is null)
         {
             if (Length != 1) throw new InvalidOperationException($"Backward() without a gradient needs a one-element tensor, got {this}.");
-            gradient = Full(Shape, 1.0, DType);
+            gradient = Full(Shape, 1.0, DType).To(Device);
         }
         else if (!ShapeUtil.Same(gradient.Shape, Shape) || gradient.DType != DType)
             throw new ArgumentException($"gradient {gradient} does not match {this}.", nameof(gradient));
+        else if (gradient.Device != Device)
+            throw new ArgumentException($"Backward: gradient {gradient} is on {gradient.Device} but {this} is on {Device}.", nameof(gradient));
 
         var order = TopologicalOrder(this);
         AccumulateInto(this, gradient);
@@ -82,6 +84,7 @@ public sealed partial class Tensor
 
     static void AccumulateInto(Tensor t, Tensor g)
     {
+        if (!t.Device.IsCpu) { Dev.Accumulate(t, g); return; }
         switch (t.DType)
         {
             case DType.F32: Cpu.Vec.AddInPlace(t.GradData<float>(), g.F32); break;

@@ -17,14 +17,34 @@ public sealed class ParameterStore
     {
         if (dtype == DType.I32) throw new ArgumentException("parameters must be float32 or float64.", nameof(dtype));
         DType = dtype;
-        data = new Storage(Alloc(Math.Max(initialCapacity, 16)));
-        grad = new Storage(Alloc(Math.Max(initialCapacity, 16)));
+        capacity = Math.Max(initialCapacity, 16);
+        data = new Storage(Alloc(capacity));
+        grad = new Storage(Alloc(capacity));
     }
 
     Array Alloc(int n) => DType == DType.F32 ? new float[n] : new double[n];
 
     /// <summary>Allocates a zero-initialised parameter named <paramref name="name"/> (a unique key,
     /// e.g. a Hugging Face state-dict key) and returns its tensor view.</summary>
+    /// <summary>The device the flat buffers (and so every parameter and gradient) live on.</summary>
+    public Device Device => data.Device;
+
+    /// <summary>Moves both flat buffers to <paramref name="device"/> in place: every parameter and
+    /// gradient view follows. Create all parameters first (the buffers cannot grow on a device).</summary>
+    public void MoveTo(Device device)
+    {
+        if (device == Device) return;
+        if (!device.IsCpu && DType != DType.F32)
+            throw new NotSupportedException($"parameter store: {DType} parameters stay on the CPU; {device} kernels are float32.");
+        data.MoveTo(device, capacity);
+        grad.MoveTo(device, capacity);
+    }
+
+    int capacity;
+
+    /// <summary>A (Count) tensor over the whole flat parameter (or gradient) buffer, on its device.</summary>
+    internal Tensor Flat(bool gradient) => new(gradient ? grad : data, 0, [Count], DType);
+
     public Tensor Create(string name, params int[] shape)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -34,7 +54,12 @@ public sealed class ParameterStore
         // Keep every parameter 16-float aligned so SIMD passes and kernels see aligned starts.
         int offset = (Count + 15) & ~15;
         int needed = offset + n;
-        if (needed > data.Array.Length) Grow(Math.Max(needed, data.Array.Length * 2));
+        if (needed > capacity)
+        {
+            if (!Device.IsCpu)
+                throw new InvalidOperationException($"parameter '{name}': the store lives on {Device} and cannot grow there; create every parameter before MoveTo.");
+            Grow(Math.Max(needed, capacity * 2));
+        }
         var p = new Tensor(data, offset, (int[])shape.Clone(), DType) { Name = name, RequiresGrad = true };
         p.Grad = new Tensor(grad, offset, (int[])shape.Clone(), DType) { Name = name + ".grad" };
         Count = needed;
@@ -51,7 +76,9 @@ public sealed class ParameterStore
         var ng = Alloc(capacity);
         Array.Copy(grad.Array, ng, Count);
         grad.Array = ng;
+        this.capacity = nd.Length;
     }
+
 
     public IReadOnlyList<Tensor> Parameters => parameters;
     public Tensor this[string name] => byName.TryGetValue(name, out var p) ? p
@@ -63,12 +90,18 @@ public sealed class ParameterStore
     /// <summary>The whole flat gradient buffer, same layout as <see cref="Data{T}"/>.</summary>
     public Span<T> Grad<T>() where T : unmanaged => ((T[])grad.Array).AsSpan(0, Count);
 
-    public void ZeroGrad() => Array.Clear(grad.Array, 0, Count);
+    public void ZeroGrad()
+    {
+        if (Device.IsCpu) { Array.Clear(grad.Array, 0, Count); return; }
+        if (Count > 0) Dev.L(Device).Fill(Flat(true).View<float>(), 0f);
+    }
 
     /// <summary>Copies all values from a store with the same layout (e.g. a target network).</summary>
     public void CopyFrom(ParameterStore other)
     {
         CheckSameLayout(other);
+        CheckSameDevice(other, "CopyFrom");
+        if (!Device.IsCpu) { if (Count > 0) Dev.L(Device).Affine(Flat(false).View<float>(), other.Flat(false).View<float>(), 1f, 0f); return; }
         Array.Copy(other.data.Array, data.Array, Count);
     }
 
@@ -76,6 +109,8 @@ public sealed class ParameterStore
     public void PolyakUpdate(ParameterStore source, double tau)
     {
         CheckSameLayout(source);
+        CheckSameDevice(source, "PolyakUpdate");
+        if (!Device.IsCpu) { if (Count > 0) Dev.L(Device).Polyak(Flat(false).View<float>(), source.Flat(false).View<float>(), (float)tau); return; }
         if (DType == DType.F32)
         {
             var d = Data<float>(); var s = source.Data<float>(); float t = (float)tau;
@@ -88,6 +123,12 @@ public sealed class ParameterStore
         }
     }
 
+    void CheckSameDevice(ParameterStore other, string op)
+    {
+        if (other.Device != Device)
+            throw new ArgumentException($"parameter store {op}: this store is on {Device} but the other is on {other.Device}.");
+    }
+
     void CheckSameLayout(ParameterStore other)
     {
         if (other.DType != DType || other.Count != Count || other.parameters.Count != parameters.Count)
@@ -98,7 +139,20 @@ public sealed class ParameterStore
     }
 
     /// <summary>Global L2 norm of the gradient buffer (double accumulation).</summary>
-    public double GradNorm() => DType == DType.F32
+    public double GradNorm() => !Device.IsCpu ? DeviceGradNorm() : DType == DType.F32
         ? Math.Sqrt(Cpu.Vec.DotDouble<float>(Grad<float>(), Grad<float>()))
         : Math.Sqrt(Cpu.Vec.DotDouble<double>(Grad<double>(), Grad<double>()));
+
+    /// <summary>On a device: squares, one group-reduced sum, one float read back.</summary>
+    double DeviceGradNorm()
+    {
+        if (Count == 0) return 0;
+        var l = Dev.L(Device);
+        var g = Flat(true).View<float>();
+        var sq = Tensor.Zeros([Count], DType.F32, Device);
+        l.BinaryForward<Kernels.MulOp>(sq.View<float>(), g, g, 1, Count);
+        var sum = Tensor.Zeros([], DType.F32, Device);
+        l.SumLastAxis(sum.View<float>(), sq.View<float>(), 1, Count);
+        return Math.Sqrt(sum.Item());
+    }
 }

@@ -8,7 +8,8 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Abs(Tensor x) => Elementwise.Unary(x, new AbsOp(), "abs");
+    public static Tensor Abs(Tensor x) =>
+        x.Device.IsCpu ? Elementwise.Unary(x, new AbsOp(), "abs") : Dev.Unary<Kernels.AbsOp>(x, "abs");
 
     [GradCases]
     static IEnumerable<GradCase> AbsCases()

@@ -12,6 +12,7 @@ public static partial class F
     public static Tensor Add(Tensor a, Tensor b)
     {
         var plan = Broadcast.Plan(a, b, "add");
+        if (Dev.OnDevice("add", a, b)) return Dev.Binary<Kernels.AddOp>(a, b, plan.OutShape, "add");
         var y = Tensor.Zeros(plan.OutShape, a.DType);
         if (a.DType == DType.F32) plan.Apply<float, AddOp>(a.F32, b.F32, y.F32);
         else plan.Apply<double, AddOp>(a.F64, b.F64, y.F64);
@@ -32,6 +33,7 @@ public static partial class F
     public static Tensor AddScalar(Tensor x, double s)
     {
         OpCheck.Float(x, "add_scalar", "x");
+        if (!x.Device.IsCpu) return AddScalarOnDevice(x, s);
         var y = Tensor.Zeros(x.Shape, x.DType);
         if (x.DType == DType.F32) TensorPrimitives.Add(x.F32, (float)s, y.F32);
         else TensorPrimitives.Add(x.F64, s, y.F64);
@@ -41,6 +43,15 @@ public static partial class F
             if (x.DType == DType.F32) Cpu.Vec.AddInPlace(x.GradData<float>(), dy.F32);
             else Cpu.Vec.AddInPlace(x.GradData<double>(), dy.F64);
         }, x);
+    }
+
+    /// <summary>Device twin of AddScalar: y = x + s; dx += dy.</summary>
+    static Tensor AddScalarOnDevice(Tensor x, double s)
+    {
+        Dev.F32("add_scalar", x);
+        var y = Dev.Empty(x.Shape, x.Device);
+        Dev.L(x).Affine(Dev.V(y), Dev.V(x), 1f, (float)s);
+        return Autograd.Record(y, "add_scalar", dy => { if (x.RequiresGrad) Dev.Accumulate(x, dy); }, x);
     }
 
     [GradCases]

@@ -12,7 +12,23 @@ public static partial class F
     public static Tensor Clamp(Tensor x, double min, double max)
     {
         if (!(min <= max)) throw new ArgumentException($"clamp: min {min} must be <= max {max} (x{x.ShapeString}).", nameof(min));
+        if (!x.Device.IsCpu) return ClampOnDevice(x, (float)min, (float)max);
         return Elementwise.Unary(x, new ClampOp(min, max), "clamp");
+    }
+
+    /// <summary>Device twin: y = min(max(x, min), max); dx += dy inside [min, max].</summary>
+    static Tensor ClampOnDevice(Tensor x, float min, float max)
+    {
+        Dev.F32("clamp", x);
+        var l = Dev.L(x);
+        var y = Dev.Empty(x.Shape, x.Device);
+        l.Clamp(Dev.V(y), Dev.V(x), min, max);
+        return Autograd.Record(y, "clamp", dy =>
+        {
+            if (!x.RequiresGrad) return;
+            using var s = Dev.Sink(x);
+            l.ClampBackward(s.View, Dev.V(dy), Dev.V(x), min, max);
+        }, x);
     }
 
     [GradCases]

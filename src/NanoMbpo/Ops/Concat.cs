@@ -14,6 +14,7 @@ public static partial class F
         ArgumentNullException.ThrowIfNull(xs);
         if (xs.Count == 0) throw new ArgumentException("concat: needs at least one tensor.", nameof(xs));
         var x0 = xs[0];
+        Dev.CpuOnly("concat", [.. xs]);
         if (x0.Rank == 0) throw new ArgumentException($"concat: cannot concatenate rank-0 tensors (xs[0]{x0.ShapeString}).", nameof(xs));
         int ax = axis < 0 ? axis + x0.Rank : axis;
         if (ax < 0 || ax >= x0.Rank) throw new ArgumentOutOfRangeException(nameof(axis), $"concat: axis {axis} is out of range for xs[0]{x0.ShapeString}.");

@@ -18,10 +18,11 @@ public static partial class F
         if (logits.Rank < 1 || !logits.Shape.AsSpan(0, logits.Rank - 1).SequenceEqual(targets.Shape))
             throw new ArgumentException($"cross_entropy: targets{targets.ShapeString} must equal logits{logits.ShapeString} without its last (class) axis.", nameof(targets));
         int C = logits.Shape[^1], N = targets.Length;
-        var td = targets.I32.ToArray();   // private copy for the backward
+        var td = Dev.HostInts(targets);   // private copy for the backward (and the range check on a device)
         for (int i = 0; i < N; i++)
             if ((uint)td[i] >= (uint)C)
                 throw new ArgumentException($"cross_entropy: target {td[i]} at row {i} is out of range for {C} classes (logits{logits.ShapeString}).", nameof(targets));
+        if (!logits.Device.IsCpu) return CrossEntropyOnDevice(logits, td, C, N);
         var probs = Tensor.Zeros(logits.Shape, logits.DType);
         var y = Tensor.Zeros([], logits.DType);
         if (logits.DType == DType.F32) y.F32[0] = (float)(CrossEntropyForward<float>(logits.F32, td, probs.F32, C) / N);
@@ -33,6 +34,16 @@ public static partial class F
             if (logits.DType == DType.F32) CrossEntropyBackward<float>(logits.GradData<float>(), probs.F32, td, C, dy.F32[0] / N);
             else CrossEntropyBackward<double>(logits.GradData<double>(), probs.F64, td, C, dy.F64[0] / N);
         }, logits);
+    }
+
+    /// <summary>Device twin composed of device ops: −mean(gather(log_softmax(logits), targets)).</summary>
+    static Tensor CrossEntropyOnDevice(Tensor logits, int[] targets, int C, int N)
+    {
+        var lsm = LogSoftmax(Reshape(logits, N, C), -1);
+        var picked = Gather(lsm, Tensor.FromArray(targets, N));
+        var y = MulScalar(MeanAll(picked), -1.0);
+        y.CheckFinite("cross_entropy");
+        return y;
     }
 
     /// <summary>Fills probs with the row softmaxes; returns Σ_rows (logsumexp − logit[target]) in double.</summary>

@@ -13,6 +13,7 @@ public static partial class F
     public static Tensor Div(Tensor a, Tensor b)
     {
         var plan = Broadcast.Plan(a, b, "div");
+        if (Dev.OnDevice("div", a, b)) return Dev.Binary<Kernels.DivOp>(a, b, plan.OutShape, "div");
         var y = Tensor.Zeros(plan.OutShape, a.DType);
         if (a.DType == DType.F32) plan.Apply<float, DivOp>(a.F32, b.F32, y.F32);
         else plan.Apply<double, DivOp>(a.F64, b.F64, y.F64);
@@ -64,6 +65,6 @@ internal struct DivOp : IBinarySpanOp
 public sealed partial class Tensor
 {
     public static Tensor operator /(Tensor a, Tensor b) => F.Div(a, b);
-    public static Tensor operator /(Tensor a, double s) => F.Div(a, Scalar(s, a.DType));
-    public static Tensor operator /(double s, Tensor a) => F.Div(Scalar(s, a.DType), a);
+    public static Tensor operator /(Tensor a, double s) => F.Div(a, Scalar(s, a.DType).To(a.Device));
+    public static Tensor operator /(double s, Tensor a) => F.Div(Scalar(s, a.DType).To(a.Device), a);
 }

@@ -18,6 +18,7 @@ public static partial class F
         if (!(p >= 0 && p <= 1)) throw new ArgumentOutOfRangeException(nameof(p), $"dropout: p must be in [0,1], got {p} (x{x.ShapeString}).");
         ArgumentNullException.ThrowIfNull(rng);
         if (!training || p == 0) return x;
+        if (!x.Device.IsCpu) return DropoutOnDevice(x, p, rng);
         var y = Tensor.Zeros(x.Shape, x.DType);
         // Mask of scales (0 or 1/(1-p)), kept for the backward pass.
         var mask = Tensor.Zeros(x.Shape, x.DType);
@@ -31,6 +32,25 @@ public static partial class F
             if (!x.RequiresGrad) return;
             if (x.DType == DType.F32) DropoutBackward<float>(x.GradData<float>(), mask.F32, dy.F32);
             else DropoutBackward<double>(x.GradData<double>(), mask.F64, dy.F64);
+        }, x);
+    }
+
+    /// <summary>Device twin: the mask comes from the counter-based random kernel seeded by one
+    /// rng.NextUInt64() draw, so it is deterministic in the rng state but is not the CPU path's mask.</summary>
+    static Tensor DropoutOnDevice(Tensor x, double p, Rng rng)
+    {
+        Dev.F32("dropout", x);
+        var l = Dev.L(x);
+        var y = Dev.Empty(x.Shape, x.Device);
+        var mask = Dev.Empty(x.Shape, x.Device);
+        var u = Dev.Empty(x.Shape, x.Device);
+        float scale = p == 1 ? 0f : (float)(1.0 / (1.0 - p));
+        l.Dropout(Dev.V(y), Dev.V(mask), Dev.V(x), Dev.V(u), rng.NextUInt64(), (float)p, scale);
+        return Autograd.Record(y, "dropout", dy =>
+        {
+            if (!x.RequiresGrad || x.Length == 0) return;
+            using var s = Dev.Sink(x);
+            l.BinaryForward<Kernels.MulOp>(s.View, Dev.V(dy), Dev.V(mask), 1, x.Length);
         }, x);
     }
 

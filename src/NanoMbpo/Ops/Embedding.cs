@@ -16,10 +16,11 @@ public static partial class F
         if (ids.DType != DType.I32) throw new ArgumentException($"embedding: 'ids' must be I32, got {ids}.", nameof(ids));
         int V = weight.Shape[0], C = weight.Shape[1];
         // A private copy: the backward must scatter to the ids seen by the forward even if the caller reuses the buffer.
-        var idd = ids.I32.ToArray();
+        var idd = Dev.HostInts(ids);
         for (int i = 0; i < idd.Length; i++)
             if ((uint)idd[i] >= (uint)V)
                 throw new ArgumentException($"embedding: id {idd[i]} at flat index {i} of ids{ids.ShapeString} is out of range for weight{weight.ShapeString} (V = {V}).", nameof(ids));
+        if (!weight.Device.IsCpu) return EmbeddingOnDevice(weight, ids, idd, V, C);
         var y = Tensor.Zeros([.. ids.Shape, C], weight.DType);
         if (weight.DType == DType.F32) EmbeddingForward<float>(weight.F32, idd, y.F32, C);
         else EmbeddingForward<double>(weight.F64, idd, y.F64, C);
@@ -28,6 +29,23 @@ public static partial class F
             if (!weight.RequiresGrad) return;
             if (weight.DType == DType.F32) EmbeddingBackward<float>(weight.GradData<float>(), idd, dy.F32, C);
             else EmbeddingBackward<double>(weight.GradData<double>(), idd, dy.F64, C);
+        }, weight);
+    }
+
+    /// <summary>Device twin: row-gather kernel; backward scatter-adds straight into the weight
+    /// gradient (float atomics on a GPU: the summation order of repeated ids may vary in the last bits).</summary>
+    static Tensor EmbeddingOnDevice(Tensor weight, Tensor ids, int[] idd, int V, int C)
+    {
+        Dev.F32("embedding", weight);
+        var d = weight.Device;
+        var l = Dev.L(d);
+        var idDev = Tensor.FromArray(idd, idd.Length).To(d);
+        var y = Dev.Empty([.. ids.Shape, C], d);
+        if (y.Length > 0) l.Embedding(Dev.V(y), Dev.V(weight), Dev.VI(idDev), idd.Length, V, C);
+        return Autograd.Record(y, "embedding", dy =>
+        {
+            if (!weight.RequiresGrad || y.Length == 0) return;
+            l.EmbeddingBackward(Dev.GradAccum(weight), Dev.V(dy), Dev.VI(idDev), idd.Length, V, C);
         }, weight);
     }
 

@@ -8,7 +8,8 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Exp(Tensor x) => Elementwise.Unary(x, new ExpOp(), "exp");
+    public static Tensor Exp(Tensor x) =>
+        x.Device.IsCpu ? Elementwise.Unary(x, new ExpOp(), "exp") : Dev.Unary<Kernels.ExpOp>(x, "exp");
 
     [GradCases]
     static IEnumerable<GradCase> ExpCases()

@@ -15,10 +15,11 @@ public static partial class F
         if (x.Rank < 1 || !x.Shape.AsSpan(0, x.Rank - 1).SequenceEqual(index.Shape))
             throw new ArgumentException($"gather: index{index.ShapeString} must equal x{x.ShapeString} without its last axis.", nameof(index));
         int N = x.Shape[^1];
-        var ix = index.I32.ToArray();   // private copy for the backward
+        var ix = Dev.HostInts(index);   // private copy for the backward
         for (int i = 0; i < ix.Length; i++)
             if ((uint)ix[i] >= (uint)N)
                 throw new ArgumentException($"gather: index {ix[i]} at flat position {i} of index{index.ShapeString} is out of range for the last axis of x{x.ShapeString} (N = {N}).", nameof(index));
+        if (!x.Device.IsCpu) return GatherOnDevice(x, index.Shape, ix, N);
         var y = Tensor.Zeros(index.Shape, x.DType);
         if (x.DType == DType.F32) GatherForward<float>(x.F32, ix, y.F32, N);
         else GatherForward<double>(x.F64, ix, y.F64, N);
@@ -27,6 +28,22 @@ public static partial class F
             if (!x.RequiresGrad) return;
             if (x.DType == DType.F32) GatherBackward<float>(x.GradData<float>(), ix, dy.F32, N);
             else GatherBackward<double>(x.GradData<double>(), ix, dy.F64, N);
+        }, x);
+    }
+
+    /// <summary>Device twin: gather kernel; backward adds dy into the picked positions of dx.</summary>
+    static Tensor GatherOnDevice(Tensor x, int[] indexShape, int[] ix, int N)
+    {
+        Dev.F32("gather", x);
+        var d = x.Device;
+        var l = Dev.L(d);
+        var idDev = Tensor.FromArray(ix, ix.Length).To(d);
+        var y = Dev.Empty(indexShape, d);
+        if (y.Length > 0) l.Gather(Dev.V(y), Dev.V(x), Dev.VI(idDev), ix.Length, N, 1);
+        return Autograd.Record(y, "gather", dy =>
+        {
+            if (!x.RequiresGrad || y.Length == 0) return;
+            l.GatherBackward(Dev.GradAccum(x), Dev.V(dy), Dev.VI(idDev), ix.Length, N, 1);
         }, x);
     }
 

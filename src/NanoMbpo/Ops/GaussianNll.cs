@@ -21,6 +21,7 @@ public static partial class F
         if (!ShapeUtil.Same(mean.Shape, target.Shape))
             throw new ArgumentException($"{op}: target{target.ShapeString} must have mean's shape {mean.ShapeString}.", nameof(target));
         int n = mean.Length;
+        if (Dev.OnDevice(op, mean, logVar, target)) return GaussianNllOnDevice(mean, logVar, target);
         var d = Tensor.Zeros(mean.Shape, mean.DType);   // target − mean
         var w = Tensor.Zeros(mean.Shape, mean.DType);   // exp(−logVar)
         var y = Tensor.Zeros([], mean.DType);
@@ -32,6 +33,15 @@ public static partial class F
             if (mean.DType == DType.F32) NllBackward<float>(mean, logVar, target, d.F32, w.F32, dy.F32[0] / n);
             else NllBackward<double>(mean, logVar, target, d.F64, w.F64, dy.F64[0] / n);
         }, mean, logVar, target);
+    }
+
+    /// <summary>Device twin composed of device ops: 0.5·mean(logVar + (target − mean)²·exp(−logVar)).</summary>
+    static Tensor GaussianNllOnDevice(Tensor mean, Tensor logVar, Tensor target)
+    {
+        var d = Sub(target, mean);
+        var y = MulScalar(MeanAll(Add(logVar, Mul(Mul(d, d), Exp(Neg(logVar))))), 0.5);
+        y.CheckFinite("gaussian_nll");
+        return y;
     }
 
     static double NllForward<T>(ReadOnlySpan<T> m, ReadOnlySpan<T> lv, ReadOnlySpan<T> t, Span<T> d, Span<T> w) where T : unmanaged, IFloatingPointIeee754<T>

@@ -13,7 +13,8 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Gelu(Tensor x) => Elementwise.Unary(x, new GeluOp(), "gelu");
+    public static Tensor Gelu(Tensor x) =>
+        x.Device.IsCpu ? Elementwise.Unary(x, new GeluOp(), "gelu") : Dev.Unary<Kernels.GeluOp>(x, "gelu");
 
     [GradCases]
     static IEnumerable<GradCase> GeluCases()

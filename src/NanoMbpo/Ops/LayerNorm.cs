@@ -25,6 +25,7 @@ public static partial class F
                 throw new ArgumentException($"layer_norm: '{name}'{p.ShapeString} must be ({C}) to match the last axis of x{x.ShapeString}.", name);
         }
         int rows = C == 0 ? 0 : x.Length / C;
+        if (Dev.OnDevice("layer_norm", x, weight, bias)) return LayerNormOnDevice(x, weight, bias, eps, rows, C);
         var y = Tensor.Zeros(x.Shape, x.DType);
         var mean = new double[rows]; var rstd = new double[rows];
         Cpu.CpuThreads.For(rows, Math.Max(1, Elementwise.Grain / Math.Max(1, C)), (r0, r1) =>
@@ -37,6 +38,35 @@ public static partial class F
         {
             if (x.DType == DType.F32) LayerNormBackward<float>(x, weight, bias, dy, mean, rstd, C, rows);
             else LayerNormBackward<double>(x, weight, bias, dy, mean, rstd, C, rows);
+        }, inputs);
+    }
+
+    /// <summary>Device twin: row kernels for the forward (saving mean and 1/σ on the device) and for
+    /// dx; a column kernel for dweight and dbias. A missing weight or bias becomes ones or zeros.</summary>
+    static Tensor LayerNormOnDevice(Tensor x, Tensor? weight, Tensor? bias, double eps, int rows, int C)
+    {
+        Dev.F32("layer_norm", x, weight, bias);
+        var d = x.Device;
+        var l = Dev.L(d);
+        var y = Dev.Empty(x.Shape, d);
+        var mean = Dev.Empty([rows], d); var rstd = Dev.Empty([rows], d);
+        var w = weight ?? Dev.Empty([C], d);
+        if (weight is null) l.Fill(Dev.V(w), 1f);
+        var b = bias ?? Dev.Empty([C], d);
+        if (rows > 0 && C > 0) l.LayerNorm(Dev.V(y), Dev.V(mean), Dev.V(rstd), Dev.V(x), Dev.V(w), Dev.V(b), rows, C, (float)eps);
+        Tensor[] inputs = [x, .. new[] { weight, bias }.OfType<Tensor>()];
+        return Autograd.Record(y, "layer_norm", dy =>
+        {
+            if (rows == 0 || C == 0) return;
+            bool needW = weight is not null && weight.RequiresGrad, needB = bias is not null && bias.RequiresGrad;
+            // The kernel writes all three; gradients nobody needs go to scratch.
+            using var sx = x.RequiresGrad ? Dev.Sink(x) : null;
+            using var sw = needW ? Dev.Sink(weight!) : null;
+            using var sb = needB ? Dev.Sink(bias!) : null;
+            var dx = sx?.View ?? Dev.V(Dev.Empty(x.Shape, d));
+            var dw = sw?.View ?? Dev.V(Dev.Empty([C], d));
+            var db = sb?.View ?? Dev.V(Dev.Empty([C], d));
+            l.LayerNormBackward(dx, dw, db, Dev.V(dy), Dev.V(x), Dev.V(w), Dev.V(mean), Dev.V(rstd), rows, C);
         }, inputs);
     }
 

@@ -24,6 +24,7 @@ public static partial class F
         }
         int rows = x.Length / Math.Max(inF, 1);
         if (inF == 0) rows = ShapeUtil.Numel(x.Shape.AsSpan(0, x.Rank - 1));
+        if (Dev.OnDevice("linear", x, weight, bias)) return LinearOnDevice(x, weight, bias, rows, inF, outF);
         var y = Tensor.Zeros([.. x.Shape[..^1], outF], x.DType);
         if (x.DType == DType.F32) LinearForward<float>(x, weight, bias, y, rows, inF, outF);
         else LinearForward<double>(x, weight, bias, y, rows, inF, outF);
@@ -58,6 +59,25 @@ public static partial class F
             var db = b.GradData<T>();
             for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, g.Slice(r * outF, outF), db);
         }
+    }
+
+    /// <summary>Device twin: SGEMM then the bias-add kernel; backward GEMMs accumulate (beta = 1),
+    /// the bias gradient is a column-sum kernel.</summary>
+    static Tensor LinearOnDevice(Tensor x, Tensor w, Tensor? b, int rows, int inF, int outF)
+    {
+        Dev.F32("linear", x, w, b);
+        var l = Dev.L(x);
+        var y = Dev.Empty([.. x.Shape[..^1], outF], x.Device);
+        Dev.Gemm(l, false, true, 1, rows, outF, inF, 1f, Dev.V(x), inF, 0, Dev.V(w), inF, 0, 0f, Dev.V(y), outF, 0);
+        if (b is not null && y.Length > 0) l.BiasAdd(Dev.V(y), Dev.V(y), Dev.V(b), rows, outF);
+        Tensor[] inputs = b is null ? [x, w] : [x, w, b];
+        return Autograd.Record(y, "linear", dy =>
+        {
+            var g = Dev.V(dy);
+            if (x.RequiresGrad) Dev.Gemm(l, false, false, 1, rows, inF, outF, 1f, g, outF, 0, Dev.V(w), inF, 0, 1f, Dev.GradAccum(x), inF, 0);
+            if (w.RequiresGrad) Dev.Gemm(l, true, false, 1, outF, inF, rows, 1f, g, outF, 0, Dev.V(x), inF, 0, 1f, Dev.GradAccum(w), inF, 0);
+            if (b is not null && b.RequiresGrad && rows > 0) { using var s = Dev.Sink(b); l.BiasAddBackward(s.View, g, rows, outF); }
+        }, inputs);
     }
 
     [GradCases]

@@ -8,7 +8,8 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Log(Tensor x) => Elementwise.Unary(x, new LogOp(), "log");
+    public static Tensor Log(Tensor x) =>
+        x.Device.IsCpu ? Elementwise.Unary(x, new LogOp(), "log") : Dev.Unary<Kernels.LogOp>(x, "log");
 
     [GradCases]
     static IEnumerable<GradCase> LogCases()

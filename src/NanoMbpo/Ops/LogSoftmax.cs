@@ -11,6 +11,7 @@ public static partial class F
     public static Tensor LogSoftmax(Tensor x, int axis = -1)
     {
         var s = AxisSplit.Of(x, axis, "log_softmax");
+        if (!x.Device.IsCpu) return LogSoftmaxOnDevice(x, s);
         var y = Tensor.Zeros(x.Shape, x.DType);
         Cpu.CpuThreads.For(s.Outer, Math.Max(1, Elementwise.Grain / Math.Max(1, s.N * s.Inner)), (o0, o1) =>
         {
@@ -26,6 +27,23 @@ public static partial class F
                 if (x.DType == DType.F32) LogSoftmaxBackward<float>(s, y.F32, dy.F32, x.Grad!.F32, o0, o1);
                 else LogSoftmaxBackward<double>(s, y.F64, dy.F64, x.Grad!.F64, o0, o1);
             });
+        }, x);
+    }
+
+    /// <summary>Device twin: the row kernel over the last axis (warp/group reductions); another axis
+    /// is moved last with Transpose and back, so its gradient flows through the permute kernels.</summary>
+    static Tensor LogSoftmaxOnDevice(Tensor x, AxisSplit s)
+    {
+        Dev.F32("log_softmax", x);
+        if (s.Inner != 1) return Transpose(LogSoftmax(Transpose(x, s.Axis, -1), -1), s.Axis, -1);
+        var l = Dev.L(x);
+        var y = Dev.Empty(x.Shape, x.Device);
+        if (y.Length > 0) l.LogSoftmax(Dev.V(y), Dev.V(x), s.Outer, s.N);
+        return Autograd.Record(y, "log_softmax", dy =>
+        {
+            if (!x.RequiresGrad || x.Length == 0) return;
+            using var g = Dev.Sink(x);
+            l.LogSoftmaxBackward(g.View, Dev.V(dy), Dev.V(y), s.Outer, s.N);
         }, x);
     }
 

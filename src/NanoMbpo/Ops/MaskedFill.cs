@@ -15,7 +15,9 @@ public static partial class F
     {
         OpCheck.Float(x, "masked_fill", "x");
         if (mask.DType != DType.I32) throw new ArgumentException($"masked_fill: 'mask' must be I32, got {mask}.", nameof(mask));
+        if (!x.Device.IsCpu && !mask.Device.IsCpu) mask = mask.To(Device.Cpu);
         int[] m = ExpandMask(x, mask);
+        if (!x.Device.IsCpu) return MaskedFillOnDevice(x, m, value);
         var y = Tensor.Zeros(x.Shape, x.DType);
         if (x.DType == DType.F32) MaskSelectF32(x.F32, m, y.F32, (float)value, false);
         else MaskSelect<double>(x.F64, m, y.F64, value, false);
@@ -24,6 +26,23 @@ public static partial class F
             if (!x.RequiresGrad) return;
             if (x.DType == DType.F32) MaskSelectF32(dy.F32, m, x.GradData<float>(), 0f, true);
             else MaskSelect<double>(dy.F64, m, x.GradData<double>(), 0.0, true);
+        }, x);
+    }
+
+    /// <summary>Device twin: the mask is expanded on the host (one int per element of x) and
+    /// uploaded; select kernels for the forward and the backward.</summary>
+    static Tensor MaskedFillOnDevice(Tensor x, int[] m, double value)
+    {
+        Dev.F32("masked_fill", x);
+        var l = Dev.L(x);
+        var md = Tensor.FromArray(m, m.Length).To(x.Device);
+        var y = Dev.Empty(x.Shape, x.Device);
+        if (y.Length > 0) l.MaskedFill(Dev.V(y), Dev.V(x), Dev.VI(md), (float)value);
+        return Autograd.Record(y, "masked_fill", dy =>
+        {
+            if (!x.RequiresGrad || x.Length == 0) return;
+            using var s = Dev.Sink(x);
+            l.MaskedFillBackward(s.View, Dev.V(dy), Dev.VI(md));
         }, x);
     }
 

@@ -38,9 +38,10 @@ public static partial class F
             if (kb != K) throw new ArgumentException($"matmul: inner dimensions differ, a{a.ShapeString}{(transA ? "ᵀ" : "")} · b{b.ShapeString}{(transB ? "ᵀ" : "")} ({K} vs {kb}).");
             outShape = [.. a.Shape[..^2], M, N];
         }
-        var c = Tensor.Zeros(outShape, a.DType);
         long sA = (long)M * K, sB = folded ? 0 : (long)K * N, sC = (long)M * N;
         int lda = transA ? M : K, ldb = transB ? K : N;
+        if (Dev.OnDevice("matmul", a, b)) return MatMulOnDevice(a, b, outShape, transA, transB, batch, M, N, K, lda, ldb, sA, sB, sC);
+        var c = Tensor.Zeros(outShape, a.DType);
         if (a.DType == DType.F32) Forward<float>(a, b, c, transA, transB, batch, M, N, K, lda, ldb, sA, sB, sC);
         else Forward<double>(a, b, c, transA, transB, batch, M, N, K, lda, ldb, sA, sB, sC);
 
@@ -73,6 +74,30 @@ public static partial class F
             if (!tB) Gemm.Run<T>(!tA, false, bb, K, N, mm, T.One, a.Data<T>(), lda, sA, g, N, sC, T.One, b.GradData<T>(), ldb, sB);
             else Gemm.Run<T>(true, tA, bb, N, K, mm, T.One, g, N, sC, a.Data<T>(), lda, sA, T.One, b.GradData<T>(), ldb, sB);
         }
+    }
+
+    /// <summary>Device twin: the same GEMMs with the SGEMM kernel; gradients accumulate through beta = 1.</summary>
+    static Tensor MatMulOnDevice(Tensor a, Tensor b, int[] outShape, bool tA, bool tB, int batch, int M, int N, int K, int lda, int ldb, long sA, long sB, long sC)
+    {
+        Dev.F32("matmul", a, b);
+        var l = Dev.L(a);
+        var c = Dev.Empty(outShape, a.Device);
+        Dev.Gemm(l, tA, tB, batch, M, N, K, 1f, Dev.V(a), lda, sA, Dev.V(b), ldb, sB, 0f, Dev.V(c), N, sC);
+        return Autograd.Record(c, "matmul", dc =>
+        {
+            var g = Dev.V(dc);
+            if (a.RequiresGrad)
+            {
+                if (!tA) Dev.Gemm(l, false, !tB, batch, M, K, N, 1f, g, N, sC, Dev.V(b), ldb, sB, 1f, Dev.GradAccum(a), lda, sA);
+                else Dev.Gemm(l, tB, true, batch, K, M, N, 1f, Dev.V(b), ldb, sB, g, N, sC, 1f, Dev.GradAccum(a), lda, sA);
+            }
+            if (b.RequiresGrad)
+            {
+                int bb = sB == 0 ? 1 : batch, mm = sB == 0 ? M * batch : M;
+                if (!tB) Dev.Gemm(l, !tA, false, bb, K, N, mm, 1f, Dev.V(a), lda, sA, g, N, sC, 1f, Dev.GradAccum(b), ldb, sB);
+                else Dev.Gemm(l, true, tA, bb, N, K, mm, 1f, g, N, sC, Dev.V(a), lda, sA, 1f, Dev.GradAccum(b), ldb, sB);
+            }
+        }, a, b);
     }
 
     [GradCases]

@@ -12,6 +12,7 @@ public static partial class F
     public static Tensor Maximum(Tensor a, Tensor b)
     {
         var plan = Broadcast.Plan(a, b, "maximum");
+        if (Dev.OnDevice("maximum", a, b)) return Dev.Binary<Kernels.MaximumOp>(a, b, plan.OutShape, "maximum");
         var y = Tensor.Zeros(plan.OutShape, a.DType);
         if (a.DType == DType.F32) plan.Apply<float, MaxOp>(a.F32, b.F32, y.F32);
         else plan.Apply<double, MaxOp>(a.F64, b.F64, y.F64);

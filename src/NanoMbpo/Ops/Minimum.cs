@@ -12,6 +12,7 @@ public static partial class F
     public static Tensor Minimum(Tensor a, Tensor b)
     {
         var plan = Broadcast.Plan(a, b, "minimum");
+        if (Dev.OnDevice("minimum", a, b)) return Dev.Binary<Kernels.MinimumOp>(a, b, plan.OutShape, "minimum");
         var y = Tensor.Zeros(plan.OutShape, a.DType);
         if (a.DType == DType.F32) plan.Apply<float, MinOp>(a.F32, b.F32, y.F32);
         else plan.Apply<double, MinOp>(a.F64, b.F64, y.F64);

@@ -16,6 +16,7 @@ public static partial class F
         OpCheck.SameDType(pred, target, "mse_loss");
         if (!ShapeUtil.Same(pred.Shape, target.Shape))
             throw new ArgumentException($"mse_loss: target{target.ShapeString} must have pred's shape {pred.ShapeString}.", nameof(target));
+        if (Dev.OnDevice("mse_loss", pred, target)) return MseLossOnDevice(pred, target);
         var diff = Tensor.Zeros(pred.Shape, pred.DType);
         var y = Tensor.Zeros([], pred.DType);
         int n = pred.Length;
@@ -35,6 +36,16 @@ public static partial class F
             if (pred.DType == DType.F32) MseBackward<float>(pred, target, diff.F32, dy.F32[0] * 2f / n);
             else MseBackward<double>(pred, target, diff.F64, dy.F64[0] * 2.0 / n);
         }, pred, target);
+    }
+
+    /// <summary>Device twin composed of device ops: mean((pred − target)²); autograd flows through
+    /// sub, mul and mean. The finiteness check reads the one-element loss back.</summary>
+    static Tensor MseLossOnDevice(Tensor pred, Tensor target)
+    {
+        var diff = Sub(pred, target);
+        var y = MeanAll(Mul(diff, diff));
+        y.CheckFinite("mse_loss");
+        return y;
     }
 
     /// <summary>Σx² in float32 SIMD chunks, each chunk summed into a double (large n stays accurate).</summary>

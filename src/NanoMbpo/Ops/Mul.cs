@@ -12,6 +12,7 @@ public static partial class F
     public static Tensor Mul(Tensor a, Tensor b)
     {
         var plan = Broadcast.Plan(a, b, "mul");
+        if (Dev.OnDevice("mul", a, b)) return Dev.Binary<Kernels.MulOp>(a, b, plan.OutShape, "mul");
         var y = Tensor.Zeros(plan.OutShape, a.DType);
         if (a.DType == DType.F32) plan.Apply<float, MulOp>(a.F32, b.F32, y.F32);
         else plan.Apply<double, MulOp>(a.F64, b.F64, y.F64);
@@ -42,6 +43,7 @@ public static partial class F
     public static Tensor MulScalar(Tensor x, double s)
     {
         OpCheck.Float(x, "mul_scalar", "x");
+        if (!x.Device.IsCpu) return MulScalarOnDevice(x, s);
         var y = Tensor.Zeros(x.Shape, x.DType);
         if (x.DType == DType.F32) TensorPrimitives.Multiply(x.F32, (float)s, y.F32);
         else TensorPrimitives.Multiply(x.F64, s, y.F64);
@@ -51,6 +53,15 @@ public static partial class F
             if (x.DType == DType.F32) Cpu.Vec.AxpyInPlace(x.GradData<float>(), (float)s, dy.F32);
             else Cpu.Vec.AxpyInPlace(x.GradData<double>(), s, dy.F64);
         }, x);
+    }
+
+    /// <summary>Device twin of MulScalar: y = x · s; dx += s · dy.</summary>
+    static Tensor MulScalarOnDevice(Tensor x, double s)
+    {
+        Dev.F32("mul_scalar", x);
+        var y = Dev.Empty(x.Shape, x.Device);
+        Dev.L(x).Affine(Dev.V(y), Dev.V(x), (float)s, 0f);
+        return Autograd.Record(y, "mul_scalar", dy => { if (x.RequiresGrad) Dev.Accumulate(x, dy, (float)s); }, x);
     }
 
     [GradCases]

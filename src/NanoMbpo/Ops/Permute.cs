@@ -16,6 +16,7 @@ public static partial class F
         var p = NormalizePerm(x, perm, "permute");
         var outShape = new int[p.Length];
         for (int i = 0; i < p.Length; i++) outShape[i] = x.Shape[p[i]];
+        if (!x.Device.IsCpu) return PermuteOnDevice(x, p, outShape);
         var y = Tensor.Zeros(outShape, x.DType);
         switch (x.DType)
         {
@@ -30,6 +31,24 @@ public static partial class F
             if (!x.RequiresGrad) return;
             if (x.DType == DType.F32) PermuteCore<float>(dy.F32, outShape, inv, x.GradData<float>(), true);
             else PermuteCore<double>(dy.F64, outShape, inv, x.GradData<double>(), true);
+        }, x);
+    }
+
+    /// <summary>Device twin: the permute kernel (thread per output element, merged axes); backward
+    /// permutes dy by the inverse perm into a gradient sink.</summary>
+    static Tensor PermuteOnDevice(Tensor x, int[] p, int[] outShape)
+    {
+        if (x.DType != DType.F32) throw Dev.Unsupported("permute", x.Device, $"{x.DType} tensors have no permute kernel");
+        var l = Dev.L(x);
+        var y = Dev.Empty(outShape, x.Device);
+        l.Permute(Dev.V(y), Dev.V(x), Kernels.PermuteArgs.For(x.Shape, p));
+        var inv = new int[p.Length];
+        for (int i = 0; i < p.Length; i++) inv[p[i]] = i;
+        return Autograd.Record(y, "permute", dy =>
+        {
+            if (!x.RequiresGrad || x.Length == 0) return;
+            using var s = Dev.Sink(x);
+            l.Permute(s.View, Dev.V(dy), Kernels.PermuteArgs.For(outShape, inv));
         }, x);
     }
 

@@ -8,7 +8,22 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Pow(Tensor x, double p) => Elementwise.Unary(x, new PowOp(p), "pow");
+    public static Tensor Pow(Tensor x, double p) => x.Device.IsCpu ? Elementwise.Unary(x, new PowOp(p), "pow") : PowOnDevice(x, p);
+
+    /// <summary>Device twin: y = x^p with the scalar kernels; dx += p x^(p-1) dy.</summary>
+    static Tensor PowOnDevice(Tensor x, double p)
+    {
+        Dev.F32("pow", x);
+        var l = Dev.L(x);
+        var y = Dev.Empty(x.Shape, x.Device);
+        l.Pow(Dev.V(y), Dev.V(x), (float)p);
+        return Autograd.Record(y, "pow", dy =>
+        {
+            if (!x.RequiresGrad) return;
+            using var s = Dev.Sink(x);
+            l.PowBackward(s.View, Dev.V(dy), Dev.V(x), (float)p);
+        }, x);
+    }
 
     [GradCases]
     static IEnumerable<GradCase> PowCases()

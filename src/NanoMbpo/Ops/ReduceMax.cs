@@ -14,6 +14,7 @@ public static partial class F
     {
         var s = AxisSplit.Of(x, axis, "max");
         if (s.N == 0) throw new ArgumentException($"max: axis {axis} of x{x.ShapeString} is empty; the maximum is undefined.", nameof(x));
+        if (!x.Device.IsCpu) return MaxOnDevice(x, s, keepDim);
         var y = Tensor.Zeros(s.ReducedShape(x.Shape, keepDim), x.DType);
         var arg = new int[s.Outer * s.Inner];
         if (x.DType == DType.F32) ReduceMaxForward<float>(s, x.F32, y.F32, arg);
@@ -23,6 +24,23 @@ public static partial class F
             if (!x.RequiresGrad) return;
             if (x.DType == DType.F32) ReduceMaxBackward<float>(s, arg, dy.F32, x.GradData<float>());
             else ReduceMaxBackward<double>(s, arg, dy.F64, x.GradData<double>());
+        }, x);
+    }
+
+    /// <summary>Device twin: a thread per output scans the axis keeping the first arg-max; backward
+    /// routes dy to it.</summary>
+    static Tensor MaxOnDevice(Tensor x, AxisSplit s, bool keepDim)
+    {
+        Dev.F32("max", x);
+        var l = Dev.L(x);
+        var y = Dev.Empty(s.ReducedShape(x.Shape, keepDim), x.Device);
+        var arg = Dev.Empty(y.Shape, x.Device, DType.I32);
+        l.AxisMax(Dev.V(y), Dev.VI(arg), Dev.V(x), s.Outer, s.N, s.Inner);
+        return Autograd.Record(y, "max_axis", dy =>
+        {
+            if (!x.RequiresGrad || x.Length == 0) return;
+            using var g = Dev.Sink(x);
+            l.AxisMaxBackward(g.View, Dev.V(dy), Dev.VI(arg), s.Outer, s.N, s.Inner);
         }, x);
     }
 

@@ -12,6 +12,7 @@ public static partial class F
     public static Tensor Mean(Tensor x, int axis, bool keepDim = false)
     {
         var s = AxisSplit.Of(x, axis, "mean");
+        if (!x.Device.IsCpu) return ReduceSumOnDevice(x, s, keepDim, true, "mean_axis");
         var y = Tensor.Zeros(s.ReducedShape(x.Shape, keepDim), x.DType);
         double inv = 1.0 / s.N;
         if (x.DType == DType.F32) ReduceSumForward<float>(s, x.F32, y.F32, (float)inv);
@@ -28,6 +29,7 @@ public static partial class F
     public static Tensor MeanAll(Tensor x)
     {
         OpCheck.Float(x, "mean", "x");
+        if (!x.Device.IsCpu) return SumAllOnDevice(x, true, "mean");
         var y = Tensor.Zeros([], x.DType);
         double inv = 1.0 / x.Length;
         if (x.DType == DType.F32) y.F32[0] = (float)(Cpu.Vec.SumDouble<float>(x.F32) * inv);

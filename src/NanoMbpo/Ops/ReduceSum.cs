@@ -12,6 +12,7 @@ public static partial class F
     public static Tensor Sum(Tensor x, int axis, bool keepDim = false)
     {
         var s = AxisSplit.Of(x, axis, "sum");
+        if (!x.Device.IsCpu) return ReduceSumOnDevice(x, s, keepDim, false, "sum_axis");
         var y = Tensor.Zeros(s.ReducedShape(x.Shape, keepDim), x.DType);
         if (x.DType == DType.F32) ReduceSumForward<float>(s, x.F32, y.F32, 1f);
         else ReduceSumForward<double>(s, x.F64, y.F64, 1.0);
@@ -50,6 +51,29 @@ public static partial class F
                 TensorPrimitives.MultiplyAdd(g, scale, d, d);
             }
         }
+    }
+
+    /// <summary>Device twin of Sum/Mean over an axis: the last axis uses the group-reduction row
+    /// kernel, an inner axis a thread per output summing in index order. Shared with Mean.</summary>
+    internal static Tensor ReduceSumOnDevice(Tensor x, AxisSplit s, bool keepDim, bool mean, string op)
+    {
+        Dev.F32(op, x);
+        var l = Dev.L(x);
+        var y = Dev.Empty(s.ReducedShape(x.Shape, keepDim), x.Device);
+        float scale = mean ? 1f / s.N : 1f;
+        if (y.Length > 0)
+        {
+            if (s.N == 0) l.Fill(Dev.V(y), mean ? float.NaN : 0f);
+            else if (s.Inner == 1) l.SumLastAxis(Dev.V(y), Dev.V(x), s.Outer, s.N, mean);
+            else l.AxisSum(Dev.V(y), Dev.V(x), s.Outer, s.N, s.Inner, scale);
+        }
+        return Autograd.Record(y, op, dy =>
+        {
+            if (!x.RequiresGrad || x.Length == 0) return;
+            using var g = Dev.Sink(x);
+            if (s.Inner == 1) l.SumLastAxisBackward(g.View, Dev.V(dy), s.Outer, s.N, mean);
+            else l.AxisSumBackward(g.View, Dev.V(dy), s.Outer, s.N, s.Inner, scale);
+        }, x);
     }
 
     [GradCases]

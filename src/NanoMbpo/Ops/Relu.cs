@@ -9,7 +9,8 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Relu(Tensor x) => Elementwise.Unary(x, new ReluOp(), "relu");
+    public static Tensor Relu(Tensor x) =>
+        x.Device.IsCpu ? Elementwise.Unary(x, new ReluOp(), "relu") : Dev.Unary<Kernels.ReluOp>(x, "relu");
 
     [GradCases]
     static IEnumerable<GradCase> ReluCases()

@@ -18,6 +18,7 @@ public static partial class F
         return Autograd.Record(y, "reshape", dy =>
         {
             if (!x.RequiresGrad) return;
+            if (!x.Device.IsCpu) { Dev.Accumulate(x, dy); return; }
             if (x.DType == DType.F32) ReshapeAddGrad<float>(x.GradData<float>(), dy.F32);
             else ReshapeAddGrad<double>(x.GradData<double>(), dy.F64);
         }, x);

@@ -28,13 +28,15 @@ public static partial class F
         if (v.Shape[0] != B || v.Shape[1] != NH || v.Shape[2] != S)
             throw new ArgumentException($"{op}: v{v.ShapeString} must be ({B},{NH},{S},HV) to match k{k.ShapeString}.", nameof(v));
         int[]? mask = null;
+        bool onDevice = Dev.OnDevice(op, q, k, v);
         if (keyPaddingMask is not null)
         {
             if (keyPaddingMask.DType != DType.I32) throw new ArgumentException($"{op}: 'keyPaddingMask' must be I32, got {keyPaddingMask}.", nameof(keyPaddingMask));
             if (keyPaddingMask.Rank != 2 || keyPaddingMask.Shape[0] != B || keyPaddingMask.Shape[1] != S)
                 throw new ArgumentException($"{op}: keyPaddingMask{keyPaddingMask.ShapeString} must be (B,S) = ({B},{S}) for q{q.ShapeString} k{k.ShapeString}.", nameof(keyPaddingMask));
-            mask = keyPaddingMask.I32.ToArray();
+            if (!onDevice) mask = keyPaddingMask.I32.ToArray();
         }
+        if (onDevice) return AttentionOnDevice(q, k, v, keyPaddingMask, causal);
         var y = Tensor.Zeros([B, NH, T, HV], q.DType);
         var geo = new AttnShape(B * NH, NH, T, S, HS, HV, mask, causal);
         Array probs = q.DType == DType.F32 ? AttnForward<float>(q, k, v, y, geo) : AttnForward<double>(q, k, v, y, geo);
@@ -42,6 +44,43 @@ public static partial class F
         {
             if (q.DType == DType.F32) AttnBackward(q, k, v, dy, (float[])probs, geo);
             else AttnBackward(q, k, v, dy, (double[])probs, geo);
+        }, q, k, v);
+    }
+
+    /// <summary>Device twin: the fused (FlashAttention-style) kernels; the T×S score matrix never
+    /// reaches device memory, the row logsumexp is kept for the backward. The kernels need S == T and
+    /// HV == HS; the padding mask is inverted into their "kept key" form.</summary>
+    static Tensor AttentionOnDevice(Tensor q, Tensor k, Tensor v, Tensor? keyPaddingMask, bool causal)
+    {
+        const string op = "scaled_dot_product_attention";
+        Dev.F32(op, q, k, v);
+        var d = q.Device;
+        int B = q.Shape[0], NH = q.Shape[1], T = q.Shape[2], HS = q.Shape[3], S = k.Shape[2], HV = v.Shape[3];
+        if (S != T || HV != HS)
+            throw Dev.Unsupported(op, d, $"the fused kernel needs S == T and HV == HS, got T={T} S={S} HS={HS} HV={HV}");
+        var l = Dev.L(d);
+        var y = Dev.Empty([B, NH, T, HS], d);
+        if (y.Length == 0) return y;
+        Tensor? keep = null;
+        if (keyPaddingMask is not null)
+        {
+            keep = Dev.Empty([B, S], d, DType.I32);
+            l.InvertMask(Dev.VI(keep), Dev.VI(Dev.Ints(keyPaddingMask, d)));
+        }
+        var keepView = keep is null ? default : Dev.VI(keep);
+        var g = Kernels.AttentionArgs.Contiguous(B, NH, T, HS, causal);
+        var lse = Dev.Empty([B, NH, T], d);
+        l.AttentionForward(Dev.V(y), Dev.V(lse), Dev.V(q), Dev.V(k), Dev.V(v), keepView, g);
+        return Autograd.Record(y, "sdpa", dy =>
+        {
+            using var sq = q.RequiresGrad ? Dev.Sink(q) : null;
+            using var sk = k.RequiresGrad ? Dev.Sink(k) : null;
+            using var sv = v.RequiresGrad ? Dev.Sink(v) : null;
+            var dq = sq?.View ?? Dev.V(Dev.Empty(q.Shape, d));
+            var dk = sk?.View ?? Dev.V(Dev.Empty(k.Shape, d));
+            var dv = sv?.View ?? Dev.V(Dev.Empty(v.Shape, d));
+            var dsum = Dev.Empty([B, NH, T], d);
+            l.AttentionBackward(dq, dk, dv, Dev.V(dsum), Dev.V(dy), Dev.V(q), Dev.V(k), Dev.V(v), Dev.V(y), Dev.V(lse), keepView, g);
         }, q, k, v);
     }
 
@@ -133,5 +172,8 @@ public static partial class F
         yield return AttnCase("sdpa_padmask", 2, 2, 3, 5, 3, 3, [0, 0, 1, 0, 1, 1, 1, 1, 1, 1], false);
         yield return AttnCase("sdpa_causal", 1, 2, 4, 4, 3, 2, null, true);
         yield return AttnCase("sdpa_causal_padmask_cross", 2, 1, 3, 5, 3, 3, [1, 0, 0, 0, 1, 0, 0, 1, 1, 0], true);
+        // Self-attention shapes (S == T, HV == HS) so the device's fused kernel covers the masks too.
+        yield return AttnCase("sdpa_padmask_self", 2, 2, 4, 4, 3, 3, [0, 0, 1, 0, 1, 1, 1, 1], false);
+        yield return AttnCase("sdpa_causal_padmask_self", 2, 1, 5, 5, 4, 4, [1, 0, 0, 1, 0, 0, 0, 0, 1, 1], true);
     }
 }

@@ -8,7 +8,8 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Sigmoid(Tensor x) => Elementwise.Unary(x, new SigmoidOp(), "sigmoid");
+    public static Tensor Sigmoid(Tensor x) =>
+        x.Device.IsCpu ? Elementwise.Unary(x, new SigmoidOp(), "sigmoid") : Dev.Unary<Kernels.SigmoidOp>(x, "sigmoid");
 
     [GradCases]
     static IEnumerable<GradCase> SigmoidCases()

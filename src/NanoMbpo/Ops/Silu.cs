@@ -9,7 +9,8 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Silu(Tensor x) => Elementwise.Unary(x, new SiluOp(), "silu");
+    public static Tensor Silu(Tensor x) =>
+        x.Device.IsCpu ? Elementwise.Unary(x, new SiluOp(), "silu") : Dev.Unary<Kernels.SiluOp>(x, "silu");
 
     [GradCases]
     static IEnumerable<GradCase> SiluCases()

@@ -13,6 +13,7 @@ public static partial class F
     public static Tensor Slice(Tensor x, int axis, int start, int length)
     {
         if (x.Rank == 0) throw new ArgumentException($"slice: x{x.ShapeString} has no axis to slice.", nameof(x));
+        if (!x.Device.IsCpu) throw Dev.Unsupported("slice", x.Device);
         int ax = axis < 0 ? axis + x.Rank : axis;
         if (ax < 0 || ax >= x.Rank) throw new ArgumentOutOfRangeException(nameof(axis), $"slice: axis {axis} is out of range for x{x.ShapeString}.");
         int size = x.Shape[ax];

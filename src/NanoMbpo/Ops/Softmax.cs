@@ -12,6 +12,7 @@ public static partial class F
     public static Tensor Softmax(Tensor x, int axis = -1)
     {
         var s = AxisSplit.Of(x, axis, "softmax");
+        if (!x.Device.IsCpu) return SoftmaxOnDevice(x, s);
         var y = Tensor.Zeros(x.Shape, x.DType);
         Cpu.CpuThreads.For(s.Outer, Math.Max(1, Elementwise.Grain / Math.Max(1, s.N * s.Inner)), (o0, o1) =>
         {
@@ -27,6 +28,23 @@ public static partial class F
                 if (x.DType == DType.F32) SoftmaxBackward<float>(s, y.F32, dy.F32, x.Grad!.F32, o0, o1);
                 else SoftmaxBackward<double>(s, y.F64, dy.F64, x.Grad!.F64, o0, o1);
             });
+        }, x);
+    }
+
+    /// <summary>Device twin: the row kernel over the last axis (warp/group reductions); another axis
+    /// is moved last with Transpose and back, so its gradient flows through the permute kernels.</summary>
+    static Tensor SoftmaxOnDevice(Tensor x, AxisSplit s)
+    {
+        Dev.F32("softmax", x);
+        if (s.Inner != 1) return Transpose(Softmax(Transpose(x, s.Axis, -1), -1), s.Axis, -1);
+        var l = Dev.L(x);
+        var y = Dev.Empty(x.Shape, x.Device);
+        if (y.Length > 0) l.Softmax(Dev.V(y), Dev.V(x), s.Outer, s.N);
+        return Autograd.Record(y, "softmax", dy =>
+        {
+            if (!x.RequiresGrad || x.Length == 0) return;
+            using var g = Dev.Sink(x);
+            l.SoftmaxBackward(g.View, Dev.V(dy), Dev.V(y), s.Outer, s.N);
         }, x);
     }
 

@@ -11,7 +11,8 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Softplus(Tensor x) => Elementwise.Unary(x, new SoftplusOp(), "softplus");
+    public static Tensor Softplus(Tensor x) =>
+        x.Device.IsCpu ? Elementwise.Unary(x, new SoftplusOp(), "softplus") : Dev.Unary<Kernels.SoftplusOp>(x, "softplus");
 
     [GradCases]
     static IEnumerable<GradCase> SoftplusCases()

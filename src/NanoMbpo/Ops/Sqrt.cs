@@ -8,7 +8,8 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Sqrt(Tensor x) => Elementwise.Unary(x, new SqrtOp(), "sqrt");
+    public static Tensor Sqrt(Tensor x) =>
+        x.Device.IsCpu ? Elementwise.Unary(x, new SqrtOp(), "sqrt") : Dev.Unary<Kernels.SqrtOp>(x, "sqrt");
 
     [GradCases]
     static IEnumerable<GradCase> SqrtCases()

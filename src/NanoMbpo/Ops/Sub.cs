@@ -12,6 +12,7 @@ public static partial class F
     public static Tensor Sub(Tensor a, Tensor b)
     {
         var plan = Broadcast.Plan(a, b, "sub");
+        if (Dev.OnDevice("sub", a, b)) return Dev.Binary<Kernels.SubOp>(a, b, plan.OutShape, "sub");
         var y = Tensor.Zeros(plan.OutShape, a.DType);
         if (a.DType == DType.F32) plan.Apply<float, SubOp>(a.F32, b.F32, y.F32);
         else plan.Apply<double, SubOp>(a.F64, b.F64, y.F64);

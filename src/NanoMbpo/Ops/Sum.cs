@@ -11,6 +11,7 @@ public static partial class F
     public static Tensor SumAll(Tensor x)
     {
         OpCheck.Float(x, "sum", "x");
+        if (!x.Device.IsCpu) return SumAllOnDevice(x, false, "sum");
         var y = Tensor.Zeros([], x.DType);
         if (x.DType == DType.F32) y.F32[0] = (float)Cpu.Vec.SumDouble<float>(x.F32);
         else y.F64[0] = Cpu.Vec.SumDouble<double>(x.F64);
@@ -23,6 +24,24 @@ public static partial class F
     }
 
     static void AddScalar<T>(Span<T> dst, T v) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Add(dst, v, dst);
+
+    /// <summary>Device twin of SumAll/MeanAll: one group-reduced row of all elements; backward
+    /// broadcasts dy (scaled by 1/n for the mean).</summary>
+    internal static Tensor SumAllOnDevice(Tensor x, bool mean, string op)
+    {
+        Dev.F32(op, x);
+        var l = Dev.L(x);
+        var y = Dev.Empty([], x.Device);
+        int n = x.Length;
+        if (n == 0) { if (mean) l.Fill(Dev.V(y), float.NaN); }
+        else l.SumLastAxis(Dev.V(y), Dev.V(x), 1, n, mean);
+        return Autograd.Record(y, op, dy =>
+        {
+            if (!x.RequiresGrad || n == 0) return;
+            using var s = Dev.Sink(x);
+            l.SumLastAxisBackward(s.View, Dev.V(dy), 1, n, mean);
+        }, x);
+    }
 
     [GradCases]
     static IEnumerable<GradCase> SumCases()

@@ -8,7 +8,8 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor Tanh(Tensor x) => Elementwise.Unary(x, new TanhOp(), "tanh");
+    public static Tensor Tanh(Tensor x) =>
+        x.Device.IsCpu ? Elementwise.Unary(x, new TanhOp(), "tanh") : Dev.Unary<Kernels.TanhOp>(x, "tanh");
 
     [GradCases]
     static IEnumerable<GradCase> TanhCases()

@@ -87,29 +87,67 @@ public sealed class Lexicon
     }
 
     /// <summary>Lower case, unify apostrophes, hyphens to spaces, punctuation split off, single spaces.</summary>
-    public static string NormalizeText(string text)
+    public static string NormalizeText(string text) => Normalize(text, null);
+
+    // map (when given) receives, for each char of the result, the index of the source char it came from, so token
+    // spans can be traced back to the original text (corpus segments).
+    static string Normalize(string text, List<int>? map)
     {
         var sb = new StringBuilder(text.Length + 8);
+        var src = new List<int>(text.Length + 8);
+        void Put(char ch, int at) { sb.Append(ch); src.Add(at); }
+        void PutS(string s, int at) { foreach (char ch in s) Put(ch, at); }
         for (int i = 0; i < text.Length; i++)
         {
             char c = char.ToLowerInvariant(text[i]);
             if (c is '\u2019' or '\u2018' or '`') c = '\'';
-            if (c == '.' && i > 0 && i + 1 < text.Length && char.IsDigit(text[i - 1]) && char.IsDigit(text[i + 1])) { sb.Append('.'); continue; }
-            if (c == '&') { sb.Append(" and "); continue; }
-            if (c == '/' && i > 0 && text[i - 1] is 'w' or 'W') { sb.Length--; sb.Append(" with "); continue; }
-            if (c == '\'' && (i == 0 || i + 1 >= text.Length || !char.IsLetter(text[i - 1]) || !char.IsLetter(text[i + 1]))) { sb.Append(' '); continue; }
-            if (c is '-' or '_' or '/' or '"' or '(' or ')' or '*' or '~') { sb.Append(' '); continue; }
-            if (c is ',' or '.' or '!' or '?' or ';' or ':') { sb.Append(' ').Append(c == '.' || c == '!' || c == '?' ? '.' : ',').Append(' '); continue; }
-            if (char.IsLetterOrDigit(c) || c == '\'' || c == '.') sb.Append(c);
-            else sb.Append(' ');
+            if (c == '.' && i > 0 && i + 1 < text.Length && char.IsDigit(text[i - 1]) && char.IsDigit(text[i + 1])) { Put('.', i); continue; }
+            if (c == '&') { PutS(" and ", i); continue; }
+            if (c == '/' && i > 0 && text[i - 1] is 'w' or 'W')
+            {
+                int w = src[^1];
+                sb.Length--; src.RemoveAt(src.Count - 1);
+                Put(' ', w); PutS("with", w); src[^1] = i; Put(' ', i);
+                continue;
+            }
+            if (c == '\'' && (i == 0 || i + 1 >= text.Length || !char.IsLetter(text[i - 1]) || !char.IsLetter(text[i + 1]))) { Put(' ', i); continue; }
+            if (c is '-' or '_' or '/' or '"' or '(' or ')' or '*' or '~') { Put(' ', i); continue; }
+            if (c is ',' or '.' or '!' or '?' or ';' or ':') { Put(' ', i); Put(c == '.' || c == '!' || c == '?' ? '.' : ',', i); Put(' ', i); continue; }
+            Put(char.IsLetterOrDigit(c) || c == '\'' || c == '.' ? c : ' ', i);
         }
-        return string.Join(' ', sb.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        // Collapse runs of spaces and trim, keeping the map aligned.
+        var outSb = new StringBuilder(sb.Length);
+        for (int j = 0; j < sb.Length; j++)
+        {
+            if (sb[j] == ' ' && (outSb.Length == 0 || outSb[^1] == ' ')) continue;
+            outSb.Append(sb[j]);
+            map?.Add(src[j]);
+        }
+        if (outSb.Length > 0 && outSb[^1] == ' ') { outSb.Length--; if (map != null) map.RemoveAt(map.Count - 1); }
+        return outSb.ToString();
     }
 
     public static string[] Tokenize(string text)
     {
         string n = NormalizeText(text);
         return n.Length == 0 ? Array.Empty<string>() : n.Split(' ');
+    }
+
+    /// <summary>Tokens as <see cref="Tokenize"/> gives them, with each token's char span [Start, End) in the source text.</summary>
+    public static (string[] Tokens, (int Start, int End)[] Spans) TokenizeWithSpans(string text)
+    {
+        var map = new List<int>();
+        string n = Normalize(text ?? "", map);
+        if (n.Length == 0) return (Array.Empty<string>(), Array.Empty<(int, int)>());
+        var toks = n.Split(' ');
+        var spans = new (int, int)[toks.Length];
+        int at = 0;
+        for (int k = 0; k < toks.Length; k++)
+        {
+            spans[k] = (map[at], map[at + toks[k].Length - 1] + 1);
+            at += toks[k].Length + 1;
+        }
+        return (toks, spans);
     }
 
     /// <summary>Greedy longest match left to right; unmatched tokens become Word (digits become Number).</summary>

@@ -4,10 +4,14 @@
 // Scored by `nanombpo track --input PIZZA_FILE`; tested by tests/NanoMbpo.Tests/Dialog/TrackerTests.cs.
 namespace NanoMbpo.Dialog;
 
+/// <summary>An entity the parser used: kind, canonical value, negation, whether its line is a drink, char span [Start, End).</summary>
+public sealed record EntityMention(EntityKind Kind, string Canonical, bool Negated, bool InDrink, int Start, int End);
+
 public sealed class OrderParser
 {
     enum El { Num, Size, Style, Topping, Drink, Container, Volume, PizzaNoun }
-    sealed record Element(El Kind, string Canon, string? Qty, bool Neg, string Text);
+    // Start/End: the token range [Start, End) the element came from; QtyAt: the token range of its quantity word.
+    sealed record Element(El Kind, string Canon, string? Qty, bool Neg, string Text, int Start = -1, int End = -1, (int Start, int End)? QtyAt = null);
 
     readonly Lexicon _lex;
     public OrderParser(Menu menu) { _lex = new Lexicon(menu); }
@@ -32,11 +36,43 @@ public sealed class OrderParser
         var toks = Lexicon.Tokenize(text ?? "");
         var lex = _lex.Match(toks);
         var els = Extract(lex);
-        return Group(els);
+        return Build(GroupElements(els));
     }
 
     /// <summary>Tokens after the lexicon match (for debugging and tests).</summary>
     public List<LexToken> Lex(string text) => _lex.Match(Lexicon.Tokenize(text ?? ""));
+
+    /// <summary>
+    /// The entities behind <see cref="Parse"/>'s result, with char spans in <paramref name="text"/>, in text order:
+    /// numbers that head a line (an article merged into an earlier line is none), sizes, styles, toppings (with
+    /// their quantity word as a Quantity mention), drinks, containers and volumes. For corpus segments.
+    /// </summary>
+    public List<EntityMention> Mentions(string text)
+    {
+        var (toks, spans) = Lexicon.TokenizeWithSpans(text ?? "");
+        var groups = GroupElements(Extract(_lex.Match(toks)));
+        var list = new List<EntityMention>();
+        void Add(EntityKind k, string canon, bool neg, bool drink, int t0, int t1)
+        {
+            if (t0 >= 0 && t1 > t0) list.Add(new EntityMention(k, canon, neg, drink, spans[t0].Start, spans[t1 - 1].End));
+        }
+        foreach (var g in groups.Where(x => x.HasContent))
+        {
+            if (g.NumberEl is { } n) Add(EntityKind.Number, n.Canon, false, g.Drink, n.Start, n.End);
+            foreach (var e in g.Els)
+            {
+                if (e.QtyAt is { } q) Add(EntityKind.Quantity, e.Qty!, e.Neg, g.Drink, q.Start, q.End);
+                EntityKind? kind = e.Kind switch
+                {
+                    El.Size => EntityKind.Size, El.Style => EntityKind.Style, El.Topping => EntityKind.Topping,
+                    El.Drink => EntityKind.DrinkType, El.Container => EntityKind.ContainerType, El.Volume => EntityKind.Volume,
+                    _ => null,
+                };
+                if (kind is { } k) Add(k, e.Canon, e.Neg, g.Drink, e.Start, e.End);
+            }
+        }
+        return list.OrderBy(m => m.Start).ThenBy(m => m.End).ToList();
+    }
 
     static List<Element> Extract(List<LexToken> lex)
     {
@@ -44,6 +80,7 @@ public sealed class OrderParser
         bool negCue = false, negScope = false;
         int negGap = 0;
         string? pendingQty = null;
+        (int, int)? qtyAt = null;
         for (int k = 0; k < lex.Count; k++)
         {
             var t = lex[k];
@@ -56,19 +93,20 @@ public sealed class OrderParser
                         case EntityKind.Number:
                             if (next is { Kind: LexKind.Unit })
                             {
-                                els.Add(new Element(El.Volume, t.Canonical + "," + next.Canonical, null, false, t.Text + " " + next.Text));
+                                els.Add(new Element(El.Volume, t.Canonical + "," + next.Canonical, null, false, t.Text + " " + next.Text, t.Start, next.End));
                                 k++;
                             }
                             else if (next is { Kind: LexKind.Word } && s_numberSkipNext.Contains(next.Text)) { }
                             else if (negCue && t.Text is "a" or "an") { negGap++; break; } // "without a thin crust"
                             else if (t.Text == "one" && k > 0 && els.Count > 0 && lex[k - 1].Kind == LexKind.Entity
                                      && els[^1].Kind is El.Size or El.Style or El.Topping or El.Drink) { } // "a large one"
-                            else els.Add(new Element(El.Num, t.Canonical, null, false, t.Text));
+                            else els.Add(new Element(El.Num, t.Canonical, null, false, t.Text, t.Start, t.End));
                             negCue = negScope = false;
                             pendingQty = null;
                             break;
                         case EntityKind.Quantity:
                             pendingQty = t.Canonical;
+                            qtyAt = (t.Start, t.End);
                             negScope = false;
                             break;
                         case EntityKind.Topping:
@@ -76,7 +114,7 @@ public sealed class OrderParser
                             {
                                 bool neg = negCue || negScope;
                                 string? q = t.Entity == EntityKind.Topping ? pendingQty : null;
-                                els.Add(new Element(t.Entity == EntityKind.Topping ? El.Topping : El.Style, t.Canonical, q, neg, t.Text));
+                                els.Add(new Element(t.Entity == EntityKind.Topping ? El.Topping : El.Style, t.Canonical, q, neg, t.Text, t.Start, t.End, q != null ? qtyAt : null));
                                 negScope = neg;
                                 negCue = false;
                                 pendingQty = null;
@@ -91,7 +129,7 @@ public sealed class OrderParser
                                 EntityKind.Size => El.Size, EntityKind.DrinkType => El.Drink,
                                 EntityKind.ContainerType => El.Container, _ => El.Volume,
                             };
-                            els.Add(new Element(kind, t.Canonical, null, false, t.Text));
+                            els.Add(new Element(kind, t.Canonical, null, false, t.Text, t.Start, t.End));
                             negCue = negScope = false;
                             pendingQty = null;
                             break;
@@ -101,7 +139,7 @@ public sealed class OrderParser
                     negCue = true; negGap = 0; negScope = false;
                     break;
                 case LexKind.PizzaNoun:
-                    els.Add(new Element(El.PizzaNoun, "PIZZA", null, false, t.Text));
+                    els.Add(new Element(El.PizzaNoun, "PIZZA", null, false, t.Text, t.Start, t.End));
                     negCue = negScope = false;
                     break;
                 case LexKind.Ignore:
@@ -136,12 +174,13 @@ public sealed class OrderParser
     {
         public readonly List<Element> Els = new();
         public string? Number, Size, Container, Volume;
+        public Element? NumberEl;
         public bool PizzaHead, PizzaNoun, Drink, ByArticle;
         public bool HasContent => Els.Any(e => e.Kind != El.Num);
         public bool IsPizza => PizzaHead && !Drink;
     }
 
-    static Order Group(List<Element> els)
+    static List<GroupState> GroupElements(List<Element> els)
     {
         var groups = new List<GroupState>();
         var g = new GroupState();
@@ -156,6 +195,7 @@ public sealed class OrderParser
                 case El.Num:
                     if (g.HasContent) NewGroup();
                     g.Number = e.Canon;
+                    g.NumberEl = e;
                     g.ByArticle = e.Text is "a" or "an";
                     break;
                 case El.Size:
@@ -214,6 +254,11 @@ public sealed class OrderParser
             }
         }
 
+        return groups;
+    }
+
+    static Order Build(List<GroupState> groups)
+    {
         var order = new Order();
         foreach (var gr in groups)
         {

@@ -32,6 +32,7 @@ public sealed class Lexicon
         "regular crust", "normal crust", "original crust", "classic crust", "hand tossed", "usual crust", "standard crust",
         "one moment", "no problem", "no worries", "not sure", "no thanks", "no thank you", "that is all", "that's all",
         "not right", "not correct", "no that's", "no it's", "hold on a second", "hold on a sec", "a second", "a moment", "a bit",
+        "that's everything", "that is everything", "everything else", "is that everything", "that'll be everything", "everything's fine",
     };
     // Quantity modifiers are grammar too; a catalog folder without them still parses "more cheese".
     static readonly Dictionary<string, string> s_quantities = new()
@@ -172,13 +173,43 @@ public sealed class Lexicon
             string t = toks[i];
             if (int.TryParse(t, out int num) && num > 0 && num < 100)
                 result.Add(new LexToken(LexKind.Entity, EntityKind.Number, num.ToString(), i, i + 1, t));
+            else if (IsDecimal(t)) // "16.9 fl oz": a volume amount, never a count (the parser drops it without a unit)
+                result.Add(new LexToken(LexKind.Entity, EntityKind.Number, t, i, i + 1, t));
             else if (TryFuzzy(t, out var fz))
                 result.Add(fz with { Start = i, End = i + 1 });
             else
                 result.Add(new LexToken(LexKind.Word, default, t, i, i + 1, t));
             i++;
         }
-        return result;
+        return MergeSpokenDecimals(result);
+    }
+
+    static bool IsDecimal(string t) =>
+        t.Length >= 3 && t.Count(c => c == '.') == 1 && t[0] != '.' && t[^1] != '.' && t.All(c => char.IsDigit(c) || c == '.');
+
+    // Spoken decimals: "sixteen point nine" -> 16.9, "seven and a half" -> 7.5 (one Number token over the span).
+    static List<LexToken> MergeSpokenDecimals(List<LexToken> toks)
+    {
+        static bool IsInt(LexToken? t, out int n)
+        {
+            n = 0;
+            return t is { Kind: LexKind.Entity, Entity: EntityKind.Number } && int.TryParse(t.Canonical, out n);
+        }
+        for (int k = 0; k + 2 < toks.Count; k++)
+        {
+            if (!IsInt(toks[k], out int whole) || toks[k].Text is "a" or "an") continue;
+            if (toks[k + 1] is { Kind: LexKind.Word, Text: "point" } && IsInt(toks[k + 2], out int frac) && frac < 10 && toks[k + 2].Text is not ("a" or "an"))
+            {
+                toks[k] = new LexToken(LexKind.Entity, EntityKind.Number, $"{whole}.{frac}", toks[k].Start, toks[k + 2].End, $"{toks[k].Text} point {toks[k + 2].Text}");
+                toks.RemoveRange(k + 1, 2);
+            }
+            else if (k + 3 < toks.Count && toks[k + 1] is { Kind: LexKind.Word, Text: "and" } && toks[k + 2].Text is "a" && toks[k + 3] is { Kind: LexKind.Word, Text: "half" })
+            {
+                toks[k] = new LexToken(LexKind.Entity, EntityKind.Number, $"{whole}.5", toks[k].Start, toks[k + 3].End, $"{toks[k].Text} and a half");
+                toks.RemoveRange(k + 1, 3);
+            }
+        }
+        return toks;
     }
 
     // Typos in single-word entity names ("pepperonni", "mushrom"): one edit away from a known word of length >= 6.

@@ -97,6 +97,7 @@ public sealed class OrderParser
                                 k++;
                             }
                             else if (next is { Kind: LexKind.Word } && s_numberSkipNext.Contains(next.Text)) { }
+                            else if (t.Canonical.Contains('.')) { } // a decimal without a unit is no count
                             else if (negCue && t.Text is "a" or "an") { negGap++; break; } // "without a thin crust"
                             else if (t.Text == "one" && k > 0 && els.Count > 0 && lex[k - 1].Kind == LexKind.Entity
                                      && els[^1].Kind is El.Size or El.Style or El.Topping or El.Drink) { } // "a large one"
@@ -120,6 +121,8 @@ public sealed class OrderParser
                                 pendingQty = null;
                                 break;
                             }
+                        case EntityKind.Size when s_nounSizes.Contains(t.Text) && !StartsPizzaPhrase(next):
+                            break; // "for the party", "a pizza for lunch": the noun, not the size
                         case EntityKind.ContainerType when t.Text == "can" && !CanIsContainer(lex, k):
                             negCue = negScope = false; // the verb "can" ("can i get ...")
                             break;
@@ -159,6 +162,11 @@ public sealed class OrderParser
         }
         return els;
     }
+
+    // Size words that are nouns on their own ("party", "lunch") are sizes only before what they modify.
+    static readonly HashSet<string> s_nounSizes = new() { "party", "lunch" };
+    static bool StartsPizzaPhrase(LexToken? next) =>
+        next is { Kind: LexKind.PizzaNoun } or { Kind: LexKind.Entity, Entity: EntityKind.Style or EntityKind.Topping or EntityKind.Size or EntityKind.DrinkType };
 
     // "can" is a container only next to a number, size, drink or article: "two cans of", "a can of coke", "coke in a can".
     static bool CanIsContainer(List<LexToken> lex, int k)

@@ -27,7 +27,7 @@ public sealed class OrderParser
     };
     // Words that keep a negation going over a list ("no onions, peppers or olives").
     static readonly HashSet<string> s_negConnector = new() { "and", "or", "nor", ",", "any", "the", "also", "either", "neither", "even", "plus" };
-    static readonly HashSet<string> s_qtyFiller = new() { "the", "of", "some", "on", "with", "amount", "portion", "serving", "helping", "cheese's" };
+    static readonly HashSet<string> s_qtyFiller = new() { "the", "of", "some", "on", "with", "amount", "portion", "serving", "helping" };
     static readonly HashSet<string> s_numberSkipNext = new() { "topping", "toppings", "slice", "slices", "people", "persons", "minutes", "o'clock", "pm", "am" };
 
     /// <summary>Parses an utterance; never throws on odd text (empty or garbled text gives an empty order).</summary>

@@ -11,7 +11,7 @@ public sealed class OrderParser
 {
     enum El { Num, Size, Style, Topping, Drink, Container, Volume, PizzaNoun }
     // Start/End: the token range [Start, End) the element came from; QtyAt: the token range of its quantity word.
-    sealed record Element(El Kind, string Canon, string? Qty, bool Neg, string Text, int Start = -1, int End = -1, (int Start, int End)? QtyAt = null);
+    sealed record Element(El Kind, string Canon, string? Qty, bool Neg, string Text, int Start = -1, int End = -1, (int Start, int End)? QtyAt = null, bool Distributive = false);
 
     readonly Lexicon _lex;
     public OrderParser(Menu menu) { _lex = new Lexicon(menu); }
@@ -132,7 +132,9 @@ public sealed class OrderParser
                                 EntityKind.Size => El.Size, EntityKind.DrinkType => El.Drink,
                                 EntityKind.ContainerType => El.Container, _ => El.Volume,
                             };
-                            els.Add(new Element(kind, t.Canonical, null, false, t.Text, t.Start, t.End));
+                            // "one ham pizza and one tuna pizza, both large": the size goes to every line before it
+                            bool dist = kind == El.Size && k > 0 && lex[k - 1] is { Kind: LexKind.Word, Text: "both" or "all" };
+                            els.Add(new Element(kind, t.Canonical, null, false, t.Text, t.Start, t.End, Distributive: dist));
                             negCue = negScope = false;
                             pendingQty = null;
                             break;
@@ -205,6 +207,10 @@ public sealed class OrderParser
                     g.Number = e.Canon;
                     g.NumberEl = e;
                     g.ByArticle = e.Text is "a" or "an";
+                    break;
+                case El.Size when e.Distributive && groups.Count(x => x.IsPizza) > 1:
+                    foreach (var x in groups.Where(x => x.IsPizza && x.Size == null)) x.Size = e.Canon;
+                    groups.Last(x => x.IsPizza).Els.Add(e);
                     break;
                 case El.Size:
                 case El.Container:

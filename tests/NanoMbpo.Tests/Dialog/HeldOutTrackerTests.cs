@@ -1,6 +1,7 @@
 // State tracker on our own held-out orders (Dialog/Data/heldout_orders.jsonl: 201 PIZZA-format orders written for
 // this project, none copied from the PIZZA dev set) and on the general rules they led to: PIZZA-style quantity
-// phrases, decimal and spoken-decimal volumes, "another", noun sizes ("party", "lunch") only before a pizza phrase.
+// phrases, decimal and spoken-decimal volumes, "another", noun sizes ("party", "lunch") only before a pizza phrase,
+// a distributive size ("both large").
 // Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~Dialog.HeldOutTrackerTests"
 using NanoMbpo.Dialog;
 using Xunit;
@@ -34,6 +35,7 @@ public class HeldOutTrackerTests
     [InlineData("a large with sausage and another with peppers", "(ORDER (PIZZAORDER (NUMBER 1 ) (SIZE LARGE ) (TOPPING SAUSAGE ) ) (PIZZAORDER (NUMBER 1 ) (TOPPING PEPPERS ) ) )")]
     [InlineData("a medium pizza with a tiny bit of oregano and a whole lot of onions", "(ORDER (PIZZAORDER (NUMBER 1 ) (SIZE MEDIUM ) (COMPLEX_TOPPING (QUANTITY LIGHT ) (TOPPING OREGANO ) ) (COMPLEX_TOPPING (QUANTITY EXTRA ) (TOPPING ONIONS ) ) ) )")]
     [InlineData("a large pizza with everything and that's everything", "(ORDER (PIZZAORDER (NUMBER 1 ) (SIZE LARGE ) (STYLE ALL_TOPPINGS ) ) )")]
+    [InlineData("a pepperoni pizza and a mushroom pizza, both medium", "(ORDER (PIZZAORDER (NUMBER 1 ) (SIZE MEDIUM ) (TOPPING PEPPERONI ) ) (PIZZAORDER (NUMBER 1 ) (SIZE MEDIUM ) (TOPPING MUSHROOMS ) ) )")]
     [InlineData("a small pizza with fresh mozzarella", "(ORDER (PIZZAORDER (NUMBER 1 ) (SIZE SMALL ) (TOPPING MOZZARELLA_CHEESE ) ) )")]
     public void GeneralRulesFromTheHeldOutSet(string text, string exr) =>
         Assert.Equal(Exr.Parse(exr).Key(), Parser.Parse(text).Key());

@@ -10,5 +10,6 @@ public static class CommandList
         yield return VersionCommand.Create();
         yield return TrackCommand.Create();
         yield return EvalCommand.Create();
+        yield return CorpusCommand.Create();
     }
 }

@@ -8,19 +8,45 @@ namespace NanoMbpo;
 
 public enum DType { F32, F64, I32 }
 
-/// <summary>Backing memory of one or more tensors. The array may be swapped for a larger copy
-/// (a growing parameter buffer); views keep working because they hold this object, not the array.</summary>
+/// <summary>Backing memory of one or more tensors: a managed array on the CPU, or an ILGPU buffer on
+/// an accelerator. Either may be swapped (a growing parameter buffer, a store moved to a GPU); views
+/// keep working because they hold this object, not the memory.</summary>
 public sealed class Storage
 {
-    public Array Array;
-    public Storage(Array array) => Array = array;
+    Array? array;
+    public Device Device { get; private set; } = Device.Cpu;
+    /// <summary>The device buffer (MemoryBuffer1D&lt;T, Stride1D.Dense&gt;) when not on the CPU.</summary>
+    public ILGPU.Runtime.MemoryBuffer? Buffer { get; private set; }
+
+    public Storage(Array array) => this.array = array;
+    public Storage(ILGPU.Runtime.MemoryBuffer buffer, Device device) { Buffer = buffer; Device = device; }
+
+    public Array Array
+    {
+        get => array ?? throw new InvalidOperationException($"storage lives on {Device}; copy it to the CPU with To(Device.Cpu) first.");
+        set { array = value; Buffer = null; Device = Device.Cpu; }
+    }
+
+    /// <summary>Moves the memory to another device in place (every view follows).</summary>
+    public void MoveTo(Device device, int length)
+    {
+        if (device == Device) return;
+        if (device.IsCpu) { array = DeviceMemory.Download(Buffer!, length); Buffer = null; }
+        else
+        {
+            var src = array ?? DeviceMemory.Download(Buffer!, length);
+            Buffer = DeviceMemory.Upload(device, src);
+            array = null;
+        }
+        Device = device;
+    }
 }
 
 public sealed partial class Tensor
 {
     public int[] Shape { get; }
     public DType DType { get; }
-    public Device Device { get; }
+    public Device Device => Storage.Device;
     public int Length { get; }
     internal Storage Storage { get; }
     internal int Offset { get; }
@@ -32,11 +58,10 @@ public sealed partial class Tensor
     /// <summary>Optional name used in error messages (parameter key, op output).</summary>
     public string? Name { get; set; }
 
-    internal Tensor(Storage storage, int offset, int[] shape, DType dtype, Device? device = null)
+    internal Tensor(Storage storage, int offset, int[] shape, DType dtype)
     {
         Shape = shape;
         DType = dtype;
-        Device = device ?? Device.Cpu;
         Storage = storage;
         Offset = offset;
         Length = ShapeUtil.Numel(shape);
@@ -52,6 +77,7 @@ public sealed partial class Tensor
     // ---- data access -------------------------------------------------------------------------
     public Span<T> Data<T>() where T : unmanaged
     {
+        if (!Device.IsCpu) throw new InvalidOperationException($"{this} lives on {Device}; copy it with To(Device.Cpu) to read it on the host.");
         if (Storage.Array is T[] a) return a.AsSpan(Offset, Length);
         throw new InvalidOperationException($"{this}: requested {typeof(T).Name} data but the tensor holds {DType}.");
     }
@@ -140,7 +166,7 @@ public sealed partial class Tensor
     public Tensor Clone() => To(DType);
 
     /// <summary>The same data, cut from the graph: no gradient flows through the result.</summary>
-    public Tensor Detach() => new(Storage, Offset, Shape, DType, Device) { Name = Name };
+    public Tensor Detach() => new(Storage, Offset, Shape, DType) { Name = Name };
 
     /// <summary>Marks a leaf tensor as needing a gradient (like torch's requires_grad_()).</summary>
     public Tensor RequireGrad(bool on = true)

@@ -58,6 +58,8 @@ public class Adam
 
     public void ZeroGrad() => Store.ZeroGrad();
 
+    internal (Storage M, Storage V) MomentStorages() => (new Storage(m), new Storage(v));
+
     /// <summary>One update of every parameter from the gradients in the store.</summary>
     public void Step()
     {

@@ -9,5 +9,6 @@ public static class CommandList
     {
         yield return VersionCommand.Create();
         yield return GradcheckCommand.Create();
+        yield return new Command("bench", "Quick performance measurements.") { BenchMlpCommand.Create() };
     }
 }

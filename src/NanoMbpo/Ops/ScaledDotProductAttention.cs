@@ -1,0 +1,137 @@
+// Fused scaled dot-product attention: P = softmax(q·kᵀ/√HS with masked keys excluded), out = P·v.
+// Both products are batched GEMMs over B·NH; the row softmax runs in TensorPrimitives SIMD and is
+// split over rows with CpuThreads. P is kept for the hand-derived backward:
+//   dv = Pᵀ·dout, dP = dout·vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dq = dS·k/√HS, dk = dSᵀ·q/√HS.
+// Masking: keyPaddingMask (B,S) nonzero = padded key; causal keeps keys j ≤ i (top-left aligned, as
+// torch's is_causal). A row whose keys are ALL masked outputs zeros and passes no gradient (torch
+// would give NaN there). Gradient check: catalog "sdpa*"; tests (incl. equality with the composition
+// of matmul + masked softmax): tests/NanoMbpo.Tests/Ops/AttentionOpsBTests.cs.
+using System.Numerics;
+using System.Numerics.Tensors;
+using NanoMbpo.Cpu;
+
+namespace NanoMbpo;
+
+public static partial class F
+{
+    /// <summary>q (B,NH,T,HS), k (B,NH,S,HS), v (B,NH,S,HV), keyPaddingMask I32 (B,S) nonzero = padded
+    /// → (B,NH,T,HV). Fully masked query rows give zeros.</summary>
+    public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor? keyPaddingMask = null, bool causal = false)
+    {
+        const string op = "scaled_dot_product_attention";
+        OpCheck.Float(q, op, "q"); OpCheck.SameDType(q, k, op); OpCheck.SameDType(q, v, op);
+        OpCheck.Rank(q, 4, op, "q"); OpCheck.Rank(k, 4, op, "k"); OpCheck.Rank(v, 4, op, "v");
+        int B = q.Shape[0], NH = q.Shape[1], T = q.Shape[2], HS = q.Shape[3];
+        int S = k.Shape[2], HV = v.Shape[3];
+        if (k.Shape[0] != B || k.Shape[1] != NH || k.Shape[3] != HS)
+            throw new ArgumentException($"{op}: k{k.ShapeString} must be ({B},{NH},S,{HS}) to match q{q.ShapeString}.", nameof(k));
+        if (v.Shape[0] != B || v.Shape[1] != NH || v.Shape[2] != S)
+            throw new ArgumentException($"{op}: v{v.ShapeString} must be ({B},{NH},{S},HV) to match k{k.ShapeString}.", nameof(v));
+        int[]? mask = null;
+        if (keyPaddingMask is not null)
+        {
+            if (keyPaddingMask.DType != DType.I32) throw new ArgumentException($"{op}: 'keyPaddingMask' must be I32, got {keyPaddingMask}.", nameof(keyPaddingMask));
+            if (keyPaddingMask.Rank != 2 || keyPaddingMask.Shape[0] != B || keyPaddingMask.Shape[1] != S)
+                throw new ArgumentException($"{op}: keyPaddingMask{keyPaddingMask.ShapeString} must be (B,S) = ({B},{S}) for q{q.ShapeString} k{k.ShapeString}.", nameof(keyPaddingMask));
+            mask = keyPaddingMask.I32.ToArray();
+        }
+        var y = Tensor.Zeros([B, NH, T, HV], q.DType);
+        var geo = new AttnShape(B * NH, NH, T, S, HS, HV, mask, causal);
+        Array probs = q.DType == DType.F32 ? AttnForward<float>(q, k, v, y, geo) : AttnForward<double>(q, k, v, y, geo);
+        return Autograd.Record(y, "sdpa", dy =>
+        {
+            if (q.DType == DType.F32) AttnBackward(q, k, v, dy, (float[])probs, geo);
+            else AttnBackward(q, k, v, dy, (double[])probs, geo);
+        }, q, k, v);
+    }
+
+    sealed record AttnShape(int BH, int NH, int T, int S, int HS, int HV, int[]? Mask, bool Causal)
+    {
+        public long ST => (long)S * T;
+    }
+
+    static T[] AttnForward<T>(Tensor q, Tensor k, Tensor v, Tensor y, AttnShape g) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var P = new T[g.BH * g.ST];
+        T scale = T.One / T.Sqrt(T.CreateTruncating(g.HS));
+        Gemm.Run<T>(false, true, g.BH, g.T, g.S, g.HS, scale, q.Data<T>(), g.HS, (long)g.T * g.HS,
+            k.Data<T>(), g.HS, (long)g.S * g.HS, T.Zero, P, g.S, g.ST);
+        int rows = g.BH * g.T;
+        CpuThreads.For(rows, Math.Max(1, 16384 / Math.Max(g.S, 1)), (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++) MaskedSoftmaxRow(P.AsSpan(r * g.S, g.S), g, r);
+        });
+        Gemm.Run<T>(false, false, g.BH, g.T, g.HV, g.S, T.One, P, g.S, g.ST,
+            v.Data<T>(), g.HV, (long)g.S * g.HV, T.Zero, y.Data<T>(), g.HV, (long)g.T * g.HV);
+        return P;
+    }
+
+    /// <summary>In place: masked keys → probability 0; the rest softmax-normalised; all masked → zeros.</summary>
+    static void MaskedSoftmaxRow<T>(Span<T> row, AttnShape g, int r) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = r % g.T, b = r / g.T / g.NH;
+        int limit = g.Causal ? Math.Min(i + 1, g.S) : g.S;   // keys [limit, S) are in the future
+        row[limit..].Clear();
+        var live = row[..limit];
+        if (g.Mask is not null)
+        {
+            var m = g.Mask.AsSpan(b * g.S, limit);
+            for (int j = 0; j < m.Length; j++) if (m[j] != 0) live[j] = T.NegativeInfinity;
+        }
+        if (live.Length == 0) return;
+        T max = TensorPrimitives.Max<T>(live);
+        if (T.IsNegativeInfinity(max)) { live.Clear(); return; }
+        TensorPrimitives.Subtract(live, max, live);
+        TensorPrimitives.Exp<T>(live, live);   // exp(-inf) = 0 for the masked keys
+        T sum = TensorPrimitives.Sum<T>(live);
+        TensorPrimitives.Multiply(live, T.One / sum, live);
+    }
+
+    static void AttnBackward<T>(Tensor q, Tensor k, Tensor v, Tensor dy, T[] P, AttnShape g) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var dout = dy.Data<T>();
+        long sQ = (long)g.T * g.HS, sK = (long)g.S * g.HS, sV = (long)g.S * g.HV, sO = (long)g.T * g.HV;
+        if (v.RequiresGrad)
+            Gemm.Run<T>(true, false, g.BH, g.S, g.HV, g.T, T.One, P, g.S, g.ST, dout, g.HV, sO, T.One, v.GradData<T>(), g.HV, sV);
+        if (!q.RequiresGrad && !k.RequiresGrad) return;
+        var dS = new T[P.Length];
+        Gemm.Run<T>(false, true, g.BH, g.T, g.S, g.HV, T.One, dout, g.HV, sO, v.Data<T>(), g.HV, sV, T.Zero, dS, g.S, g.ST);
+        int rows = g.BH * g.T;
+        CpuThreads.For(rows, Math.Max(1, 16384 / Math.Max(g.S, 1)), (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                var p = P.AsSpan(r * g.S, g.S);
+                var d = dS.AsSpan(r * g.S, g.S);
+                T dot = TensorPrimitives.Dot<T>(p, d);
+                TensorPrimitives.Subtract(d, dot, d);
+                TensorPrimitives.Multiply(d, p, d);   // masked keys have p = 0, so they get nothing
+            }
+        });
+        T scale = T.One / T.Sqrt(T.CreateTruncating(g.HS));
+        if (q.RequiresGrad)
+            Gemm.Run<T>(false, false, g.BH, g.T, g.HS, g.S, scale, dS, g.S, g.ST, k.Data<T>(), g.HS, sK, T.One, q.GradData<T>(), g.HS, sQ);
+        if (k.RequiresGrad)
+            Gemm.Run<T>(true, false, g.BH, g.S, g.HS, g.T, scale, dS, g.S, g.ST, q.Data<T>(), g.HS, sQ, T.One, k.GradData<T>(), g.HS, sK);
+    }
+
+    static GradCase AttnCase(string name, int B, int NH, int T, int S, int HS, int HV, int[]? mask, bool causal)
+        => new(name, $"q({B},{NH},{T},{HS}) k({B},{NH},{S},{HS}) v({B},{NH},{S},{HV}){(mask is null ? "" : $" mask({B},{S})")}{(causal ? " causal" : "")}", (rng, dt) =>
+        {
+            var q = Tensor.Uniform(rng, [B, NH, T, HS], -1, 1, dt).RequireGrad();
+            var k = Tensor.Uniform(rng, [B, NH, S, HS], -1, 1, dt).RequireGrad();
+            var v = Tensor.Uniform(rng, [B, NH, S, HV], -1, 1, dt).RequireGrad();
+            var m = mask is null ? null : Tensor.FromArray(mask, B, S);
+            return new GradProblem([q, k, v], () => ScaledDotProductAttention(q, k, v, m, causal));
+        });
+
+    [GradCases]
+    static IEnumerable<GradCase> AttentionCases()
+    {
+        yield return AttnCase("sdpa", 2, 2, 3, 3, 4, 4, null, false);
+        // Batch 1 is fully padded: its rows output zeros and must pass zero gradient.
+        yield return AttnCase("sdpa_padmask", 2, 2, 3, 5, 3, 3, [0, 0, 1, 0, 1, 1, 1, 1, 1, 1], false);
+        yield return AttnCase("sdpa_causal", 1, 2, 4, 4, 3, 2, null, true);
+        yield return AttnCase("sdpa_causal_padmask_cross", 2, 1, 3, 5, 3, 3, [1, 0, 0, 0, 1, 0, 0, 1, 1, 0], true);
+    }
+}

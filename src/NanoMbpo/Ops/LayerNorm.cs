@@ -5,6 +5,9 @@
 // tests: tests/NanoMbpo.Tests/Ops/LayerNormTests.cs; benchmark: bench/NanoMbpo.Bench/LayerNormBench.cs.
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace NanoMbpo;
 
@@ -43,22 +46,75 @@ public static partial class F
     static void LayerNormForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y, double[] mean, double[] rstd,
         int C, double eps, int r0, int r1) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        bool hasW = w.Length > 0, hasB = b.Length > 0;
         for (int r = r0; r < r1; r++)
         {
             var xr = x.Slice(r * C, C); var yr = y.Slice(r * C, C);
+            // Three passes (sum, squared deviations, fused normalise-scale-shift) and a single write.
             T mu = TensorPrimitives.Sum(xr) / T.CreateTruncating(C);
-            TensorPrimitives.Subtract(xr, mu, yr);
-            T var = TensorPrimitives.SumOfSquares<T>(yr) / T.CreateTruncating(C);
+            T var = SumSquaredDeviations(xr, mu) / T.CreateTruncating(C);
             T rs = T.One / T.Sqrt(var + T.CreateTruncating(eps));
             mean[r] = double.CreateTruncating(mu); rstd[r] = double.CreateTruncating(rs);
-            TensorPrimitives.Multiply(yr, rs, yr);
-            if (hasW)
+            Normalize(xr, mu, rs, w, b, yr);
+        }
+    }
+
+    /// <summary>Σ (x − mu)², vector lanes then a scalar tail (fixed order: deterministic).</summary>
+    static T SumSquaredDeviations<T>(ReadOnlySpan<T> x, T mu) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, i = 0;
+        ref T px = ref MemoryMarshal.GetReference(x);
+        T s = T.Zero;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            var acc = Vector512<T>.Zero; var m = Vector512.Create(mu);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count) { var d = Vector512.LoadUnsafe(ref px, (nuint)i) - m; acc += d * d; }
+            s = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            var acc = Vector256<T>.Zero; var m = Vector256.Create(mu);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count) { var d = Vector256.LoadUnsafe(ref px, (nuint)i) - m; acc += d * d; }
+            s = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) { T d = Unsafe.Add(ref px, i) - mu; s += d * d; }
+        return s;
+    }
+
+    /// <summary>y = (x − mu)·rs ⊙ w + b in one pass; empty w / b mean 1 / 0.</summary>
+    static void Normalize<T>(ReadOnlySpan<T> x, T mu, T rs, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, i = 0;
+        bool hasW = w.Length > 0, hasB = b.Length > 0;
+        ref T px = ref MemoryMarshal.GetReference(x), py = ref MemoryMarshal.GetReference(y);
+        ref T pw = ref MemoryMarshal.GetReference(w), pb = ref MemoryMarshal.GetReference(b);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var m = Vector512.Create(mu); var r = Vector512.Create(rs);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
             {
-                if (hasB) TensorPrimitives.MultiplyAdd(yr, w, b, yr);
-                else TensorPrimitives.Multiply(yr, w, yr);
+                var v = (Vector512.LoadUnsafe(ref px, (nuint)i) - m) * r;
+                if (hasW) v *= Vector512.LoadUnsafe(ref pw, (nuint)i);
+                if (hasB) v += Vector512.LoadUnsafe(ref pb, (nuint)i);
+                v.StoreUnsafe(ref py, (nuint)i);
             }
-            else if (hasB) TensorPrimitives.Add(yr, b, yr);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var m = Vector256.Create(mu); var r = Vector256.Create(rs);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var v = (Vector256.LoadUnsafe(ref px, (nuint)i) - m) * r;
+                if (hasW) v *= Vector256.LoadUnsafe(ref pw, (nuint)i);
+                if (hasB) v += Vector256.LoadUnsafe(ref pb, (nuint)i);
+                v.StoreUnsafe(ref py, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            T v = (Unsafe.Add(ref px, i) - mu) * rs;
+            if (hasW) v *= Unsafe.Add(ref pw, i);
+            if (hasB) v += Unsafe.Add(ref pb, i);
+            Unsafe.Add(ref py, i) = v;
         }
     }
 

@@ -42,7 +42,7 @@ public sealed class Device
             lock (Gate)
             {
                 if (ilgpuCpu is not null) return ilgpuCpu;
-                cpuContext = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 4, numMultiprocessors: 1)).EnableAlgorithms());
+                cpuContext = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 1, numMultiprocessors: 1)).EnableAlgorithms());
                 return ilgpuCpu = new Device(DeviceKind.IlgpuCpu, "ilgpu-cpu", cpuContext.CreateCPUAccelerator(0));
             }
         }

@@ -30,6 +30,19 @@ internal static class DeviceMemory
         }
     }
 
+    /// <summary>Uninitialised device memory, for op outputs a kernel overwrites completely (a zeroing
+    /// pass is a whole extra launch, which dominates small ops on the CPU accelerator).</summary>
+    public static MemoryBuffer AllocateUninitialized(Device device, DType dtype, int length)
+    {
+        var acc = device.Accelerator ?? throw new InvalidOperationException("the CPU has no device buffers.");
+        return dtype switch
+        {
+            DType.F32 => acc.Allocate1D<float>(Math.Max(1, length)),
+            DType.I32 => acc.Allocate1D<int>(Math.Max(1, length)),
+            _ => throw new NotSupportedException($"{dtype} tensors stay on the CPU; {device} kernels are float32."),
+        };
+    }
+
     public static MemoryBuffer AllocateZeroed(Device device, DType dtype, int length)
     {
         var acc = device.Accelerator ?? throw new InvalidOperationException("the CPU has no device buffers.");
@@ -59,6 +72,10 @@ public sealed partial class Tensor
         int n = ShapeUtil.Numel(shape);
         return new Tensor(new Storage(DeviceMemory.AllocateZeroed(device, dtype, n), device), 0, (int[])shape.Clone(), dtype);
     }
+
+    /// <summary>An uninitialised tensor on an accelerator (every element must be written before use).</summary>
+    internal static Tensor Uninitialized(int[] shape, DType dtype, Device device) =>
+        new(new Storage(DeviceMemory.AllocateUninitialized(device, dtype, ShapeUtil.Numel(shape)), device), 0, (int[])shape.Clone(), dtype);
 
     /// <summary>A copy on <paramref name="device"/> (no autograd link; the same tensor if already there).</summary>
     public Tensor To(Device device)

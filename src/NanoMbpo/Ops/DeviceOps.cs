@@ -52,7 +52,8 @@ internal static class Dev
         if (!d.IsCpu) throw Unsupported(op, d);
     }
 
-    public static Tensor Empty(int[] shape, Device d, DType dtype = DType.F32) => Tensor.Zeros(shape, dtype, d);
+    /// <summary>An uninitialised output/scratch buffer: the kernel writing it must cover every element.</summary>
+    public static Tensor Empty(int[] shape, Device d, DType dtype = DType.F32) => Tensor.Uninitialized(shape, dtype, d);
     public static ArrayView<float> V(Tensor t) => t.View<float>();
     public static ArrayView<int> VI(Tensor t) => t.View<int>();
 
@@ -91,12 +92,13 @@ internal static class Dev
             this.x = x;
             if (x.Grad is null)
             {
-                x.Grad = Tensor.Zeros(x.Shape, x.DType, x.Device);
+                // Overwritten completely by the backward kernel: no zeroing pass.
+                x.Grad = Tensor.Uninitialized(x.Shape, x.DType, x.Device);
                 View = x.Grad.View<float>();
             }
             else
             {
-                scratch = Tensor.Zeros(x.Shape, x.DType, x.Device);
+                scratch = Tensor.Uninitialized(x.Shape, x.DType, x.Device);
                 View = scratch.View<float>();
             }
         }
@@ -114,8 +116,9 @@ internal static class Dev
         if (batch == 0 || M == 0 || N == 0) return;
         if (K == 0)
         {
-            // An empty inner product: C = beta C.
-            if (beta != 1f) l.Affine(c, c, beta, 0f);
+            // An empty inner product: C = beta C (beta = 0 must not read C: it may be uninitialised).
+            if (beta == 0f) l.Fill(c, 0f);
+            else if (beta != 1f) l.Affine(c, c, beta, 0f);
             return;
         }
         l.Sgemm(c, a, b, M, N, K, tA, tB, alpha, beta, batch, sA, sB, sC, lda, ldb, ldc);

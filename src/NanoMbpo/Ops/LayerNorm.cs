@@ -55,7 +55,7 @@ public static partial class F
         var mean = Dev.Empty([rows], d); var rstd = Dev.Empty([rows], d);
         var w = weight ?? Dev.Empty([C], d);
         if (weight is null) l.Fill(Dev.V(w), 1f);
-        var b = bias ?? Dev.Empty([C], d);
+        var b = bias ?? Tensor.Zeros([C], DType.F32, d);
         if (rows > 0 && C > 0) l.LayerNorm(Dev.V(y), Dev.V(mean), Dev.V(rstd), Dev.V(x), Dev.V(w), Dev.V(b), rows, C, (float)eps);
         Tensor[] inputs = [x, .. new[] { weight, bias }.OfType<Tensor>()];
         return Autograd.Record(y, "layer_norm", dy =>

@@ -33,7 +33,7 @@ public static partial class F
         var l = Dev.L(x);
         var y = Dev.Empty([], x.Device);
         int n = x.Length;
-        if (n == 0) { if (mean) l.Fill(Dev.V(y), float.NaN); }
+        if (n == 0) l.Fill(Dev.V(y), mean ? float.NaN : 0f);
         else l.SumLastAxis(Dev.V(y), Dev.V(x), 1, n, mean);
         return Autograd.Record(y, op, dy =>
         {

@@ -3,7 +3,9 @@
 //   g += wd·p (Adam, L2) | p *= 1 − lr·wd (AdamW, decoupled)
 //   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
 //   p −= (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + eps)
-// float32 runs a Vector512/Vector256 loop with a scalar tail; float64 a scalar loop.
+// float32 runs a Vector512/Vector256 loop with a scalar tail; float64 a scalar loop. When the store
+// lives on an accelerator (ParameterStore.MoveTo) the step is the Adam kernel with m and v kept on
+// the device too; reading the moments (ExpAvg, checkpoints) brings them back to the host arrays.
 // Checked against the closed form by OptimCheck (a row of `nanombpo gradcheck`);
 // tests: tests/NanoMbpo.Tests/NN/OptimTests.cs; benchmark: `nanombpo bench mlp`.
 using System.Runtime.CompilerServices;
@@ -25,6 +27,7 @@ public class Adam
     /// <summary>Number of steps taken (t in the bias corrections).</summary>
     public long StepCount { get; private set; }
     readonly Array m, v;   // first and second moments, same layout as the store
+    Tensor? mDevice, vDevice;   // the moments while the store lives on an accelerator (authoritative when set)
 
     public Adam(ParameterStore store, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0.0)
         : this(store, lr, beta1, beta2, eps, weightDecay, decoupled: false) { }
@@ -45,9 +48,19 @@ public class Adam
     }
 
     /// <summary>First moment (exp_avg), flat, same layout as the store.</summary>
-    public Span<T> ExpAvg<T>() where T : unmanaged => (T[])m;
+    public Span<T> ExpAvg<T>() where T : unmanaged { SyncMomentsToHost(); return (T[])m; }
     /// <summary>Second moment (exp_avg_sq), flat, same layout as the store.</summary>
-    public Span<T> ExpAvgSq<T>() where T : unmanaged => (T[])v;
+    public Span<T> ExpAvgSq<T>() where T : unmanaged { SyncMomentsToHost(); return (T[])v; }
+
+    /// <summary>Copies device moments into the host arrays and drops the device copies, so host
+    /// reads and writes (checkpoints) see and set the real state; the next device step re-uploads.</summary>
+    void SyncMomentsToHost()
+    {
+        if (mDevice is null || vDevice is null) return;
+        mDevice.To(Device.Cpu).F32.CopyTo((float[])m);
+        vDevice.To(Device.Cpu).F32.CopyTo((float[])v);
+        mDevice = vDevice = null;
+    }
 
     /// <summary>Restores the state (e.g. from a checkpoint); moments must already be copied in.</summary>
     public void SetStepCount(long step)
@@ -58,7 +71,7 @@ public class Adam
 
     public void ZeroGrad() => Store.ZeroGrad();
 
-    internal (Storage M, Storage V) MomentStorages() => (new Storage(m), new Storage(v));
+    internal (Storage M, Storage V) MomentStorages() { SyncMomentsToHost(); return (new Storage(m), new Storage(v)); }
 
     /// <summary>One update of every parameter from the gradients in the store.</summary>
     public void Step()
@@ -69,11 +82,29 @@ public class Adam
         double bc1 = 1 - Math.Pow(Beta1, StepCount), bc2 = 1 - Math.Pow(Beta2, StepCount);
         double stepSize = LearningRate / bc1, invBc2Sqrt = 1 / Math.Sqrt(bc2);
         double l2 = Decoupled ? 0 : WeightDecay, decay = Decoupled ? 1 - LearningRate * WeightDecay : 1;
+        if (!Store.Device.IsCpu) { StepOnDevice(); return; }
+        if (mDevice is not null) SyncMomentsToHost();   // the store came back to the CPU
         if (Store.DType == DType.F32)
             StepF32(Store.Data<float>(), Store.Grad<float>(), (float[])m, (float[])v, (float)Beta1, (float)Beta2, (float)Eps,
                 (float)stepSize, (float)invBc2Sqrt, (float)l2, (float)decay);
         else
             StepF64(Store.Data<double>(), Store.Grad<double>(), (double[])m, (double[])v, Beta1, Beta2, Eps, stepSize, invBc2Sqrt, l2, decay);
+    }
+
+    /// <summary>Device twin of Step: the Adam kernel over the store's flat buffers, moments on the device.</summary>
+    void StepOnDevice()
+    {
+        var d = Store.Device;
+        if (mDevice is null || vDevice is null || mDevice.Device != d)
+        {
+            SyncMomentsToHost();
+            mDevice = Tensor.FromArray((float[])m, m.Length).To(d);
+            vDevice = Tensor.FromArray((float[])v, v.Length).To(d);
+        }
+        if (Store.Count == 0) return;
+        var h = Kernels.AdamParams.For((int)StepCount, (float)LearningRate, (float)Beta1, (float)Beta2, (float)Eps,
+            (float)WeightDecay, Decoupled);
+        Dev.L(d).AdamStep(Store.Flat(false).View<float>(), mDevice.View<float>(), vDevice.View<float>(), Store.Flat(true).View<float>(), h);
     }
 
     static void StepF64(Span<double> p, ReadOnlySpan<double> g, double[] m, double[] v, double b1, double b2, double eps,

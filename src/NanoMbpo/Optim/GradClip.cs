@@ -14,6 +14,7 @@ public static class GradClip
     public static double GradNorm(ParameterStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
+        if (!store.Device.IsCpu) return store.GradNorm();
         double s = 0;
         if (store.DType == DType.F32)
         {
@@ -34,7 +35,8 @@ public static class GradClip
         if (norm > maxNorm)
         {
             double scale = maxNorm / (norm + 1e-6);
-            if (store.DType == DType.F32) { var g = store.Grad<float>(); TensorPrimitives.Multiply(g, (float)scale, g); }
+            if (!store.Device.IsCpu) { var g = store.Flat(true).View<float>(); Dev.L(store.Device).Affine(g, g, (float)scale, 0f); }
+            else if (store.DType == DType.F32) { var g = store.Grad<float>(); TensorPrimitives.Multiply(g, (float)scale, g); }
             else { var g = store.Grad<double>(); TensorPrimitives.Multiply(g, scale, g); }
         }
         return norm;

@@ -13,6 +13,7 @@ public static class CommandList
         yield return EvalCommand.Create();
         yield return CorpusCommand.Create();
         yield return GradcheckCommand.Create();
+        yield return ParityCommand.Create();
         yield return new Command("bench", "Quick performance measurements.") { BenchMlpCommand.Create() };
     }
 }

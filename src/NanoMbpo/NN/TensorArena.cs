@@ -5,7 +5,9 @@
 // touches memory that is still in cache. Arrays are cleared when handed out (Zeros semantics).
 // Contract: no tensor created inside a scope may be used after the next Use() of the same arena —
 // read what you need (e.g. the loss value) before the scope ends. Parameters and their gradients
-// live in the ParameterStore and are unaffected.
+// live in the ParameterStore and are unaffected; but a non-parameter leaf that requires a gradient
+// (an input marked RequireGrad) gets its .Grad from the arena inside the scope, so such leaves must
+// not be reused across steps either.
 // Tests: tests/NanoMbpo.Tests/NN/TensorArenaTests.cs; used by NN/MlpTrainStep.cs (bench mlp).
 namespace NanoMbpo.NN;
 

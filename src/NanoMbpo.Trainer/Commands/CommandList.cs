@@ -8,5 +8,7 @@ public static class CommandList
     public static IEnumerable<Command> All()
     {
         yield return VersionCommand.Create();
+        yield return TrackCommand.Create();
+        yield return EvalCommand.Create();
     }
 }

@@ -1,0 +1,41 @@
+// Pow: y = x^p for a constant exponent p (TensorPrimitives.Pow; p = 2 and p = 1 take exact shortcuts).
+// Backward: dx = dy·p·x^(p−1), and 0 when p = 0, as torch. Non-integer p needs x > 0 (NaN otherwise,
+// as torch). Gradient check: catalog "pow*"; tests: tests/NanoMbpo.Tests/Ops/UnaryOpTests.cs.
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace NanoMbpo;
+
+public static partial class F
+{
+    public static Tensor Pow(Tensor x, double p) => Elementwise.Unary(x, new PowOp(p), "pow");
+
+    [GradCases]
+    static IEnumerable<GradCase> PowCases()
+    {
+        yield return GradCase.Simple("pow_2", x => Pow(x[0], 2), [3, 5]);
+        yield return GradCase.Simple("pow_3", x => Pow(x[0], 3), [2, 3, 4]);
+        yield return GradCase.Ranged("pow_half", 0.3, 2.0, x => Pow(x[0], 0.5), [3, 4]);
+        yield return GradCase.Ranged("pow_neg", 0.5, 2.0, x => Pow(x[0], -1.5), [3, 4]);
+    }
+}
+
+internal readonly struct PowOp(double p) : IUnaryOp
+{
+    public void Forward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (p == 2) TensorPrimitives.Multiply(x, x, y);
+        else if (p == 1) x.CopyTo(y);
+        else TensorPrimitives.Pow(x, T.CreateTruncating(p), y);
+    }
+    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (p == 0) return;
+        if (p == 1) { TensorPrimitives.Add(dx, dy, dx); return; }
+        var t = new T[x.Length];
+        if (p == 2) x.CopyTo(t);
+        else TensorPrimitives.Pow(x, T.CreateTruncating(p - 1), t);
+        TensorPrimitives.Multiply(t, dy, t);
+        TensorPrimitives.MultiplyAdd(t, T.CreateTruncating(p), dx, dx);
+    }
+}

@@ -41,6 +41,41 @@ public sealed class OpParityTests(ITestOutputHelper log)
         AssertClose(f, "db", w.Grad, GradTol, log, "linear dweight");
     }
 
+    [Theory]
+    [InlineData("softmax")]
+    [InlineData("log_softmax")]
+    [InlineData("gelu")]
+    public void UnaryRowOpMatchesTorch(string name)
+    {
+        // softmax/log_softmax fixtures offset row 3 by +40, so an unstabilised exp would overflow there.
+        using var f = Load(name);
+        var x = F32(f, "x", true);   // (R,C)
+        var y = name switch
+        {
+            "softmax" => F.Softmax(x, -1),
+            "log_softmax" => F.LogSoftmax(x, -1),
+            _ => F.Gelu(x),
+        };
+        AssertClose(f, "out", y, ForwardTol, log);
+        y.Backward(F32(f, "r"));
+        AssertClose(f, "dx", x.Grad, GradTol, log);
+    }
+
+    [Fact]
+    public void LayerNormMatchesTorch()
+    {
+        using var f = Load("layer_norm");
+        var x = F32(f, "x", true);             // (B,T,C)
+        var weight = F32(f, "weight", true);   // (C)
+        var bias = F32(f, "bias", true);       // (C)
+        var y = F.LayerNorm(x, weight, bias, double.Parse(f.Metadata["eps"], System.Globalization.CultureInfo.InvariantCulture));
+        AssertClose(f, "out", y, ForwardTol, log);
+        y.Backward(F32(f, "r"));
+        AssertClose(f, "dx", x.Grad, GradTol, log);
+        AssertClose(f, "dweight", weight.Grad, GradTol, log);
+        AssertClose(f, "dbias", bias.Grad, GradTol, log);
+    }
+
     [Fact]
     public void ScaledDotProductAttentionWithPaddingMaskMatchesTorch()
     {

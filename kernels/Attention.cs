@@ -1,0 +1,198 @@
+// Fused scaled dot-product attention with a key-padding mask (and optional causal mask), forward:
+// tiled online softmax (FlashAttention style): one group per (query block, head, batch) walks the key
+// blocks keeping a running max and sum per row, so no T x T matrix reaches global memory; it stores the
+// row logsumexp for the backward (AttentionBackward.cs). Layout is given by element strides, so q/k/v
+// may be slices of a packed (B,T,3C) buffer and o a (B,T,C) buffer (AttentionArgs.PackedBtc).
+// Test: dotnet test --filter "FullyQualifiedName~Kernels.AttentionKernelTests".
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+
+namespace NanoMbpo.Kernels;
+
+/// <summary>Sizes, tiles and strides of one attention call. Strides are in elements: qkv strides apply
+/// to q, k, v, dq, dk, dv; o strides to o and dO. lse and the backward scratch are dense (B,NH,T).</summary>
+public struct AttentionArgs
+{
+    public int B, NH, T, HS, Br, Bc, Causal, HasMask;
+    public float Scale;
+    public int QkvStrideB, QkvStrideH, QkvStrideT, OStrideB, OStrideH, OStrideT;
+
+    /// <summary>q, k, v, o all dense (B,NH,T,HS).</summary>
+    public static AttentionArgs Contiguous(int b, int nh, int t, int hs, bool causal = false) => new()
+    {
+        B = b, NH = nh, T = t, HS = hs, Causal = causal ? 1 : 0, Scale = 1f / MathF.Sqrt(hs),
+        QkvStrideB = nh * t * hs, QkvStrideH = t * hs, QkvStrideT = hs,
+        OStrideB = nh * t * hs, OStrideH = t * hs, OStrideT = hs,
+    };
+
+    /// <summary>q, k, v are views into a packed (B,T,3C) buffer at offsets 0, C, 2C (C = NH*HS);
+    /// o and dO are (B,T,C). Head h occupies columns h*HS..h*HS+HS-1.</summary>
+    public static AttentionArgs PackedBtc(int b, int nh, int t, int hs, bool causal = false) => new()
+    {
+        B = b, NH = nh, T = t, HS = hs, Causal = causal ? 1 : 0, Scale = 1f / MathF.Sqrt(hs),
+        QkvStrideB = t * 3 * nh * hs, QkvStrideH = hs, QkvStrideT = 3 * nh * hs,
+        OStrideB = t * nh * hs, OStrideH = hs, OStrideT = nh * hs,
+    };
+
+    public readonly long Qkv(int b, int h, int t) => (long)b * QkvStrideB + (long)h * QkvStrideH + (long)t * QkvStrideT;
+    public readonly long O(int b, int h, int t) => (long)b * OStrideB + (long)h * OStrideH + (long)t * OStrideT;
+    public readonly long Row(int b, int h, int t) => ((long)b * NH + h) * T + t;
+
+    /// <summary>Whether query tq may attend to key tk.</summary>
+    internal readonly bool Allowed(ArrayView<int> mask, int b, int tq, int tk) =>
+        tq < T && tk < T && (HasMask == 0 || mask[(long)b * T + tk] != 0) && (Causal == 0 || tk <= tq);
+}
+
+/// <summary>Query/key tile sizes and threads per group of the attention kernels.</summary>
+public readonly record struct AttentionTile(int Br, int Bc, int Threads);
+
+public static partial class AttentionKernels
+{
+    public static int ForwardSharedFloats(int br, int bc, int hs) => 2 * br * hs + 2 * bc * hs + br * bc + 3 * br;
+
+    /// <summary>Grid (query blocks, NH, B). o (B,NH,T,HS) by strides, lse (B,NH,T): +inf for rows
+    /// with no allowed key (their output is 0).</summary>
+    public static void Forward(AttentionArgs g, ArrayView<float> o, ArrayView<float> lse, ArrayView<float> q,
+        ArrayView<float> k, ArrayView<float> v, ArrayView<int> mask /* (B,T), nonzero = key kept */)
+    {
+        var smem = SharedMemory.GetDynamic<float>();
+        int br = g.Br, bc = g.Bc, hs = g.HS;
+        var qs = smem.SubView(0, br * hs);
+        var os = smem.SubView(br * hs, br * hs);
+        var ks = smem.SubView(2 * br * hs, bc * hs);
+        var vs = smem.SubView(2 * br * hs + bc * hs, bc * hs);
+        var s = smem.SubView(2 * br * hs + 2 * bc * hs, br * bc);
+        int rows = 2 * br * hs + 2 * bc * hs + br * bc;
+        var mrow = smem.SubView(rows, br);
+        var lrow = smem.SubView(rows + br, br);
+        var alpha = smem.SubView(rows + 2 * br, br);
+        int q0 = Grid.IdxX * br, h = Grid.IdxY, b = Grid.IdxZ, tid = Group.IdxX, threads = Group.DimX;
+
+        // Q is pre-scaled so each score costs one dot product.
+        for (int e = tid; e < br * hs; e += threads)
+        {
+            int r = e / hs, t = q0 + r;
+            qs[e] = t < g.T ? q[g.Qkv(b, h, t) + e % hs] * g.Scale : 0f;
+            os[e] = 0f;
+        }
+        for (int r = tid; r < br; r += threads) { mrow[r] = float.NegativeInfinity; lrow[r] = 0f; }
+        int kEnd = g.Causal != 0 ? Math.Min(g.T, q0 + br) : g.T;
+        for (int k0 = 0; k0 < kEnd; k0 += bc)
+        {
+            Group.Barrier();
+            for (int e = tid; e < bc * hs; e += threads)
+            {
+                int t = k0 + e / hs;
+                bool ok = t < g.T;
+                ks[e] = ok ? k[g.Qkv(b, h, t) + e % hs] : 0f;
+                vs[e] = ok ? v[g.Qkv(b, h, t) + e % hs] : 0f;
+            }
+            Group.Barrier();
+            for (int e = tid; e < br * bc; e += threads)
+            {
+                int r = e / bc, j = e % bc;
+                float score = float.NegativeInfinity;
+                if (g.Allowed(mask, b, q0 + r, k0 + j))
+                {
+                    score = 0f;
+                    for (int d = 0; d < hs; d++) score += qs[r * hs + d] * ks[j * hs + d];
+                }
+                s[e] = score;
+            }
+            Group.Barrier();
+            for (int r = tid; r < br; r += threads)
+            {
+                float mOld = mrow[r], mx = mOld;
+                for (int j = 0; j < bc; j++) mx = Math.Max(mx, s[r * bc + j]);
+                if (mx == float.NegativeInfinity)
+                {
+                    // Nothing allowed so far: keep the row empty (avoids exp(-inf - -inf) = NaN).
+                    for (int j = 0; j < bc; j++) s[r * bc + j] = 0f;
+                    alpha[r] = 1f;
+                }
+                else
+                {
+                    float sum = 0f;
+                    for (int j = 0; j < bc; j++)
+                    {
+                        float p = XMath.Exp(s[r * bc + j] - mx);
+                        s[r * bc + j] = p;
+                        sum += p;
+                    }
+                    float a = XMath.Exp(mOld - mx);
+                    alpha[r] = a;
+                    lrow[r] = lrow[r] * a + sum;
+                    mrow[r] = mx;
+                }
+            }
+            Group.Barrier();
+            for (int e = tid; e < br * hs; e += threads)
+            {
+                int r = e / hs, d = e % hs;
+                float acc = os[e] * alpha[r];
+                for (int j = 0; j < bc; j++) acc += s[r * bc + j] * vs[j * hs + d];
+                os[e] = acc;
+            }
+        }
+        Group.Barrier();
+        for (int e = tid; e < br * hs; e += threads)
+        {
+            int r = e / hs, t = q0 + r;
+            if (t < g.T) o[g.O(b, h, t) + e % hs] = lrow[r] > 0f ? os[e] / lrow[r] : 0f;
+        }
+        for (int r = tid; r < br; r += threads)
+        {
+            int t = q0 + r;
+            if (t < g.T) lse[g.Row(b, h, t)] = lrow[r] > 0f ? mrow[r] + XMath.Log(lrow[r]) : float.PositiveInfinity;
+        }
+    }
+}
+
+public sealed partial class KernelLauncher
+{
+    /// <summary>Largest power-of-two tiles (≤ 32) whose shared memory fits the device, and up to 128
+    /// threads per group.</summary>
+    public AttentionTile DefaultAttentionTile(int hs, bool backward)
+    {
+        long limit = Accelerator.MaxSharedMemoryPerGroup / sizeof(float);
+        int tile = 32;
+        while (tile > 1 && (backward ? AttentionKernels.BackwardSharedFloats(tile, tile, hs)
+                   : AttentionKernels.ForwardSharedFloats(tile, tile, hs)) > limit) tile /= 2;
+        int threads = Math.Min(128, MaxGroupSize) / WarpSize * WarpSize;
+        return new AttentionTile(tile, tile, Math.Max(threads, WarpSize));
+    }
+
+    static void CheckAttention(AttentionArgs g, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v,
+        ArrayView<int> mask, string op)
+    {
+        Require(g.B > 0 && g.NH > 0 && g.T > 0 && g.HS > 0, op, $"sizes must be positive, got B={g.B} NH={g.NH} T={g.T} HS={g.HS}");
+        string sizes = $"{op} B={g.B} NH={g.NH} T={g.T} HS={g.HS}";
+        long need = g.Qkv(g.B - 1, g.NH - 1, g.T - 1) + g.HS;
+        RequireLength(q, need, sizes, "q"); RequireLength(k, need, sizes, "k"); RequireLength(v, need, sizes, "v");
+        if (g.HasMask != 0) RequireLength(mask, (long)g.B * g.T, sizes, "key_padding_mask");
+    }
+
+    /// <summary>o = softmax(q kᵀ scale + mask) v per (batch, head); lse (B,NH,T) is saved for the
+    /// backward. <paramref name="keyMask"/> (B,T) marks kept keys with nonzero; pass an empty view for
+    /// no mask.</summary>
+    public void AttentionForward(ArrayView<float> o, ArrayView<float> lse, ArrayView<float> q, ArrayView<float> k,
+        ArrayView<float> v, ArrayView<int> keyMask, AttentionArgs g, AttentionTile? tile = null)
+    {
+        const string op = "attention";
+        var t = tile ?? DefaultAttentionTile(g.HS, backward: false);
+        g.Br = t.Br; g.Bc = t.Bc; g.HasMask = keyMask.Length > 0 ? 1 : 0;
+        CheckAttention(g, q, k, v, keyMask, op);
+        RequireLength(o, g.O(g.B - 1, g.NH - 1, g.T - 1) + g.HS, op, "o");
+        RequireLength(lse, (long)g.B * g.NH * g.T, op, "lse");
+        var kernel = Cache.Get("Attention.Forward", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(AttentionKernels.Forward));
+        var config = new KernelConfig(new Index3D((g.T + t.Br - 1) / t.Br, g.NH, g.B), new Index3D(t.Threads, 1, 1),
+            SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.ForwardSharedFloats(t.Br, t.Bc, g.HS)));
+        // An empty mask view cannot be passed to a kernel on every backend: hand it a 1-element stand-in.
+        kernel(config, g, o, lse, q, k, v, keyMask.Length > 0 ? keyMask : DummyMask);
+    }
+
+    ArrayView<int> DummyMask => (dummyMask ??= Accelerator.Allocate1D<int>(1)).View;
+    MemoryBuffer1D<int, Stride1D.Dense>? dummyMask; // lives as long as the accelerator's launcher
+}

@@ -1,0 +1,95 @@
+// Compiles every kernel to PTX for sm_90 (H100) with ILGPU's PTX backend, which needs no GPU or
+// driver: on CPU-only CI this catches constructs the CUDA backend rejects (the CPU accelerator runs
+// .NET code and accepts more). It does not launch anything; the CudaFact variants do that on a GPU.
+using System.Reflection;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using Xunit;
+
+namespace NanoMbpo.Tests.Kernels;
+
+// Inside the namespace so kernel types win over same-named core types (AddOp, Broadcast).
+using NanoMbpo.Kernels;
+
+public sealed class PtxCompileTests
+{
+    static MethodInfo M(Type t, string name, params Type[] generic)
+    {
+        var m = t.GetMethod(name, BindingFlags.Public | BindingFlags.Static)
+            ?? throw new InvalidOperationException($"{t.Name}.{name} not found");
+        return generic.Length > 0 ? m.MakeGenericMethod(generic) : m;
+    }
+
+    /// <summary>(kernel, explicitly grouped?) for every kernel the launchers load.</summary>
+    static IEnumerable<(MethodInfo Kernel, bool Explicit)> Kernels()
+    {
+        Type[] unary = [typeof(ReluOp), typeof(GeluOp), typeof(TanhOp), typeof(SigmoidOp), typeof(SiluOp),
+            typeof(SoftplusOp), typeof(ExpOp), typeof(LogOp)];
+        foreach (var op in unary)
+        {
+            yield return (M(typeof(ElementwiseKernels), nameof(ElementwiseKernels.UnaryForward), op), false);
+            yield return (M(typeof(ElementwiseKernels), nameof(ElementwiseKernels.UnaryBackward), op), false);
+        }
+        foreach (var op in new[] { typeof(AddOp), typeof(SubOp), typeof(MulOp), typeof(DivOp) })
+        {
+            yield return (M(typeof(ElementwiseKernels), nameof(ElementwiseKernels.BinaryForward), op), false);
+            yield return (M(typeof(ElementwiseKernels), nameof(ElementwiseKernels.BinaryBackwardA), op), false);
+            yield return (M(typeof(ElementwiseKernels), nameof(ElementwiseKernels.BinaryBackwardB), op), false);
+        }
+        yield return (M(typeof(BiasAddKernels), nameof(BiasAddKernels.Forward)), false);
+        yield return (M(typeof(ReduceKernels), nameof(ReduceKernels.SumLastAxis)), true);
+        yield return (M(typeof(ReduceKernels), nameof(ReduceKernels.MaxLastAxis)), true);
+        yield return (M(typeof(ReduceKernels), nameof(ReduceKernels.SumLastAxisBackward)), false);
+        yield return (M(typeof(ReduceKernels), nameof(ReduceKernels.MaxLastAxisBackward)), false);
+        yield return (M(typeof(ReduceKernels), nameof(ReduceKernels.ColumnSum)), false);
+        yield return (M(typeof(SoftmaxKernels), nameof(SoftmaxKernels.Forward)), true);
+        yield return (M(typeof(SoftmaxKernels), nameof(SoftmaxKernels.Backward)), true);
+        yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.Forward)), true);
+        yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardInput)), true);
+        yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardParams)), false);
+        yield return (M(typeof(MatMulKernels), nameof(MatMulKernels.Sgemm)), true);
+        yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.Forward)), true);
+        yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.RowDot)), false);
+        yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.BackwardQuery)), true);
+        yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.BackwardKeyValue)), true);
+        yield return (M(typeof(EmbeddingKernels), nameof(EmbeddingKernels.Forward)), false);
+        yield return (M(typeof(EmbeddingKernels), nameof(EmbeddingKernels.Backward)), false);
+        yield return (M(typeof(GatherKernels), nameof(GatherKernels.Forward)), false);
+        yield return (M(typeof(GatherKernels), nameof(GatherKernels.Backward)), false);
+        yield return (M(typeof(AdamKernels), nameof(AdamKernels.Step)), false);
+        yield return (M(typeof(PolyakKernels), nameof(PolyakKernels.Update)), false);
+        yield return (M(typeof(RandomKernels), nameof(RandomKernels.Uniform)), false);
+        yield return (M(typeof(RandomKernels), nameof(RandomKernels.Normal)), false);
+    }
+
+    [Fact]
+    public void EveryKernelCompilesToPtxForSm90()
+    {
+        using var context = Context.Create(b => b.EnableAlgorithms());
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        var failures = new List<string>();
+        int compiled = 0;
+        foreach (var (kernel, isExplicit) in Kernels())
+        {
+            var entry = isExplicit
+                ? EntryPointDescription.FromExplicitlyGroupedKernel(kernel)
+                : EntryPointDescription.FromImplicitlyGroupedKernel(kernel);
+            try
+            {
+                var ptx = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
+                Assert.Contains(".entry", ptx.PTXAssembly);
+                compiled++;
+            }
+            catch (Exception e)
+            {
+                failures.Add($"{kernel.DeclaringType!.Name}.{kernel.Name}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.True(compiled >= 45, $"only {compiled} kernels compiled");
+    }
+}

@@ -8,7 +8,11 @@ public static class CommandList
     public static IEnumerable<Command> All()
     {
         yield return VersionCommand.Create();
+        yield return TrainCommand.Create();
         yield return TrackCommand.Create();
         yield return EvalCommand.Create();
+        yield return CorpusCommand.Create();
+        yield return GradcheckCommand.Create();
+        yield return new Command("bench", "Quick performance measurements.") { BenchMlpCommand.Create() };
     }
 }

@@ -32,6 +32,7 @@ public sealed class Lexicon
         "regular crust", "normal crust", "original crust", "classic crust", "hand tossed", "usual crust", "standard crust",
         "one moment", "no problem", "no worries", "not sure", "no thanks", "no thank you", "that is all", "that's all",
         "not right", "not correct", "no that's", "no it's", "hold on a second", "hold on a sec", "a second", "a moment", "a bit",
+        "that's everything", "that is everything", "everything else", "is that everything", "that'll be everything", "everything's fine",
     };
     // Quantity modifiers are grammar too; a catalog folder without them still parses "more cheese".
     static readonly Dictionary<string, string> s_quantities = new()
@@ -87,29 +88,67 @@ public sealed class Lexicon
     }
 
     /// <summary>Lower case, unify apostrophes, hyphens to spaces, punctuation split off, single spaces.</summary>
-    public static string NormalizeText(string text)
+    public static string NormalizeText(string text) => Normalize(text, null);
+
+    // map (when given) receives, for each char of the result, the index of the source char it came from, so token
+    // spans can be traced back to the original text (corpus segments).
+    static string Normalize(string text, List<int>? map)
     {
         var sb = new StringBuilder(text.Length + 8);
+        var src = new List<int>(text.Length + 8);
+        void Put(char ch, int at) { sb.Append(ch); src.Add(at); }
+        void PutS(string s, int at) { foreach (char ch in s) Put(ch, at); }
         for (int i = 0; i < text.Length; i++)
         {
             char c = char.ToLowerInvariant(text[i]);
             if (c is '\u2019' or '\u2018' or '`') c = '\'';
-            if (c == '.' && i > 0 && i + 1 < text.Length && char.IsDigit(text[i - 1]) && char.IsDigit(text[i + 1])) { sb.Append('.'); continue; }
-            if (c == '&') { sb.Append(" and "); continue; }
-            if (c == '/' && i > 0 && text[i - 1] is 'w' or 'W') { sb.Length--; sb.Append(" with "); continue; }
-            if (c == '\'' && (i == 0 || i + 1 >= text.Length || !char.IsLetter(text[i - 1]) || !char.IsLetter(text[i + 1]))) { sb.Append(' '); continue; }
-            if (c is '-' or '_' or '/' or '"' or '(' or ')' or '*' or '~') { sb.Append(' '); continue; }
-            if (c is ',' or '.' or '!' or '?' or ';' or ':') { sb.Append(' ').Append(c == '.' || c == '!' || c == '?' ? '.' : ',').Append(' '); continue; }
-            if (char.IsLetterOrDigit(c) || c == '\'' || c == '.') sb.Append(c);
-            else sb.Append(' ');
+            if (c == '.' && i > 0 && i + 1 < text.Length && char.IsDigit(text[i - 1]) && char.IsDigit(text[i + 1])) { Put('.', i); continue; }
+            if (c == '&') { PutS(" and ", i); continue; }
+            if (c == '/' && i > 0 && text[i - 1] is 'w' or 'W')
+            {
+                int w = src[^1];
+                sb.Length--; src.RemoveAt(src.Count - 1);
+                Put(' ', w); PutS("with", w); src[^1] = i; Put(' ', i);
+                continue;
+            }
+            if (c == '\'' && (i == 0 || i + 1 >= text.Length || !char.IsLetter(text[i - 1]) || !char.IsLetter(text[i + 1]))) { Put(' ', i); continue; }
+            if (c is '-' or '_' or '/' or '"' or '(' or ')' or '*' or '~') { Put(' ', i); continue; }
+            if (c is ',' or '.' or '!' or '?' or ';' or ':') { Put(' ', i); Put(c == '.' || c == '!' || c == '?' ? '.' : ',', i); Put(' ', i); continue; }
+            Put(char.IsLetterOrDigit(c) || c == '\'' || c == '.' ? c : ' ', i);
         }
-        return string.Join(' ', sb.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        // Collapse runs of spaces and trim, keeping the map aligned.
+        var outSb = new StringBuilder(sb.Length);
+        for (int j = 0; j < sb.Length; j++)
+        {
+            if (sb[j] == ' ' && (outSb.Length == 0 || outSb[^1] == ' ')) continue;
+            outSb.Append(sb[j]);
+            map?.Add(src[j]);
+        }
+        if (outSb.Length > 0 && outSb[^1] == ' ') { outSb.Length--; if (map != null) map.RemoveAt(map.Count - 1); }
+        return outSb.ToString();
     }
 
     public static string[] Tokenize(string text)
     {
         string n = NormalizeText(text);
         return n.Length == 0 ? Array.Empty<string>() : n.Split(' ');
+    }
+
+    /// <summary>Tokens as <see cref="Tokenize"/> gives them, with each token's char span [Start, End) in the source text.</summary>
+    public static (string[] Tokens, (int Start, int End)[] Spans) TokenizeWithSpans(string text)
+    {
+        var map = new List<int>();
+        string n = Normalize(text ?? "", map);
+        if (n.Length == 0) return (Array.Empty<string>(), Array.Empty<(int, int)>());
+        var toks = n.Split(' ');
+        var spans = new (int, int)[toks.Length];
+        int at = 0;
+        for (int k = 0; k < toks.Length; k++)
+        {
+            spans[k] = (map[at], map[at + toks[k].Length - 1] + 1);
+            at += toks[k].Length + 1;
+        }
+        return (toks, spans);
     }
 
     /// <summary>Greedy longest match left to right; unmatched tokens become Word (digits become Number).</summary>
@@ -134,13 +173,43 @@ public sealed class Lexicon
             string t = toks[i];
             if (int.TryParse(t, out int num) && num > 0 && num < 100)
                 result.Add(new LexToken(LexKind.Entity, EntityKind.Number, num.ToString(), i, i + 1, t));
+            else if (IsDecimal(t)) // "16.9 fl oz": a volume amount, never a count (the parser drops it without a unit)
+                result.Add(new LexToken(LexKind.Entity, EntityKind.Number, t, i, i + 1, t));
             else if (TryFuzzy(t, out var fz))
                 result.Add(fz with { Start = i, End = i + 1 });
             else
                 result.Add(new LexToken(LexKind.Word, default, t, i, i + 1, t));
             i++;
         }
-        return result;
+        return MergeSpokenDecimals(result);
+    }
+
+    static bool IsDecimal(string t) =>
+        t.Length >= 3 && t.Count(c => c == '.') == 1 && t[0] != '.' && t[^1] != '.' && t.All(c => char.IsDigit(c) || c == '.');
+
+    // Spoken decimals: "sixteen point nine" -> 16.9, "seven and a half" -> 7.5 (one Number token over the span).
+    static List<LexToken> MergeSpokenDecimals(List<LexToken> toks)
+    {
+        static bool IsInt(LexToken? t, out int n)
+        {
+            n = 0;
+            return t is { Kind: LexKind.Entity, Entity: EntityKind.Number } && int.TryParse(t.Canonical, out n);
+        }
+        for (int k = 0; k + 2 < toks.Count; k++)
+        {
+            if (!IsInt(toks[k], out int whole) || toks[k].Text is "a" or "an") continue;
+            if (toks[k + 1] is { Kind: LexKind.Word, Text: "point" } && IsInt(toks[k + 2], out int frac) && frac < 10 && toks[k + 2].Text is not ("a" or "an"))
+            {
+                toks[k] = new LexToken(LexKind.Entity, EntityKind.Number, $"{whole}.{frac}", toks[k].Start, toks[k + 2].End, $"{toks[k].Text} point {toks[k + 2].Text}");
+                toks.RemoveRange(k + 1, 2);
+            }
+            else if (k + 3 < toks.Count && toks[k + 1] is { Kind: LexKind.Word, Text: "and" } && toks[k + 2].Text is "a" && toks[k + 3] is { Kind: LexKind.Word, Text: "half" })
+            {
+                toks[k] = new LexToken(LexKind.Entity, EntityKind.Number, $"{whole}.5", toks[k].Start, toks[k + 3].End, $"{toks[k].Text} and a half");
+                toks.RemoveRange(k + 1, 3);
+            }
+        }
+        return toks;
     }
 
     // Typos in single-word entity names ("pepperonni", "mushrom"): one edit away from a known word of length >= 6.

@@ -4,10 +4,14 @@
 // Scored by `nanombpo track --input PIZZA_FILE`; tested by tests/NanoMbpo.Tests/Dialog/TrackerTests.cs.
 namespace NanoMbpo.Dialog;
 
+/// <summary>An entity the parser used: kind, canonical value, negation, whether its line is a drink, char span [Start, End).</summary>
+public sealed record EntityMention(EntityKind Kind, string Canonical, bool Negated, bool InDrink, int Start, int End);
+
 public sealed class OrderParser
 {
     enum El { Num, Size, Style, Topping, Drink, Container, Volume, PizzaNoun }
-    sealed record Element(El Kind, string Canon, string? Qty, bool Neg, string Text);
+    // Start/End: the token range [Start, End) the element came from; QtyAt: the token range of its quantity word.
+    sealed record Element(El Kind, string Canon, string? Qty, bool Neg, string Text, int Start = -1, int End = -1, (int Start, int End)? QtyAt = null, bool Distributive = false);
 
     readonly Lexicon _lex;
     public OrderParser(Menu menu) { _lex = new Lexicon(menu); }
@@ -23,7 +27,7 @@ public sealed class OrderParser
     };
     // Words that keep a negation going over a list ("no onions, peppers or olives").
     static readonly HashSet<string> s_negConnector = new() { "and", "or", "nor", ",", "any", "the", "also", "either", "neither", "even", "plus" };
-    static readonly HashSet<string> s_qtyFiller = new() { "the", "of", "some", "on", "with", "amount", "portion", "serving", "helping", "cheese's" };
+    static readonly HashSet<string> s_qtyFiller = new() { "the", "of", "some", "on", "with", "amount", "portion", "serving", "helping" };
     static readonly HashSet<string> s_numberSkipNext = new() { "topping", "toppings", "slice", "slices", "people", "persons", "minutes", "o'clock", "pm", "am" };
 
     /// <summary>Parses an utterance; never throws on odd text (empty or garbled text gives an empty order).</summary>
@@ -32,11 +36,43 @@ public sealed class OrderParser
         var toks = Lexicon.Tokenize(text ?? "");
         var lex = _lex.Match(toks);
         var els = Extract(lex);
-        return Group(els);
+        return Build(GroupElements(els));
     }
 
     /// <summary>Tokens after the lexicon match (for debugging and tests).</summary>
     public List<LexToken> Lex(string text) => _lex.Match(Lexicon.Tokenize(text ?? ""));
+
+    /// <summary>
+    /// The entities behind <see cref="Parse"/>'s result, with char spans in <paramref name="text"/>, in text order:
+    /// numbers that head a line (an article merged into an earlier line is none), sizes, styles, toppings (with
+    /// their quantity word as a Quantity mention), drinks, containers and volumes. For corpus segments.
+    /// </summary>
+    public List<EntityMention> Mentions(string text)
+    {
+        var (toks, spans) = Lexicon.TokenizeWithSpans(text ?? "");
+        var groups = GroupElements(Extract(_lex.Match(toks)));
+        var list = new List<EntityMention>();
+        void Add(EntityKind k, string canon, bool neg, bool drink, int t0, int t1)
+        {
+            if (t0 >= 0 && t1 > t0) list.Add(new EntityMention(k, canon, neg, drink, spans[t0].Start, spans[t1 - 1].End));
+        }
+        foreach (var g in groups.Where(x => x.HasContent))
+        {
+            if (g.NumberEl is { } n) Add(EntityKind.Number, n.Canon, false, g.Drink, n.Start, n.End);
+            foreach (var e in g.Els)
+            {
+                if (e.QtyAt is { } q) Add(EntityKind.Quantity, e.Qty!, e.Neg, g.Drink, q.Start, q.End);
+                EntityKind? kind = e.Kind switch
+                {
+                    El.Size => EntityKind.Size, El.Style => EntityKind.Style, El.Topping => EntityKind.Topping,
+                    El.Drink => EntityKind.DrinkType, El.Container => EntityKind.ContainerType, El.Volume => EntityKind.Volume,
+                    _ => null,
+                };
+                if (kind is { } k) Add(k, e.Canon, e.Neg, g.Drink, e.Start, e.End);
+            }
+        }
+        return list.OrderBy(m => m.Start).ThenBy(m => m.End).ToList();
+    }
 
     static List<Element> Extract(List<LexToken> lex)
     {
@@ -44,6 +80,7 @@ public sealed class OrderParser
         bool negCue = false, negScope = false;
         int negGap = 0;
         string? pendingQty = null;
+        (int, int)? qtyAt = null;
         for (int k = 0; k < lex.Count; k++)
         {
             var t = lex[k];
@@ -56,19 +93,21 @@ public sealed class OrderParser
                         case EntityKind.Number:
                             if (next is { Kind: LexKind.Unit })
                             {
-                                els.Add(new Element(El.Volume, t.Canonical + "," + next.Canonical, null, false, t.Text + " " + next.Text));
+                                els.Add(new Element(El.Volume, t.Canonical + "," + next.Canonical, null, false, t.Text + " " + next.Text, t.Start, next.End));
                                 k++;
                             }
                             else if (next is { Kind: LexKind.Word } && s_numberSkipNext.Contains(next.Text)) { }
+                            else if (t.Canonical.Contains('.')) { } // a decimal without a unit is no count
                             else if (negCue && t.Text is "a" or "an") { negGap++; break; } // "without a thin crust"
                             else if (t.Text == "one" && k > 0 && els.Count > 0 && lex[k - 1].Kind == LexKind.Entity
                                      && els[^1].Kind is El.Size or El.Style or El.Topping or El.Drink) { } // "a large one"
-                            else els.Add(new Element(El.Num, t.Canonical, null, false, t.Text));
+                            else els.Add(new Element(El.Num, t.Canonical, null, false, t.Text, t.Start, t.End));
                             negCue = negScope = false;
                             pendingQty = null;
                             break;
                         case EntityKind.Quantity:
                             pendingQty = t.Canonical;
+                            qtyAt = (t.Start, t.End);
                             negScope = false;
                             break;
                         case EntityKind.Topping:
@@ -76,12 +115,14 @@ public sealed class OrderParser
                             {
                                 bool neg = negCue || negScope;
                                 string? q = t.Entity == EntityKind.Topping ? pendingQty : null;
-                                els.Add(new Element(t.Entity == EntityKind.Topping ? El.Topping : El.Style, t.Canonical, q, neg, t.Text));
+                                els.Add(new Element(t.Entity == EntityKind.Topping ? El.Topping : El.Style, t.Canonical, q, neg, t.Text, t.Start, t.End, q != null ? qtyAt : null));
                                 negScope = neg;
                                 negCue = false;
                                 pendingQty = null;
                                 break;
                             }
+                        case EntityKind.Size when s_nounSizes.Contains(t.Text) && !StartsPizzaPhrase(next):
+                            break; // "for the party", "a pizza for lunch": the noun, not the size
                         case EntityKind.ContainerType when t.Text == "can" && !CanIsContainer(lex, k):
                             negCue = negScope = false; // the verb "can" ("can i get ...")
                             break;
@@ -91,7 +132,9 @@ public sealed class OrderParser
                                 EntityKind.Size => El.Size, EntityKind.DrinkType => El.Drink,
                                 EntityKind.ContainerType => El.Container, _ => El.Volume,
                             };
-                            els.Add(new Element(kind, t.Canonical, null, false, t.Text));
+                            // "one ham pizza and one tuna pizza, both large": the size goes to every line before it
+                            bool dist = kind == El.Size && k > 0 && lex[k - 1] is { Kind: LexKind.Word, Text: "both" or "all" };
+                            els.Add(new Element(kind, t.Canonical, null, false, t.Text, t.Start, t.End, Distributive: dist));
                             negCue = negScope = false;
                             pendingQty = null;
                             break;
@@ -101,7 +144,7 @@ public sealed class OrderParser
                     negCue = true; negGap = 0; negScope = false;
                     break;
                 case LexKind.PizzaNoun:
-                    els.Add(new Element(El.PizzaNoun, "PIZZA", null, false, t.Text));
+                    els.Add(new Element(El.PizzaNoun, "PIZZA", null, false, t.Text, t.Start, t.End));
                     negCue = negScope = false;
                     break;
                 case LexKind.Ignore:
@@ -122,6 +165,11 @@ public sealed class OrderParser
         return els;
     }
 
+    // Size words that are nouns on their own ("party", "lunch") are sizes only before what they modify.
+    static readonly HashSet<string> s_nounSizes = new() { "party", "lunch" };
+    static bool StartsPizzaPhrase(LexToken? next) =>
+        next is { Kind: LexKind.PizzaNoun } or { Kind: LexKind.Entity, Entity: EntityKind.Style or EntityKind.Topping or EntityKind.Size or EntityKind.DrinkType };
+
     // "can" is a container only next to a number, size, drink or article: "two cans of", "a can of coke", "coke in a can".
     static bool CanIsContainer(List<LexToken> lex, int k)
     {
@@ -136,12 +184,13 @@ public sealed class OrderParser
     {
         public readonly List<Element> Els = new();
         public string? Number, Size, Container, Volume;
+        public Element? NumberEl;
         public bool PizzaHead, PizzaNoun, Drink, ByArticle;
         public bool HasContent => Els.Any(e => e.Kind != El.Num);
         public bool IsPizza => PizzaHead && !Drink;
     }
 
-    static Order Group(List<Element> els)
+    static List<GroupState> GroupElements(List<Element> els)
     {
         var groups = new List<GroupState>();
         var g = new GroupState();
@@ -156,7 +205,12 @@ public sealed class OrderParser
                 case El.Num:
                     if (g.HasContent) NewGroup();
                     g.Number = e.Canon;
+                    g.NumberEl = e;
                     g.ByArticle = e.Text is "a" or "an";
+                    break;
+                case El.Size when e.Distributive && groups.Count(x => x.IsPizza) > 1:
+                    foreach (var x in groups.Where(x => x.IsPizza && x.Size == null)) x.Size = e.Canon;
+                    groups.Last(x => x.IsPizza).Els.Add(e);
                     break;
                 case El.Size:
                 case El.Container:
@@ -214,6 +268,11 @@ public sealed class OrderParser
             }
         }
 
+        return groups;
+    }
+
+    static Order Build(List<GroupState> groups)
+    {
         var order = new Order();
         foreach (var gr in groups)
         {

@@ -1,10 +1,13 @@
 // LayerNorm over the last axis, as torch: y = (x − mean)/√(var + eps) ⊙ weight + bias with the
 // biased variance (two-pass, so float32 keeps its precision). Forward saves each row's mean and
-// 1/σ; backward recomputes x̂ and uses dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)), dx̂ = dy⊙weight,
+// 1/σ; backward recomputes x̂ in two fused passes and uses dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)), dx̂ = dy⊙weight,
 // dweight += Σ dy⊙x̂, dbias += Σ dy. Gradient check: catalog "layer_norm*";
 // tests: tests/NanoMbpo.Tests/Ops/LayerNormTests.cs; benchmark: bench/NanoMbpo.Bench/LayerNormBench.cs.
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace NanoMbpo;
 
@@ -43,22 +46,75 @@ public static partial class F
     static void LayerNormForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y, double[] mean, double[] rstd,
         int C, double eps, int r0, int r1) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        bool hasW = w.Length > 0, hasB = b.Length > 0;
         for (int r = r0; r < r1; r++)
         {
             var xr = x.Slice(r * C, C); var yr = y.Slice(r * C, C);
+            // Three passes (sum, squared deviations, fused normalise-scale-shift) and a single write.
             T mu = TensorPrimitives.Sum(xr) / T.CreateTruncating(C);
-            TensorPrimitives.Subtract(xr, mu, yr);
-            T var = TensorPrimitives.SumOfSquares<T>(yr) / T.CreateTruncating(C);
+            T var = SumSquaredDeviations(xr, mu) / T.CreateTruncating(C);
             T rs = T.One / T.Sqrt(var + T.CreateTruncating(eps));
             mean[r] = double.CreateTruncating(mu); rstd[r] = double.CreateTruncating(rs);
-            TensorPrimitives.Multiply(yr, rs, yr);
-            if (hasW)
+            Normalize(xr, mu, rs, w, b, yr);
+        }
+    }
+
+    /// <summary>Σ (x − mu)², vector lanes then a scalar tail (fixed order: deterministic).</summary>
+    static T SumSquaredDeviations<T>(ReadOnlySpan<T> x, T mu) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, i = 0;
+        ref T px = ref MemoryMarshal.GetReference(x);
+        T s = T.Zero;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            var acc = Vector512<T>.Zero; var m = Vector512.Create(mu);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count) { var d = Vector512.LoadUnsafe(ref px, (nuint)i) - m; acc += d * d; }
+            s = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            var acc = Vector256<T>.Zero; var m = Vector256.Create(mu);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count) { var d = Vector256.LoadUnsafe(ref px, (nuint)i) - m; acc += d * d; }
+            s = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) { T d = Unsafe.Add(ref px, i) - mu; s += d * d; }
+        return s;
+    }
+
+    /// <summary>y = (x − mu)·rs ⊙ w + b in one pass; empty w / b mean 1 / 0.</summary>
+    static void Normalize<T>(ReadOnlySpan<T> x, T mu, T rs, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, i = 0;
+        bool hasW = w.Length > 0, hasB = b.Length > 0;
+        ref T px = ref MemoryMarshal.GetReference(x), py = ref MemoryMarshal.GetReference(y);
+        ref T pw = ref MemoryMarshal.GetReference(w), pb = ref MemoryMarshal.GetReference(b);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var m = Vector512.Create(mu); var r = Vector512.Create(rs);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
             {
-                if (hasB) TensorPrimitives.MultiplyAdd(yr, w, b, yr);
-                else TensorPrimitives.Multiply(yr, w, yr);
+                var v = (Vector512.LoadUnsafe(ref px, (nuint)i) - m) * r;
+                if (hasW) v *= Vector512.LoadUnsafe(ref pw, (nuint)i);
+                if (hasB) v += Vector512.LoadUnsafe(ref pb, (nuint)i);
+                v.StoreUnsafe(ref py, (nuint)i);
             }
-            else if (hasB) TensorPrimitives.Add(yr, b, yr);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var m = Vector256.Create(mu); var r = Vector256.Create(rs);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var v = (Vector256.LoadUnsafe(ref px, (nuint)i) - m) * r;
+                if (hasW) v *= Vector256.LoadUnsafe(ref pw, (nuint)i);
+                if (hasB) v += Vector256.LoadUnsafe(ref pb, (nuint)i);
+                v.StoreUnsafe(ref py, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            T v = (Unsafe.Add(ref px, i) - mu) * rs;
+            if (hasW) v *= Unsafe.Add(ref pw, i);
+            if (hasB) v += Unsafe.Add(ref pb, i);
+            Unsafe.Add(ref py, i) = v;
         }
     }
 
@@ -71,24 +127,85 @@ public static partial class F
         var dw = needW ? w!.GradData<T>() : default;
         var db = needB ? b!.GradData<T>() : default;
         var wd = w is null ? default : w.Data<T>();
-        var xhat = new T[C]; var dxhat = new T[C];
-        T invC = T.One / T.CreateTruncating(C);
+        bool hasW = w is not null;
         // Serial over rows: dweight/dbias sum over rows in a fixed order (deterministic).
         for (int r = 0; r < rows; r++)
         {
-            var gr = g.Slice(r * C, C);
+            var xr = xd.Slice(r * C, C); var gr = g.Slice(r * C, C);
             T mu = T.CreateTruncating(mean[r]), rs = T.CreateTruncating(rstd[r]);
-            TensorPrimitives.Subtract(xd.Slice(r * C, C), mu, xhat);
-            TensorPrimitives.Multiply(xhat, rs, xhat);
-            if (needW) TensorPrimitives.MultiplyAdd(gr, xhat, dw, dw);
-            if (needB) TensorPrimitives.Add(db, gr, db);
+            // Pass 1: x̂ recomputed on the fly; Σ dx̂, Σ dx̂⊙x̂, and the dweight/dbias rows.
+            var (s1, s2) = LayerNormBackwardSums(xr, gr, wd, mu, rs, dw, db, hasW, needW, needB);
             if (!needX) continue;
-            if (w is not null) TensorPrimitives.Multiply(gr, wd, dxhat); else gr.CopyTo(dxhat);
-            T m1 = TensorPrimitives.Sum<T>(dxhat) * invC, m2 = TensorPrimitives.Dot<T>(dxhat, xhat) * invC;
-            TensorPrimitives.Subtract(dxhat, m1, dxhat);
-            TensorPrimitives.MultiplyAdd(xhat, -m2, dxhat, dxhat);
-            var dr = dx.Slice(r * C, C);
-            TensorPrimitives.MultiplyAdd(dxhat, rs, dr, dr);
+            // Pass 2: dx += rs·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)).
+            T invC = T.One / T.CreateTruncating(C);
+            LayerNormBackwardDx(xr, gr, wd, mu, rs, s1 * invC, s2 * invC, dx.Slice(r * C, C), hasW);
+        }
+    }
+
+    static (T S1, T S2) LayerNormBackwardSums<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, ReadOnlySpan<T> w, T mu, T rs,
+        Span<T> dw, Span<T> db, bool hasW, bool needW, bool needB) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, i = 0;
+        ref T px = ref MemoryMarshal.GetReference(x), pg = ref MemoryMarshal.GetReference(g), pw = ref MemoryMarshal.GetReference(w);
+        ref T pdw = ref MemoryMarshal.GetReference(dw), pdb = ref MemoryMarshal.GetReference(db);
+        T s1 = T.Zero, s2 = T.Zero;
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            // One width only (Vector256) to keep this five-stream loop short; pass 2 has the Vector512 path.
+            var a1 = Vector256<T>.Zero; var a2 = Vector256<T>.Zero; var m = Vector256.Create(mu); var r = Vector256.Create(rs);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var xh = (Vector256.LoadUnsafe(ref px, (nuint)i) - m) * r;
+                var gv = Vector256.LoadUnsafe(ref pg, (nuint)i);
+                var dxh = hasW ? gv * Vector256.LoadUnsafe(ref pw, (nuint)i) : gv;
+                a1 += dxh; a2 += dxh * xh;
+                if (needW) (Vector256.LoadUnsafe(ref pdw, (nuint)i) + gv * xh).StoreUnsafe(ref pdw, (nuint)i);
+                if (needB) (Vector256.LoadUnsafe(ref pdb, (nuint)i) + gv).StoreUnsafe(ref pdb, (nuint)i);
+            }
+            s1 = Vector256.Sum(a1); s2 = Vector256.Sum(a2);
+        }
+        for (; i < n; i++)
+        {
+            T xh = (Unsafe.Add(ref px, i) - mu) * rs, gv = Unsafe.Add(ref pg, i), dxh = hasW ? gv * Unsafe.Add(ref pw, i) : gv;
+            s1 += dxh; s2 += dxh * xh;
+            if (needW) Unsafe.Add(ref pdw, i) += gv * xh;
+            if (needB) Unsafe.Add(ref pdb, i) += gv;
+        }
+        return (s1, s2);
+    }
+
+    static void LayerNormBackwardDx<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, ReadOnlySpan<T> w, T mu, T rs, T m1, T m2,
+        Span<T> dx, bool hasW) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, i = 0;
+        ref T px = ref MemoryMarshal.GetReference(x), pg = ref MemoryMarshal.GetReference(g), pw = ref MemoryMarshal.GetReference(w);
+        ref T pd = ref MemoryMarshal.GetReference(dx);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var m = Vector512.Create(mu); var r = Vector512.Create(rs); var c1 = Vector512.Create(m1); var c2 = Vector512.Create(m2);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var xh = (Vector512.LoadUnsafe(ref px, (nuint)i) - m) * r;
+                var gv = Vector512.LoadUnsafe(ref pg, (nuint)i);
+                var dxh = hasW ? gv * Vector512.LoadUnsafe(ref pw, (nuint)i) : gv;
+                (Vector512.LoadUnsafe(ref pd, (nuint)i) + r * (dxh - c1 - xh * c2)).StoreUnsafe(ref pd, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var m = Vector256.Create(mu); var r = Vector256.Create(rs); var c1 = Vector256.Create(m1); var c2 = Vector256.Create(m2);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var xh = (Vector256.LoadUnsafe(ref px, (nuint)i) - m) * r;
+                var gv = Vector256.LoadUnsafe(ref pg, (nuint)i);
+                var dxh = hasW ? gv * Vector256.LoadUnsafe(ref pw, (nuint)i) : gv;
+                (Vector256.LoadUnsafe(ref pd, (nuint)i) + r * (dxh - c1 - xh * c2)).StoreUnsafe(ref pd, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            T xh = (Unsafe.Add(ref px, i) - mu) * rs, gv = Unsafe.Add(ref pg, i), dxh = hasW ? gv * Unsafe.Add(ref pw, i) : gv;
+            Unsafe.Add(ref pd, i) += rs * (dxh - m1 - xh * m2);
         }
     }
 

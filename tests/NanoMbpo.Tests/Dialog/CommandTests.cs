@@ -7,6 +7,7 @@ using Xunit;
 
 namespace NanoMbpo.Tests.Dialog;
 
+[Collection("Console")]
 public class CommandTests
 {
     static readonly object ConsoleLock = new();

@@ -1,0 +1,67 @@
+// Stage-1 agent: the hashed history encoder and behaviour cloning of the expert (the main job),
+// on a small configuration so the test stays fast.
+using NanoMbpo.Agent;
+using NanoMbpo.Dialog;
+using Xunit;
+
+namespace NanoMbpo.Tests.Agent;
+
+public class AgentTests
+{
+    [Fact]
+    public void EncoderIsDeterministicNormalisedAndSeesSpeakerAndTurns()
+    {
+        var enc = new HashedTextEncoder(256);
+        var h1 = new List<Utterance> { new(Speaker.Seller, KinPizzaEnv.Greeting), new(Speaker.Customer, "two large pizzas with ham") };
+        var a = new float[256]; var b = new float[256];
+        enc.Encode(h1, a); enc.Encode(h1, b);
+        Assert.Equal(a, b);
+        Assert.Equal(1.0, a.Take(240).Sum(v => (double)v * v), 5);
+        var swapped = new List<Utterance> { new(Speaker.Customer, KinPizzaEnv.Greeting), new(Speaker.Seller, "two large pizzas with ham") };
+        var c = new float[256];
+        enc.Encode(swapped, c);
+        Assert.NotEqual(a, c);
+        Assert.Throws<ArgumentException>(() => enc.Encode(h1, new float[10]));
+    }
+
+    static readonly BcOptions Small = new() { Dialogs = 80, Epochs = 8, BatchSize = 32, FeatureDim = 256, Hidden = 64, EvalEpisodes = 60, LearningRate = 3e-3 };
+
+    [Fact]
+    public void BehaviourCloningLearnsTheExpertAndIsReproducible()
+    {
+        var r1 = BehaviorCloning.Run(Small);
+        Assert.True(r1.Curve[^1].Loss < r1.Curve[0].Loss * 0.5, $"loss {r1.Curve[0].Loss} -> {r1.Curve[^1].Loss}");
+        Assert.True(r1.Learner.Success.Mean > r1.Random.Success.Mean + 0.3,
+            $"learner {r1.Learner.Success.Mean:P1} vs random {r1.Random.Success.Mean:P1}");
+        var r2 = BehaviorCloning.Run(Small);
+        Assert.Equal(r1.Curve.Select(c => c.Loss), r2.Curve.Select(c => c.Loss));
+        Assert.Equal(r1.Learner.Success.Mean, r2.Learner.Success.Mean);
+    }
+
+    [Fact]
+    public void BadOptionsNameTheArgument()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => BehaviorCloning.Run(Small with { Epochs = 0 }));
+        Assert.Contains("--epochs", e.Message);
+        e = Assert.Throws<ArgumentOutOfRangeException>(() => BehaviorCloning.Run(Small with { Epsilon = 2 }));
+        Assert.Contains("--epsilon", e.Message);
+    }
+
+    [Fact]
+    public void CheckpointIsWrittenEachEpochAndLoads()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "nanombpo-bc-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string path = Path.Combine(dir, "policy.safetensors");
+            var r = BehaviorCloning.Run(Small with { Epochs = 2, EvalEpisodes = 5 }, null, path);
+            Assert.True(File.Exists(path));
+            var store = new ParameterStore();
+            _ = new NanoMbpo.NN.Mlp(store, "policy.", [256, 64, 64, KinPizzaEnv.ActionCount], NanoMbpo.NN.Activation.Relu, new Rng(9));
+            NanoMbpo.NN.Checkpoint.Load(store, path);
+            Assert.Equal(r.Policy.Net.Store.Data<float>().ToArray(), store.Data<float>().ToArray());
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}

@@ -1,10 +1,10 @@
 // Guards the parity suite's completeness: every committed PyTorch fixture (tests/fixtures/*.safetensors) is
 // compared by a test in this folder, except the reader-only dtypes fixture (IO/FixtureFileTests), so a new
 // fixture cannot land without a parity test. The mapping below names the test that consumes each fixture.
-// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.Fixtures"
+// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
 using Xunit;
 
-namespace NanoMbpo.Tests.Fixtures;
+namespace NanoMbpo.Tests.FixtureParity;
 
 public sealed class FixtureCoverageTests
 {

@@ -2,14 +2,14 @@
 // (gelu, post-LN, eps 1e-12, batch_first, dropout 0). The fixture weights load into a float32 ParameterStore by
 // their exact state_dict keys through Checkpoint.Load; forward runs with the key-padding mask, backward with the
 // fixture's r (loss = sum(out * r)); out (≤ 1e-5), dx and every grad.<key> (≤ 1e-4) are compared. Metric: Parity.cs.
-// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.Fixtures"
+// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
 using NanoMbpo.IO;
 using NanoMbpo.NN;
 using Xunit;
 using Xunit.Abstractions;
-using static NanoMbpo.Tests.Fixtures.Parity;
+using static NanoMbpo.Tests.FixtureParity.Parity;
 
-namespace NanoMbpo.Tests.Fixtures;
+namespace NanoMbpo.Tests.FixtureParity;
 
 public sealed class ModuleParityTests(ITestOutputHelper log)
 {

@@ -1,12 +1,12 @@
 // PyTorch parity of the float32 ops: each test runs our op on a fixture's inputs, compares the output with
 // torch's (≤ 1e-5 relative), seeds backward with the fixture's r (loss = sum(out * r); losses seed with 1) and
 // compares every input gradient (≤ 1e-4 relative). Error metric: see Parity.cs.
-// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.Fixtures"
+// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
 using Xunit;
 using Xunit.Abstractions;
-using static NanoMbpo.Tests.Fixtures.Parity;
+using static NanoMbpo.Tests.FixtureParity.Parity;
 
-namespace NanoMbpo.Tests.Fixtures;
+namespace NanoMbpo.Tests.FixtureParity;
 
 public sealed class OpParityTests(ITestOutputHelper log)
 {

@@ -3,14 +3,14 @@
 // as a forward value) and the step's update param<t> − param<t−1> (≤ 1e-4 relative: the update is ~lr, so
 // checking only the parameter would hide a 1e-3 error in it); after step 3 the moments exp_avg / exp_avg_sq
 // (≤ 1e-5). The fixture parameter sits after a zero-gradient parameter, so the flat layout is exercised too.
-// Metric: Parity.cs. Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.Fixtures"
+// Metric: Parity.cs. Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
 using System.Globalization;
 using NanoMbpo.Optim;
 using Xunit;
 using Xunit.Abstractions;
-using static NanoMbpo.Tests.Fixtures.Parity;
+using static NanoMbpo.Tests.FixtureParity.Parity;
 
-namespace NanoMbpo.Tests.Fixtures;
+namespace NanoMbpo.Tests.FixtureParity;
 
 public sealed class OptimizerParityTests(ITestOutputHelper log)
 {

@@ -6,12 +6,14 @@
 // i.e. the worst absolute deviation scaled by the tensor's largest reference magnitude, so an element that is
 // near zero through cancellation is not judged by its own (meaningless) relative error, yet any element off by
 // more than tol·max|ref| fails. Shapes must match exactly. ParityMetricTests proves the check bites.
-// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.Fixtures"
+// Namespace FixtureParity, not Fixtures: a namespace NanoMbpo.Tests.Fixtures would hide the IO.Fixtures class from
+// every sibling namespace that imports it (name lookup finds the enclosing namespace first).
+// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
 using NanoMbpo.IO;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace NanoMbpo.Tests.Fixtures;
+namespace NanoMbpo.Tests.FixtureParity;
 
 public static class Parity
 {

@@ -1,11 +1,11 @@
 // Proves the parity metric of Parity.cs can fail: a reference perturbed by just over the tolerance (relative
 // to the tensor's largest magnitude) is rejected, NaN is rejected, and shape mismatches are rejected.
-// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.Fixtures"
+// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
 using Xunit;
 using Xunit.Sdk;
-using static NanoMbpo.Tests.Fixtures.Parity;
+using static NanoMbpo.Tests.FixtureParity.Parity;
 
-namespace NanoMbpo.Tests.Fixtures;
+namespace NanoMbpo.Tests.FixtureParity;
 
 public sealed class ParityMetricTests
 {

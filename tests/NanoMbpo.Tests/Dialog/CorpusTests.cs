@@ -13,17 +13,7 @@ namespace NanoMbpo.Tests.Dialog;
 [Collection("Console")]
 public class CorpusTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        foreach (var c in CommandList.All()) root.Subcommands.Add(c);
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Cli.Run(args);
 
     static string TempPath(string name) => Path.Combine(Path.GetTempPath(), $"corpus-{name}-{Guid.NewGuid():N}.json");
 

@@ -8,5 +8,6 @@ public static class CommandList
     public static IEnumerable<Command> All()
     {
         yield return VersionCommand.Create();
+        yield return BenchCommand.Create();
     }
 }

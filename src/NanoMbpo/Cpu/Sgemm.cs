@@ -93,8 +93,15 @@ public static unsafe class Sgemm
         bool packA = forcePack > 0 || (forcePack == 0 && (long)M * K > InPlaceLimit);
         bool packB = forcePack > 0 || p.Bjs != 1 || (forcePack == 0 && (long)K * N > InPlaceLimit);
 
-        bool splitN = N >= M;
-        int tiles = splitN ? (N + ks.NR - 1) / ks.NR : (M + ks.MR - 1) / ks.MR;
+        // Each thread packs the operand it does not split in full, so split the dimension whose
+        // partner is cheaper to pack redundantly (transposing packs cost ~3x a row copy).
+        int tilesM = (M + ks.MR - 1) / ks.MR, tilesN = (N + ks.NR - 1) / ks.NR;
+        long costSplitN = packA ? (long)M * K * (p.Ars == 1 ? 1 : 3) : 0;
+        long costSplitM = packB ? (long)K * N * (p.Bjs == 1 ? 1 : 3) : 0;
+        bool splitN = costSplitN < costSplitM || (costSplitN == costSplitM && N >= M);
+        if (splitN && tilesN < Math.Min(threads, tilesM)) splitN = false;
+        else if (!splitN && tilesM < Math.Min(threads, tilesN)) splitN = true;
+        int tiles = splitN ? tilesN : tilesM;
         long macs = (long)M * N * K;
         int t = (int)Math.Min(Math.Min(threads, tiles), Math.Max(1, macs / MinMacsPerThread));
         if (t <= 1) { SgemmDriver.Compute(p, ks, packA, packB, 0, M, 0, N); return; }

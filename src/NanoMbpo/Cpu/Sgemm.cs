@@ -85,13 +85,16 @@ public static unsafe class Sgemm
 
         var p = new GemmProblem
         {
-            M = M, N = N, K = K, Alpha = alpha, Beta = beta, C = C, Ldc = ldc,
+            M = M, N = N, K = K, Alpha = alpha, Beta = beta, C = C, Ldc = ldc, Csc = 1,
             A = A, Ars = transA ? 1 : lda, Aks = transA ? lda : 1,
             B = B, Bks = transB ? 1 : ldb, Bjs = transB ? ldb : 1,
         };
-        var ks = KernelSet.For(isa, N);
-        bool packA = forcePack > 0 || (forcePack == 0 && (long)M * K > InPlaceLimit);
-        bool packB = forcePack > 0 || p.Bjs != 1 || (forcePack == 0 && (long)K * N > InPlaceLimit);
+        bool small = forcePack < 0 || (forcePack == 0 && (long)M * K <= InPlaceLimit && (long)K * N <= InPlaceLimit);
+        if (small && SwapPays(p)) p = Swapped(p);
+        var ks = KernelSet.For(isa, p.N);
+        bool packA = !small;
+        bool packB = !small || p.Bjs != 1;
+        M = p.M; N = p.N;
 
         // Each thread packs the operand it does not split in full, so split the dimension whose
         // partner is cheaper to pack redundantly (transposing packs cost ~3x a row copy).
@@ -109,6 +112,24 @@ public static unsafe class Sgemm
         job.P = p; job.Ks = ks; job.PackA = packA; job.PackB = packB; job.SplitN = splitN; job.Tiles = tiles;
         CpuThreads.Run(job, t);
     }
+
+    /// <summary>In the in-place regime only B is ever packed (when it is stored transposed, a strided
+    /// transpose copy). When op(A)ᵀ is cheaper to pack than op(B), e.g. a short M with transB, compute
+    /// Cᵀ = op(B)ᵀ·op(A)ᵀ instead and pay for scattering the C tiles.</summary>
+    static bool SwapPays(in GemmProblem p)
+    {
+        long keep = p.Bjs != 1 ? 3L * p.K * p.N : 0;
+        long swap = (p.Ars != 1 ? 3L * p.K * p.M : 0) + (long)p.M * p.N;
+        return swap < keep;
+    }
+
+    static GemmProblem Swapped(in GemmProblem p) => new()
+    {
+        M = p.N, N = p.M, K = p.K, Alpha = p.Alpha, Beta = p.Beta,
+        A = p.B, Ars = p.Bjs, Aks = p.Bks,
+        B = p.A, Bks = p.Aks, Bjs = p.Ars,
+        C = p.C, Ldc = p.Csc, Csc = p.Ldc,
+    };
 
     sealed class GemmJob : PoolJob
     {

@@ -12,14 +12,15 @@ namespace NanoMbpo.Cpu;
 
 internal enum SgemmIsa { Auto, Avx512, Avx2, Scalar }
 
-/// <summary>One GEMM in strided form: A(i,k)=A[i*Ars+k*Aks], B(k,j)=B[k*Bks+j*Bjs], C(i,j)=C[i*Ldc+j].</summary>
+/// <summary>One GEMM in strided form: A(i,k)=A[i*Ars+k*Aks], B(k,j)=B[k*Bks+j*Bjs], C(i,j)=C[i*Ldc+j*Csc].
+/// Csc != 1 only for the swapped problem Cᵀ = op(B)ᵀ·op(A)ᵀ, whose tiles are scattered through a buffer.</summary>
 internal unsafe struct GemmProblem
 {
     public int M, N, K;
     public float Alpha, Beta;
     public float* A; public nint Ars, Aks;
     public float* B; public nint Bks, Bjs;
-    public float* C; public nint Ldc;
+    public float* C; public nint Ldc, Csc;
 }
 
 /// <summary>A micro-kernel and the blocking that suits it.</summary>
@@ -103,7 +104,7 @@ internal static unsafe class SgemmDriver
                         if (packB) { bp = ws.B + q * kc * NR; bks = NR; }
                         else if (nr == NR) { bp = bk + q * NR; bks = p.Bks; }
                         else { bp = ws.BEdge; bks = NR; }
-                        float* cq = p.C + ic * p.Ldc + jc + q * NR;
+                        float* cq = p.C + ic * p.Ldc + (jc + q * NR) * p.Csc;
                         for (int r = 0; r < mPanels; r++)
                         {
                             int mr = r == mPanels - 1 ? lastMr : MR;
@@ -112,11 +113,11 @@ internal static unsafe class SgemmDriver
                             else if (mr == MR) { ap = ai + r * MR * p.Ars; ars = p.Ars; aks = p.Aks; }
                             else { ap = ws.AEdge; ars = 1; aks = MR; }
                             float* cp = cq + r * MR * p.Ldc;
-                            if (mr == MR && nr == NR) kernel(kc, ap, ars, aks, bp, bks, cp, p.Ldc, p.Alpha, beta);
+                            if (mr == MR && nr == NR && p.Csc == 1) kernel(kc, ap, ars, aks, bp, bks, cp, p.Ldc, p.Alpha, beta);
                             else
                             {
                                 kernel(kc, ap, ars, aks, bp, bks, ws.Tile, NR, 1f, 0f);
-                                MergeTile(ws.Tile, NR, cp, p.Ldc, mr, nr, p.Alpha, beta);
+                                MergeTile(ws.Tile, NR, cp, p.Ldc, p.Csc, mr, nr, p.Alpha, beta);
                             }
                         }
                     }
@@ -126,12 +127,12 @@ internal static unsafe class SgemmDriver
     }
 
     /// <summary>Same arithmetic as the kernels' store, so edge tiles round like full tiles.</summary>
-    static void MergeTile(float* t, int ldt, float* c, nint ldc, int mr, int nr, float alpha, float beta)
+    static void MergeTile(float* t, int ldt, float* c, nint ldc, nint csc, int mr, int nr, float alpha, float beta)
     {
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++)
             {
-                float* pc = c + i * ldc + j;
+                float* pc = c + i * ldc + j * csc;
                 *pc = beta == 0f ? t[i * ldt + j] * alpha : MathF.FusedMultiplyAdd(alpha, t[i * ldt + j], *pc * beta);
             }
     }

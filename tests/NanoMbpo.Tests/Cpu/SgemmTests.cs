@@ -11,7 +11,7 @@ public unsafe class SgemmTests
 {
     static readonly (int M, int N, int K)[] Shapes =
     [
-        (1, 1, 1), (7, 17, 33), (17, 7, 65), (33, 65, 7), (65, 33, 130), (130, 17, 65), (8, 16, 17), (1, 130, 33), (130, 1, 7), (16, 16, 256), (33, 16, 300),
+        (1, 1, 1), (7, 17, 33), (17, 7, 65), (33, 65, 7), (65, 33, 130), (130, 17, 65), (8, 16, 17), (1, 130, 33), (130, 1, 7), (16, 16, 256), (33, 16, 300), (16, 70, 40), (20, 33, 9),
     ];
 
     internal static float[] Random(int n, int seed)
@@ -103,6 +103,8 @@ public unsafe class SgemmTests
     [InlineData(256, 16, 256, true, false)]
     [InlineData(256, 16, 256, false, true)]
     [InlineData(301, 517, 290, true, true)]
+    [InlineData(16, 256, 256, false, true)] // swapped: Cᵀ = Bᵀ·Aᵀ
+    [InlineData(64, 256, 256, true, true)]
     public void ThreadCountsAgreeBitwiseAndRepeat(int M, int N, int K, bool ta, bool tb)
     {
         int lda = ta ? M : K, ldb = tb ? K : N;

@@ -7,6 +7,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NanoMbpo.Cpu;
 
@@ -52,9 +53,9 @@ internal sealed unsafe class GemmWorkspace
 
     GemmWorkspace()
     {
-        A = Alloc((MaxMC + MaxMR) * MaxKC);
+        A = Alloc((MaxMC + MaxMR) * MaxKC + 8);
         B = Alloc(MaxKC * (MaxNC + MaxNR));
-        AEdge = Alloc(MaxMR * MaxKC);
+        AEdge = Alloc(MaxMR * MaxKC + 8);
         BEdge = Alloc(MaxKC * MaxNR);
         Tile = Alloc(MaxMR * MaxNR);
     }
@@ -158,6 +159,8 @@ internal static unsafe class SgemmDriver
                         for (; i < MR; i++) d[i] = 0f;
                     }
             }
+            else if (aks == 1 && m == MR && MR <= 8 && Avx.IsSupported)
+                TransposePack(src, ars, MR, kc, dst, MR);
             else
             {
                 for (int i = 0; i < m; i++)
@@ -169,6 +172,37 @@ internal static unsafe class SgemmDriver
                     for (int k = 0; k < kc; k++) dst[k * MR + i] = 0f;
             }
         }
+    }
+
+    /// <summary>dst[k*ldd + r] = src[r*lds + k] for r &lt; rows (rows &lt;= 8), k &lt; kc, via 8x8 AVX transposes.
+    /// With rows &lt; 8 each k writes 8 floats and the next k overwrites the 2 spare ones, so k ascends
+    /// and the buffers keep 8 floats of slack at the end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TransposePack(float* src, nint lds, int rows, int kc, float* dst, int ldd)
+    {
+        float* r0 = src, r1 = src + lds, r2 = src + 2 * lds, r3 = src + 3 * lds, r4 = src + 4 * lds, r5 = src + 5 * lds;
+        float* r6 = rows > 6 ? src + 6 * lds : r0, r7 = rows > 7 ? src + 7 * lds : r0;
+        int k = 0;
+        for (; k + 8 <= kc; k += 8)
+        {
+            var a0 = Avx.LoadVector256(r0 + k); var a1 = Avx.LoadVector256(r1 + k); var a2 = Avx.LoadVector256(r2 + k); var a3 = Avx.LoadVector256(r3 + k);
+            var a4 = Avx.LoadVector256(r4 + k); var a5 = Avx.LoadVector256(r5 + k); var a6 = Avx.LoadVector256(r6 + k); var a7 = Avx.LoadVector256(r7 + k);
+            var t0 = Avx.UnpackLow(a0, a1); var t1 = Avx.UnpackHigh(a0, a1); var t2 = Avx.UnpackLow(a2, a3); var t3 = Avx.UnpackHigh(a2, a3);
+            var t4 = Avx.UnpackLow(a4, a5); var t5 = Avx.UnpackHigh(a4, a5); var t6 = Avx.UnpackLow(a6, a7); var t7 = Avx.UnpackHigh(a6, a7);
+            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE); var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE); var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            float* d = dst + k * ldd;
+            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20)); d += ldd;
+            Avx.Store(d, Avx.Permute2x128(u1, u5, 0x20)); d += ldd;
+            Avx.Store(d, Avx.Permute2x128(u2, u6, 0x20)); d += ldd;
+            Avx.Store(d, Avx.Permute2x128(u3, u7, 0x20)); d += ldd;
+            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x31)); d += ldd;
+            Avx.Store(d, Avx.Permute2x128(u1, u5, 0x31)); d += ldd;
+            Avx.Store(d, Avx.Permute2x128(u2, u6, 0x31)); d += ldd;
+            Avx.Store(d, Avx.Permute2x128(u3, u7, 0x31));
+        }
+        for (; k < kc; k++)
+            for (int r = 0; r < rows; r++) dst[k * ldd + r] = src[r * lds + k];
     }
 
     /// <summary>Packs kc x cols of B into NR-column panels (k-major, NR contiguous), zero-padding the last.</summary>
@@ -196,6 +230,10 @@ internal static unsafe class SgemmDriver
                     for (; j < n; j++) d[j] = s[j];
                     for (; j < NR; j++) d[j] = 0f;
                 }
+            }
+            else if (bks == 1 && n == NR && (NR & 7) == 0 && Avx.IsSupported)
+            {
+                for (int j = 0; j < NR; j += 8) TransposePack(src + j * bjs, bjs, 8, kc, dst + j, NR);
             }
             else
             {

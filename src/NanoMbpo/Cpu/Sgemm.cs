@@ -118,8 +118,10 @@ public static unsafe class Sgemm
     /// Cᵀ = op(B)ᵀ·op(A)ᵀ instead and pay for scattering the C tiles.</summary>
     static bool SwapPays(in GemmProblem p)
     {
-        long keep = p.Bjs != 1 ? 3L * p.K * p.N : 0;
-        long swap = (p.Ars != 1 ? 3L * p.K * p.M : 0) + (long)p.M * p.N;
+        // Costs in element moves: a transposing pack ~1 (8x8 AVX transposes), a scattered C element ~3
+        // per K block (scalar read-modify-write through the tile buffer).
+        long keep = p.Bjs != 1 ? (long)p.K * p.N : 0;
+        long swap = (p.Ars != 1 ? (long)p.K * p.M : 0) + 3L * p.M * p.N * ((p.K + 255) / 256);
         return swap < keep;
     }
 

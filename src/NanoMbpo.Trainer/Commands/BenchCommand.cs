@@ -40,12 +40,14 @@ internal static class BenchCommand
         var tb = new Option<bool>("--tb") { Description = "B is stored transposed (N,K)" };
         var suite = new Option<bool>("--suite") { Description = "run the standard shape set, one row each" };
         var seconds = new Option<double>("--seconds") { Description = "timed seconds per shape", DefaultValueFactory = _ => 1.0 };
-        var gemm = new Command("gemm", "SGEMM GFLOP/s: C(M,N) = op(A)(M,K)·op(B)(K,N).") { m, k, n, threads, ta, tb, suite, seconds };
+        var pack = new Option<int>("--pack") { Description = "diagnostic: 0 auto, 1 always pack A and B, -1 read in place where possible" };
+        var gemm = new Command("gemm", "SGEMM GFLOP/s: C(M,N) = op(A)(M,K)·op(B)(K,N).") { m, k, n, threads, ta, tb, suite, seconds, pack };
         gemm.SetAction(r =>
         {
             int t = r.GetValue(threads);
             if (t < 1) throw new ArgumentOutOfRangeException("--threads", t, "--threads must be >= 1.");
             CpuThreads.Count = t;
+            Sgemm.ForcePack = r.GetValue(pack);
             double secs = r.GetValue(seconds);
             Console.WriteLine($"kernel set: {Sgemm.ActiveIsa}, threads: {t}");
             if (r.GetValue(suite))

@@ -57,8 +57,9 @@ public static unsafe class Sgemm
         if (batch == 0) return;
         int threads = CpuThreads.Count;
         long macs = (long)M * N * K;
-        // Small matrices: parallelise over the batch (each GEMM on one thread; same arithmetic either way).
-        if (threads > 1 && batch > 1 && strideC != 0 && macs * threads < MinMacsPerThread * 64 * batch)
+        // Parallelise over the batch (each GEMM on one thread; same arithmetic either way) when the batch
+        // splits evenly or the GEMMs are too small to split well; strideC = 0 accumulates, so stays in order.
+        if (threads > 1 && batch > 1 && strideC != 0 && (batch % threads == 0 || macs < 1L << 21))
         {
             var job = _batchJob ??= new BatchJob();
             job.Set(transA, transB, batch, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, ActiveIsa, ForcePack);
@@ -92,7 +93,9 @@ public static unsafe class Sgemm
         bool small = forcePack < 0 || (forcePack == 0 && (long)M * K <= InPlaceLimit && (long)K * N <= InPlaceLimit);
         if (small && SwapPays(p)) p = Swapped(p);
         var ks = KernelSet.For(isa, p.N);
-        bool packA = !small;
+        // Aᵀ storage read in place puts each k step of a tile on its own cache line, at a stride that
+        // aliases in L1; once the tile is reused across several B panels a contiguous copy is cheaper.
+        bool packA = !small || (p.Ars == 1 && p.N > 4 * ks.NR);
         bool packB = !small || p.Bjs != 1;
         M = p.M; N = p.N;
 

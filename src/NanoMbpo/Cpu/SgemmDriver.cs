@@ -150,6 +150,13 @@ internal static unsafe class SgemmDriver
             {
                 if (m == 8)
                     for (int k = 0; k < kc; k++) Vector256.Store(Vector256.Load(src + k * aks), dst + k * 8);
+                else if (m == 6)
+                    for (int k = 0; k < kc; k++) // 4 + 2 floats: exact, never reads past the tile
+                    {
+                        float* s = src + k * aks, d = dst + k * 6;
+                        Vector128.Store(Vector128.Load(s), d);
+                        *(double*)(d + 4) = *(double*)(s + 4);
+                    }
                 else
                     for (int k = 0; k < kc; k++)
                     {

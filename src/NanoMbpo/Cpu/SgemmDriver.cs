@@ -27,19 +27,21 @@ internal unsafe struct GemmProblem
 /// <summary>A micro-kernel and the blocking that suits it.</summary>
 internal unsafe readonly struct KernelSet
 {
-    public readonly delegate* managed<int, float*, nint, nint, float*, nint, float*, nint, float, float, void> Kernel;
+    /// <summary>Kernel for any A strides; KernelUnitRow for A with unit row stride (ars == 1).</summary>
+    public readonly delegate* managed<int, float*, nint, nint, float*, nint, float*, nint, float, float, void> Kernel, KernelUnitRow;
     public readonly int MR, NR, MC, KC, NC;
-    public KernelSet(delegate* managed<int, float*, nint, nint, float*, nint, float*, nint, float, float, void> kernel, int mr, int nr, int mc, int kc, int nc)
-    { Kernel = kernel; MR = mr; NR = nr; MC = mc; KC = kc; NC = nc; }
+    public KernelSet(delegate* managed<int, float*, nint, nint, float*, nint, float*, nint, float, float, void> kernel,
+        delegate* managed<int, float*, nint, nint, float*, nint, float*, nint, float, float, void> kernelUnitRow, int mr, int nr, int mc, int kc, int nc)
+    { Kernel = kernel; KernelUnitRow = kernelUnitRow; MR = mr; NR = nr; MC = mc; KC = kc; NC = nc; }
 
     // Blocking: KC*NR*4 bytes of B micro-panel stay in L1 (16 KiB of Zen 3's 32, 32 KiB of Intel's 48),
     // MC*KC*4 bytes of packed A stay in L2, KC*NC*4 bytes of packed B in L3.
     public static KernelSet For(SgemmIsa isa, int n) => isa switch
     {
-        SgemmIsa.Avx512 when n <= 16 => new(&SgemmKernels.K8x16, 8, 16, 192, 256, 1024),
-        SgemmIsa.Avx512 => new(&SgemmKernels.K8x32, 8, 32, 192, 256, 1024),
-        SgemmIsa.Avx2 => new(&SgemmKernels.K6x16, 6, 16, 144, 256, 1024),
-        _ => new(&SgemmKernels.K4x4, 4, 4, 64, 256, 256),
+        SgemmIsa.Avx512 when n <= 16 => new(&SgemmKernels.K8x16, &SgemmKernels.K8x16P, 8, 16, 192, 256, 1024),
+        SgemmIsa.Avx512 => new(&SgemmKernels.K8x32, &SgemmKernels.K8x32P, 8, 32, 192, 256, 1024),
+        SgemmIsa.Avx2 => new(&SgemmKernels.K6x16, &SgemmKernels.K6x16, 6, 16, 144, 256, 1024),
+        _ => new(&SgemmKernels.K4x4, &SgemmKernels.K4x4, 4, 4, 64, 256, 256),
     };
 }
 
@@ -77,7 +79,8 @@ internal static unsafe class SgemmDriver
     {
         var ws = GemmWorkspace.Current;
         int MR = ks.MR, NR = ks.NR;
-        var kernel = ks.Kernel;
+        var kernelAny = ks.Kernel;
+        var kernelUnit = ks.KernelUnitRow;
         for (int jc = n0; jc < n1; jc += ks.NC)
         {
             int nc = Math.Min(ks.NC, n1 - jc);
@@ -114,6 +117,7 @@ internal static unsafe class SgemmDriver
                             else if (mr == MR) { ap = ai + r * MR * p.Ars; ars = p.Ars; aks = p.Aks; }
                             else { ap = ws.AEdge; ars = 1; aks = MR; }
                             float* cp = cq + r * MR * p.Ldc;
+                            var kernel = ars == 1 ? kernelUnit : kernelAny;
                             if (mr == MR && nr == NR && p.Csc == 1) kernel(kc, ap, ars, aks, bp, bks, cp, p.Ldc, p.Alpha, beta);
                             else
                             {

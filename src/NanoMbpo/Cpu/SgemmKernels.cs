@@ -110,6 +110,73 @@ internal static unsafe class SgemmKernels
         Store(c, c6 + d6, va, beta); c += ldc; Store(c, c7 + d7, va, beta);
     }
 
+    /// <summary>K8x32 for A with unit row stride (packed panels, Aᵀ storage): one A pointer, so the 8 row pointers do not compete for the 14 usable GPRs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void K8x32P(int kc, float* a, nint ars, nint aks, float* b, nint bks, float* c, nint ldc, float alpha, float beta)
+    {
+        PrefetchC(c, ldc, 8, 32);
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        float* bEnd = b + kc * bks;
+        nint o = 0;
+        for (; b != bEnd; b += bks, o += aks)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a[o + 0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[o + 1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[o + 2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[o + 3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[o + 4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[o + 5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[o + 6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[o + 7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+        }
+        var va = Vector512.Create(alpha);
+        Store(c, c00, va, beta); Store(c + 16, c01, va, beta); c += ldc;
+        Store(c, c10, va, beta); Store(c + 16, c11, va, beta); c += ldc;
+        Store(c, c20, va, beta); Store(c + 16, c21, va, beta); c += ldc;
+        Store(c, c30, va, beta); Store(c + 16, c31, va, beta); c += ldc;
+        Store(c, c40, va, beta); Store(c + 16, c41, va, beta); c += ldc;
+        Store(c, c50, va, beta); Store(c + 16, c51, va, beta); c += ldc;
+        Store(c, c60, va, beta); Store(c + 16, c61, va, beta); c += ldc;
+        Store(c, c70, va, beta); Store(c + 16, c71, va, beta);
+    }
+
+    /// <summary>K8x16 for A with unit row stride (packed panels, Aᵀ storage): one A pointer instead of eight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void K8x16P(int kc, float* a, nint ars, nint aks, float* b, nint bks, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
+        float* bEnd2 = b + (kc & ~1) * bks;
+        nint o = 0;
+        for (; b != bEnd2; b += 2 * bks, o += 2 * aks)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + bks);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 0]), b0, c0); d0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + aks + 0]), b1, d0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 1]), b0, c1); d1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + aks + 1]), b1, d1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 2]), b0, c2); d2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + aks + 2]), b1, d2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 3]), b0, c3); d3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + aks + 3]), b1, d3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 4]), b0, c4); d4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + aks + 4]), b1, d4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 5]), b0, c5); d5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + aks + 5]), b1, d5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 6]), b0, c6); d6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + aks + 6]), b1, d6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 7]), b0, c7); d7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + aks + 7]), b1, d7);
+        }
+        if ((kc & 1) != 0)
+        {
+            var b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 0]), b0, c0); c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 2]), b0, c2); c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 3]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 4]), b0, c4); c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 5]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 6]), b0, c6); c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[o + 7]), b0, c7);
+        }
+        var va = Vector512.Create(alpha);
+        Store(c, c0 + d0, va, beta); c += ldc; Store(c, c1 + d1, va, beta); c += ldc;
+        Store(c, c2 + d2, va, beta); c += ldc; Store(c, c3 + d3, va, beta); c += ldc;
+        Store(c, c4 + d4, va, beta); c += ldc; Store(c, c5 + d5, va, beta); c += ldc;
+        Store(c, c6 + d6, va, beta); c += ldc; Store(c, c7 + d7, va, beta);
+    }
+
     /// <summary>AVX2+FMA 6x16 tile: 12 ymm accumulators + 2 B vectors + 1 broadcast = 15 of 16 ymm.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void K6x16(int kc, float* a, nint ars, nint aks, float* b, nint bks, float* c, nint ldc, float alpha, float beta)

@@ -9,6 +9,9 @@ namespace NanoMbpo.Cpu;
 /// <summary>A unit of parallel work: chunk i of n is executed exactly once, on some pool thread.</summary>
 internal abstract class PoolJob
 {
+    /// <summary>True while the chunks run on distinct threads at once (jobs may then use barriers);
+    /// false when the pool runs them one after another on the caller.</summary>
+    internal bool Concurrent;
     internal abstract void Execute(int chunk, int chunkCount);
 }
 
@@ -72,11 +75,13 @@ public static class CpuThreads
     {
         if (chunks <= 1 || _insideJob || !Monitor.TryEnter(Gate))
         {
+            job.Concurrent = false;
             for (int i = 0; i < chunks; i++) job.Execute(i, chunks);
             return;
         }
         try
         {
+            job.Concurrent = true;
             EnsureWorkers(chunks - 1);
             var ws = _workers;
             for (int w = 0; w < chunks - 1; w++) ws[w].Post(job, w + 1, chunks);

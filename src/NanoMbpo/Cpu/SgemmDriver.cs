@@ -71,11 +71,35 @@ internal sealed unsafe class GemmWorkspace
     }
 }
 
+/// <summary>A packed B block shared by the threads of one GEMM split along M: each thread packs its share
+/// of the panels, then all wait at a barrier, so B is packed once instead of once per thread.</summary>
+internal sealed unsafe class SharedPanel
+{
+    public readonly float* Buffer = (float*)NativeMemory.AlignedAlloc((nuint)(256 * (1024 + 32)) * sizeof(float), 64);
+    int _arrived, _generation;
+
+    public void Barrier(int parties)
+    {
+        int g = Volatile.Read(ref _generation);
+        if (Interlocked.Increment(ref _arrived) == parties)
+        {
+            _arrived = 0;
+            Interlocked.Increment(ref _generation);
+            return;
+        }
+        var sw = new SpinWait();
+        while (Volatile.Read(ref _generation) == g) sw.SpinOnce(sleep1Threshold: -1);
+    }
+
+    ~SharedPanel() => NativeMemory.AlignedFree(Buffer);
+}
+
 internal static unsafe class SgemmDriver
 {
     /// <summary>Computes rows [m0,m1) x columns [n0,n1) of C. Range starts must be multiples of MR / NR.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Compute(in GemmProblem p, in KernelSet ks, bool packA, bool packB, int m0, int m1, int n0, int n1)
+    public static void Compute(in GemmProblem p, in KernelSet ks, bool packA, bool packB, int m0, int m1, int n0, int n1,
+        SharedPanel? shared = null, int part = 0, int parts = 1)
     {
         var ws = GemmWorkspace.Current;
         int MR = ks.MR, NR = ks.NR;
@@ -91,7 +115,15 @@ internal static unsafe class SgemmDriver
                 int kc = Math.Min(ks.KC, p.K - pc);
                 float beta = pc == 0 ? p.Beta : 1f; // later K blocks accumulate into C
                 float* bk = p.B + pc * p.Bks + jc * p.Bjs;
-                if (packB) PackB(bk, p.Bks, p.Bjs, kc, nc, NR, ws.B);
+                float* bBase = ws.B;
+                if (shared != null)
+                {
+                    int q0 = nPanels * part / parts, q1 = nPanels * (part + 1) / parts;
+                    if (q1 > q0) PackB(bk + q0 * NR * p.Bjs, p.Bks, p.Bjs, kc, Math.Min(nc, q1 * NR) - q0 * NR, NR, shared.Buffer + q0 * kc * NR);
+                    shared.Barrier(parts);
+                    bBase = shared.Buffer;
+                }
+                else if (packB) PackB(bk, p.Bks, p.Bjs, kc, nc, NR, ws.B);
                 else if (lastNr != NR) PackB(bk + (nPanels - 1) * NR * p.Bjs, p.Bks, p.Bjs, kc, lastNr, NR, ws.BEdge);
                 for (int ic = m0; ic < m1; ic += ks.MC)
                 {
@@ -105,7 +137,7 @@ internal static unsafe class SgemmDriver
                     {
                         int nr = q == nPanels - 1 ? lastNr : NR;
                         float* bp; nint bks;
-                        if (packB) { bp = ws.B + q * kc * NR; bks = NR; }
+                        if (packB) { bp = bBase + q * kc * NR; bks = NR; }
                         else if (nr == NR) { bp = bk + q * NR; bks = p.Bks; }
                         else { bp = ws.BEdge; bks = NR; }
                         float* cq = p.C + ic * p.Ldc + (jc + q * NR) * p.Csc;
@@ -127,6 +159,7 @@ internal static unsafe class SgemmDriver
                         }
                     }
                 }
+                shared?.Barrier(parts); // nobody repacks B while another thread still reads it
             }
         }
     }

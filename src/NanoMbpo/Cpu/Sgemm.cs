@@ -1,7 +1,8 @@
 // Sgemm: the public single-precision GEMM entry points (row-major, BLAS-style transpose flags).
 //   C(M,N) = alpha * op(A)(M,K) · op(B)(K,N) + beta * C; beta == 0 overwrites C (NaN in C is ignored).
 // Picks the kernel set for this CPU (AVX-512 / AVX2+FMA / scalar), decides whether operands are packed,
-// and splits C over CpuThreads with a fixed partition along N (or M when M > N) aligned to whole tiles.
+// and splits C over CpuThreads with a fixed partition of whole tiles along M or N (chosen by shape only,
+// so the same thread count always gives the same split; the arithmetic per element never depends on it).
 // Tests: tests/NanoMbpo.Tests/Cpu/SgemmTests.cs; benchmarks: bench/NanoMbpo.Bench, `nanombpo bench gemm`.
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;

@@ -13,6 +13,6 @@ public static class CommandList
         yield return EvalCommand.Create();
         yield return CorpusCommand.Create();
         yield return GradcheckCommand.Create();
-        yield return new Command("bench", "Quick performance measurements.") { BenchMlpCommand.Create() };
+        yield return BenchCommand.Create();
     }
 }

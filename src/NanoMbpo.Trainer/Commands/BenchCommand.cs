@@ -41,9 +41,13 @@ internal static class BenchCommand
         var suite = new Option<bool>("--suite") { Description = "run the standard shape set, one row each" };
         var seconds = new Option<double>("--seconds") { Description = "timed seconds per shape", DefaultValueFactory = _ => 1.0 };
         var pack = new Option<int>("--pack") { Description = "diagnostic: 0 auto, 1 always pack A and B, -1 read in place where possible" };
-        var gemm = new Command("gemm", "SGEMM GFLOP/s: C(M,N) = op(A)(M,K)·op(B)(K,N).") { m, k, n, threads, ta, tb, suite, seconds, pack };
+        var device = new Option<string>("--device") { Description = "cpu (SIMD SGEMM) or cuda (our kernels beside cuBLAS, TFLOP/s)", DefaultValueFactory = _ => "cpu" };
+        var gemm = new Command("gemm", "SGEMM GFLOP/s: C(M,N) = op(A)(M,K)·op(B)(K,N).") { m, k, n, threads, ta, tb, suite, seconds, pack, device };
         gemm.SetAction(r =>
         {
+            string dev = r.GetValue(device)!.Trim().ToLowerInvariant();
+            if (dev == "cuda") return GpuBench.Gemm(r.GetValue(m), r.GetValue(k), r.GetValue(n), Console.Out);
+            if (dev != "cpu") throw new ArgumentException($"--device must be cpu or cuda for bench gemm; got '{dev}'.");
             int t = r.GetValue(threads);
             if (t < 1) throw new ArgumentOutOfRangeException("--threads", t, "--threads must be >= 1.");
             CpuThreads.Count = t;
@@ -64,6 +68,9 @@ internal static class BenchCommand
         });
         bench.Subcommands.Add(gemm);
         bench.Subcommands.Add(BenchMlpCommand.Create());
+        var gpu = new Command("gpu", "Every kernel family on CUDA: GEMM beside cuBLAS (TFLOP/s), softmax and layer_norm against a device copy (GB/s), fused vs unfused attention.");
+        gpu.SetAction(_ => GpuBench.RunAll(Console.Out));
+        bench.Subcommands.Add(gpu);
         return bench;
     }
 

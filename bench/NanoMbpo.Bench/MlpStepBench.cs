@@ -11,7 +11,7 @@ namespace NanoMbpo.Bench;
 [MemoryDiagnoser]
 public class MlpStepBench
 {
-    MlpTrainStep engine = null!;
+    MlpTrainStep engine = null!, engineNoReuse = null!;
     NaiveMlp naive = null!;
 
     [Params(1, 2)] public int Threads { get; set; }
@@ -21,6 +21,7 @@ public class MlpStepBench
     {
         CpuThreads.Count = Threads;
         engine = new MlpTrainStep();
+        engineNoReuse = new MlpTrainStep(reuseBuffers: false);
         naive = new NaiveMlp([64, 256, 256, 16], 256, seed: 1);
     }
 
@@ -29,4 +30,8 @@ public class MlpStepBench
 
     [Benchmark]
     public float Engine() => engine.Step();
+
+    /// <summary>The same step allocating fresh activation buffers (no TensorArena): the cost of GC churn.</summary>
+    [Benchmark]
+    public float EngineNoReuse() => engineNoReuse.Step();
 }

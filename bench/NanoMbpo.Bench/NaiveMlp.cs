@@ -4,7 +4,8 @@
 namespace NanoMbpo.Bench;
 
 /// <summary>The same training step written as plain C# loops (the anchor a hand-written program
-/// would start from): row-major weights (out,in), ReLU between layers, MSE, Adam (torch defaults).</summary>
+/// would start from): row-major weights (out,in), ReLU between layers, MSE, Adam (torch defaults).
+/// One fixed batch (the engine workload cycles several; the test compares with batches: 1).</summary>
 public sealed class NaiveMlp
 {
     readonly int[] sizes;

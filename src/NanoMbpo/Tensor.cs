@@ -116,7 +116,8 @@ public sealed partial class Tensor
     {
         ShapeUtil.Validate(shape, nameof(shape));
         int n = ShapeUtil.Numel(shape);
-        Array a = dtype switch { DType.F32 => new float[n], DType.F64 => new double[n], _ => new int[n] };
+        Array a = NN.TensorArena.Current?.Rent(dtype, n)   // opt-in buffer reuse across steps (NN/TensorArena.cs)
+            ?? (dtype switch { DType.F32 => new float[n], DType.F64 => new double[n], _ => new int[n] });
         return new Tensor(new Storage(a), 0, (int[])shape.Clone(), dtype);
     }
     public static Tensor Zeros(params int[] shape) => Zeros(shape, DType.F32);

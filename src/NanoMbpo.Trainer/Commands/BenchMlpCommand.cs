@@ -1,6 +1,7 @@
 // `nanombpo bench mlp --threads T [--steps N] [--warmup W]`: times the MLP training step
 // (64-256-256-16 ReLU, batch 256, forward + MSE + backward + Adam; see NN/MlpTrainStep.cs) after a
-// warm-up and ends with the line "... steps/s". PyTorch CPU measured 558 steps/s on this machine.
+// warm-up and ends with the line "... steps/s". Activation buffers are reused across steps
+// (TensorArena) unless --no-reuse. PyTorch CPU measured 558 steps/s on this machine.
 // The subcommand hangs under `nanombpo bench` (BenchCommand.cs adds it).
 using System.CommandLine;
 using System.Diagnostics;
@@ -16,25 +17,27 @@ public static class BenchMlpCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 2000 };
         var warmup = new Option<int>("--warmup") { Description = "untimed warm-up steps", DefaultValueFactory = _ => 300 };
-        var cmd = new Command("mlp", "MLP 64-256-256-16 training steps per second (batch 256, Adam).") { threads, steps, warmup };
+        var noReuse = new Option<bool>("--no-reuse") { Description = "allocate fresh activation buffers every step (no TensorArena)" };
+        var cmd = new Command("mlp", "MLP 64-256-256-16 training steps per second (batch 256, Adam).") { threads, steps, warmup, noReuse };
         cmd.SetAction(r =>
         {
             var (t, n, w) = (r.GetValue(threads), r.GetValue(steps), r.GetValue(warmup));
             if (t < 1) throw new ArgumentOutOfRangeException("--threads", t, "--threads must be >= 1.");
             if (n < 1 || w < 0) throw new ArgumentOutOfRangeException("--steps", n, "--steps must be >= 1 and --warmup >= 0.");
-            var (rate, first, last, gcs) = Measure(t, n, w);
+            bool reuse = !r.GetValue(noReuse);
+            var (rate, first, last, gcs) = Measure(t, n, w, reuse);
             Console.WriteLine($"loss {first:F4} -> {last:F4}, gen0/1/2 GCs during timing: {gcs}");
-            Console.WriteLine($"mlp 64-256-256-16 batch 256 adam threads={t}: {rate:F1} steps/s");
+            Console.WriteLine($"mlp 64-256-256-16 batch 256 adam threads={t}{(reuse ? "" : " no-reuse")}: {rate:F1} steps/s");
             return 0;
         });
         return cmd;
     }
 
     /// <summary>Steps per second over <paramref name="steps"/> timed steps after <paramref name="warmup"/> untimed ones.</summary>
-    public static (double StepsPerSecond, float FirstLoss, float LastLoss, string Gcs) Measure(int threads, int steps, int warmup)
+    public static (double StepsPerSecond, float FirstLoss, float LastLoss, string Gcs) Measure(int threads, int steps, int warmup, bool reuseBuffers = true)
     {
         CpuThreads.Count = threads;
-        var work = new MlpTrainStep();
+        var work = new MlpTrainStep(reuseBuffers: reuseBuffers);
         float first = work.Step();
         for (int i = 0; i < warmup; i++) work.Step();
         int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);

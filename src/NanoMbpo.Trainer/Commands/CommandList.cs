@@ -14,6 +14,6 @@ public static class CommandList
         yield return CorpusCommand.Create();
         yield return GradcheckCommand.Create();
         yield return ParityCommand.Create();
-        yield return new Command("bench", "Quick performance measurements.") { BenchMlpCommand.Create() };
+        yield return BenchCommand.Create();
     }
 }

@@ -85,7 +85,8 @@ public class Adam
         if (!Store.Device.IsCpu) { StepOnDevice(); return; }
         if (mDevice is not null) SyncMomentsToHost();   // the store came back to the CPU
         if (Store.DType == DType.F32)
-            StepF32(Store.Data<float>(), Store.Grad<float>(), (float[])m, (float[])v, (float)Beta1, (float)Beta2, (float)Eps,
+            StepF32(Store.Data<float>(), Store.Grad<float>(), (float[])m, (float[])v, (float)Beta1, (float)(1 - Beta1),
+                (float)Beta2, (float)(1 - Beta2), (float)Eps,
                 (float)stepSize, (float)invBc2Sqrt, (float)l2, (float)decay);
         else
             StepF64(Store.Data<double>(), Store.Grad<double>(), (double[])m, (double[])v, Beta1, Beta2, Eps, stepSize, invBc2Sqrt, l2, decay);
@@ -122,7 +123,7 @@ public class Adam
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void StepF32(Span<float> p, ReadOnlySpan<float> g, float[] m, float[] v, float b1, float b2, float eps,
+    static void StepF32(Span<float> p, ReadOnlySpan<float> g, float[] m, float[] v, float b1, float c1, float b2, float c2, float eps,
         float stepSize, float invBc2Sqrt, float l2, float decay)
     {
         int n = p.Length, i = 0;
@@ -130,7 +131,7 @@ public class Adam
         ref float rg = ref MemoryMarshal.GetReference(g);
         ref float rm = ref MemoryMarshal.GetArrayDataReference(m);
         ref float rv = ref MemoryMarshal.GetArrayDataReference(v);
-        float c1 = 1 - b1, c2 = 1 - b2;
+        // c1 = 1−β1 and c2 = 1−β2 come rounded from double: 1 − 0.999f is off by 1.3e-5 relative.
         if (Vector512.IsHardwareAccelerated)
         {
             var vb1 = Vector512.Create(b1); var vc1 = Vector512.Create(c1); var vb2 = Vector512.Create(b2); var vc2 = Vector512.Create(c2);

@@ -26,6 +26,28 @@ public class GradcheckCommandTests
     }
 
     [Fact]
+    public void AWrongBackwardIsCountedAsFailed()
+    {
+        // y = 3x with a backward that returns 2·dy: the row must say FAIL and the summary count it.
+        var bad = new GradCase("nn_zz_wrong_backward", "(4)", (rng, dt) =>
+        {
+            var x = Tensor.Uniform(rng, [4], -1, 1, dt).RequireGrad();
+            return new GradProblem([x], () =>
+            {
+                var y = Tensor.Zeros(x.Shape, dt);
+                for (int i = 0; i < 4; i++) y.F64[i] = 3 * x.F64[i];
+                return Autograd.Record(y, "wrong", dy => { for (int i = 0; i < 4; i++) x.GradData<double>()[i] += 2 * dy.F64[i]; }, x);
+            });
+        });
+        var sw = new StringWriter();
+        var (passed, failed) = GradcheckCommand.Run(sw, "nn_zz", [bad]);
+        Assert.Equal((0, 1), (passed, failed));
+        var text = sw.ToString();
+        Assert.Contains("FAIL", text);
+        Assert.EndsWith("0 passed, 1 failed", text.TrimEnd());
+    }
+
+    [Fact]
     public void CatalogListsEveryModule()
     {
         var names = GradCatalog.All().Select(c => c.Name).ToList();

@@ -12,7 +12,7 @@ public class MlpTrainStepTests
     public void EngineStepMatchesNaiveBaseline()
     {
         int[] sizes = [8, 16, 16, 4];
-        var engine = new MlpTrainStep(sizes, batch: 12, seed: 3);
+        var engine = new MlpTrainStep(sizes, batch: 12, seed: 3, batches: 1);
         var naive = new NaiveMlp(sizes, 12, seed: 3);
         var losses = new List<float>();
         for (int s = 0; s < 5; s++)
@@ -23,7 +23,7 @@ public class MlpTrainStepTests
         }
         Assert.True(losses[^1] < losses[0]);
 
-        var again = new MlpTrainStep(sizes, batch: 12, seed: 3);
+        var again = new MlpTrainStep(sizes, batch: 12, seed: 3, batches: 1);
         for (int s = 0; s < 5; s++) Assert.Equal(losses[s], again.Step());
     }
 }

@@ -1,0 +1,61 @@
+// Tests for NanoMbpo.Cpu.CpuThreads: every index covered once, fixed chunking, exceptions surface,
+// nested loops run serially. Run: dotnet test -c Release --filter "FullyQualifiedName~Cpu"
+using NanoMbpo.Cpu;
+using Xunit;
+
+namespace NanoMbpo.Tests.Cpu;
+
+public class CpuThreadsTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 1)]
+    [InlineData(1000, 3)]
+    [InlineData(5, 100)]
+    public void ForCoversEachIndexOnceWithFixedChunks(int n, int grain)
+    {
+        for (int rep = 0; rep < 50; rep++)
+        {
+            var hits = new int[n];
+            var chunks = new List<(int, int)>();
+            CpuThreads.For(n, grain, (s, e) =>
+            {
+                lock (chunks) chunks.Add((s, e));
+                for (int i = s; i < e; i++) Interlocked.Increment(ref hits[i]);
+            });
+            Assert.All(hits, h => Assert.Equal(1, h));
+            int expected = (int)Math.Min(CpuThreads.Count, (n + grain - 1) / grain);
+            Assert.Equal(expected, chunks.Count);
+            chunks.Sort();
+            for (int c = 0; c < chunks.Count; c++)
+                Assert.Equal(((int)((long)n * c / expected), (int)((long)n * (c + 1) / expected)), chunks[c]);
+        }
+    }
+
+    [Fact]
+    public void ExceptionsFromChunksPropagateAndPoolStaysUsable()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() =>
+            CpuThreads.For(100, 1, (s, e) => { if (e == 100) throw new InvalidOperationException("last chunk"); }));
+        Assert.Equal("last chunk", ex.Message);
+        int sum = 0;
+        CpuThreads.For(100, 1, (s, e) => Interlocked.Add(ref sum, e - s));
+        Assert.Equal(100, sum);
+    }
+
+    [Fact]
+    public void NestedForRunsAndCoversAll()
+    {
+        int total = 0;
+        CpuThreads.For(4, 1, (s, e) => CpuThreads.For(10, 1, (s2, e2) => Interlocked.Add(ref total, (e - s) * (e2 - s2))));
+        Assert.Equal(40, total);
+    }
+
+    [Fact]
+    public void BadArgumentsAreNamed()
+    {
+        Assert.Equal("grainSize", Assert.Throws<ArgumentOutOfRangeException>(() => CpuThreads.For(3, 0, (_, _) => { })).ParamName);
+        Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => CpuThreads.For(-1, 1, (_, _) => { })).ParamName);
+        Assert.Equal("value", Assert.Throws<ArgumentOutOfRangeException>(() => CpuThreads.Count = 0).ParamName);
+    }
+}

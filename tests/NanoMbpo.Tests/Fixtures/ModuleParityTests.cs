@@ -1,0 +1,74 @@
+// PyTorch parity of the nn modules (torch naming): torch.nn.MultiheadAttention and torch.nn.TransformerEncoderLayer
+// (gelu, post-LN, eps 1e-12, batch_first, dropout 0). The fixture weights load into a float32 ParameterStore by
+// their exact state_dict keys through Checkpoint.Load; forward runs with the key-padding mask, backward with the
+// fixture's r (loss = sum(out * r)); out (≤ 1e-5), dx and every grad.<key> (≤ 1e-4) are compared. Metric: Parity.cs.
+// Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
+using NanoMbpo.IO;
+using NanoMbpo.NN;
+using Xunit;
+using Xunit.Abstractions;
+using static NanoMbpo.Tests.FixtureParity.Parity;
+
+namespace NanoMbpo.Tests.FixtureParity;
+
+public sealed class ModuleParityTests(ITestOutputHelper log)
+{
+    [Fact]
+    public void MultiHeadAttentionMatchesTorch()
+    {
+        const string name = "multihead_attention";
+        using var f = Load(name);
+        var store = new ParameterStore(DType.F32);
+        var mha = new MultiHeadAttention(store, "", dModel: 8, numHeads: 2, TransformerNaming.Torch, rng: null);
+        LoadWeights(store, name, f);
+        var x = F32(f, "x", true);   // (B,T,C)
+        var y = mha.Forward(x, I32(f, "key_padding_mask"));
+        CompareOutAndGrads(f, store, x, y);
+    }
+
+    [Fact]
+    public void TransformerEncoderLayerMatchesTorch()
+    {
+        const string name = "transformer_encoder_layer";
+        using var f = Load(name);
+        double eps = double.Parse(f.Metadata["layer_norm_eps"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(1e-12, eps);
+        var store = new ParameterStore(DType.F32);
+        // Training mode with dropout 0, as the fixture (torch's autograd path, not its inference fast path).
+        var layer = new TransformerEncoderLayer(store, "", new TransformerOptions(DModel: 8, NumHeads: 2, DimFeedforward: 16)
+        {
+            Dropout = 0,
+            Activation = Activation.Gelu,
+            NormFirst = false,
+            LayerNormEps = eps,
+            Naming = TransformerNaming.Torch,
+        }, new Rng(8));
+        LoadWeights(store, name, f);
+        var x = F32(f, "x", true);   // (B,T,C)
+        var y = layer.Forward(x, I32(f, "src_key_padding_mask"));
+        CompareOutAndGrads(f, store, x, y);
+    }
+
+    /// <summary>Loads the fixture's weights by state_dict key and checks the module has exactly the parameters
+    /// torch has (the keys that have a grad.&lt;key&gt; entry).</summary>
+    static void LoadWeights(ParameterStore store, string name, SafeTensorsFile f)
+    {
+        var torchKeys = f.Entries.Select(e => e.Name).Where(n => n.StartsWith("grad.", StringComparison.Ordinal))
+            .Select(n => n["grad.".Length..]).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(torchKeys, store.Parameters.Select(p => p.Name!).Order(StringComparer.Ordinal));
+        // Non-strict: the fixture also holds x, the mask, out, r and the gradients.
+        Checkpoint.Load(store, Path.Combine(NanoMbpo.Tests.IO.Fixtures.Directory, name + ".safetensors"), new LoadOptions(Strict: false));
+        foreach (var p in store.Parameters)
+            Assert.Equal(f[p.Name!].ReadFloat32(), p.F32.ToArray());
+        store.ZeroGrad();
+    }
+
+    void CompareOutAndGrads(SafeTensorsFile f, ParameterStore store, Tensor x, Tensor y)
+    {
+        AssertClose(f, "out", y, ForwardTol, log);
+        y.Backward(F32(f, "r"));
+        AssertClose(f, "dx", x.Grad, GradTol, log);
+        foreach (var p in store.Parameters)
+            AssertClose(f, "grad." + p.Name, p.Grad, GradTol, log);
+    }
+}

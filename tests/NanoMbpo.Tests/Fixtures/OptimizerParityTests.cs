@@ -1,0 +1,53 @@
+// PyTorch parity of Adam / AdamW (torch.optim, float32 store): three steps from param0 with the fixture's
+// grad1..grad3 written into the store's flat gradient buffer. Compared per step: the parameter (≤ 1e-5 relative,
+// as a forward value) and the step's update param<t> − param<t−1> (≤ 1e-4 relative: the update is ~lr, so
+// checking only the parameter would hide a 1e-3 error in it); after step 3 the moments exp_avg / exp_avg_sq
+// (≤ 1e-5). The fixture parameter sits after a zero-gradient parameter, so the flat layout is exercised too.
+// Metric: Parity.cs. Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
+using System.Globalization;
+using NanoMbpo.Optim;
+using Xunit;
+using Xunit.Abstractions;
+using static NanoMbpo.Tests.FixtureParity.Parity;
+
+namespace NanoMbpo.Tests.FixtureParity;
+
+public sealed class OptimizerParityTests(ITestOutputHelper log)
+{
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("adamw")]
+    public void ThreeStepsMatchTorch(string name)
+    {
+        using var f = Load(name);
+        double Meta(string key) => double.Parse(f.Metadata[key], CultureInfo.InvariantCulture);
+        var store = new ParameterStore(DType.F32);
+        var other = store.Create("other", 5);   // stays 0: zero gradient, zero moments, decay of 0
+        var p = store.Create("p", f["param0"].ShapeArray());   // (3,4)
+        f["param0"].ReadFloat32(p.F32);
+        double lr = Meta("lr"), b1 = Meta("beta1"), b2 = Meta("beta2"), eps = Meta("eps"), wd = Meta("weight_decay");
+        Adam opt = name == "adamw" ? new AdamW(store, lr, b1, b2, eps, wd) : new Adam(store, lr, b1, b2, eps, wd);
+        Assert.Equal(name == "adamw", opt.Decoupled);
+
+        var prev = f["param0"].ReadFloat64();
+        for (int t = 1; t <= 3; t++)
+        {
+            var before = p.ToDoubleArray();
+            opt.ZeroGrad();
+            f[$"grad{t}"].ReadFloat32(p.Grad!.F32);   // a view into the store's flat gradient buffer
+            opt.Step();
+            AssertClose(f, $"param{t}", p, ForwardTol, log);
+            var expected = f[$"param{t}"].ReadFloat64();
+            var ours = p.ToDoubleArray();
+            AssertClose($"{name}/update{t}", [.. ours.Zip(before, (a, b) => a - b)], [.. expected.Zip(prev, (a, b) => a - b)], GradTol, log);
+            prev = expected;
+        }
+        Assert.All(other.F32.ToArray(), v => Assert.Equal(0f, v));
+        Assert.Equal(3, opt.StepCount);
+        AssertClose(f, "exp_avg3", Slice(opt.ExpAvg<float>(), p), ForwardTol, log);
+        AssertClose(f, "exp_avg_sq3", Slice(opt.ExpAvgSq<float>(), p), ForwardTol, log);
+    }
+
+    /// <summary>The part of a flat optimizer-state buffer that belongs to parameter <paramref name="p"/>.</summary>
+    static Tensor Slice(Span<float> flat, Tensor p) => Tensor.FromArray(flat.Slice(p.Offset, p.Length).ToArray(), p.Shape);
+}

@@ -24,7 +24,7 @@ public static partial class F
         }
         int rows = x.Length / Math.Max(inF, 1);
         if (inF == 0) rows = ShapeUtil.Numel(x.Shape.AsSpan(0, x.Rank - 1));
-        var y = Tensor.Zeros([.. x.Shape[..^1], outF], x.DType);
+        var y = Tensor.Empty([.. x.Shape[..^1], outF], x.DType);   // fully written: bias rows or a beta = 0 GEMM
         if (x.DType == DType.F32) LinearForward<float>(x, weight, bias, y, rows, inF, outF);
         else LinearForward<double>(x, weight, bias, y, rows, inF, outF);
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
@@ -51,7 +51,12 @@ public static partial class F
     static void LinearBackward<T>(Tensor x, Tensor w, Tensor? b, Tensor dy, int rows, int inF, int outF) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = dy.Data<T>();
-        if (x.RequiresGrad) Gemm.Run<T>(false, false, 1, rows, inF, outF, T.One, g, outF, 0, w.Data<T>(), inF, 0, T.One, x.GradData<T>(), inF, 0);
+        if (x.RequiresGrad)
+        {
+            // A fresh dx is written by the GEMM (beta = 0) instead of zero-filled and added to.
+            var dx = x.GradForWrite<T>(out bool acc);
+            Gemm.Run<T>(false, false, 1, rows, inF, outF, T.One, g, outF, 0, w.Data<T>(), inF, 0, acc ? T.One : T.Zero, dx, inF, 0);
+        }
         if (w.RequiresGrad) Gemm.Run<T>(true, false, 1, outF, inF, rows, T.One, g, outF, 0, x.Data<T>(), inF, 0, T.One, w.GradData<T>(), inF, 0);
         if (b is not null && b.RequiresGrad)
         {

@@ -57,16 +57,19 @@ public class GradWriteTests
     public void StaleArenaBuffersDoNotLeakIntoResults()
     {
         var arena = new TensorArena();
-        using (arena.Use())
+        using (arena.Use())   // the same request sequence, then its two 2x2 arrays are poisoned
         {
-            Tensor.Zeros(2, 2).F32.Fill(float.NaN);
-            Tensor.Zeros(2, 2).F32.Fill(float.NaN);
+            var x0 = Tensor.FromArray(new float[] { 5, 6, 7, 8 }, 2, 2).RequireGrad();
+            var y0 = F.Relu(x0);
+            F.SumAll(y0).Backward();
+            y0.F32.Fill(float.NaN);
+            x0.Grad!.F32.Fill(float.NaN);
         }
         var x = Tensor.FromArray(new float[] { -1, 2, -3, 4 }, 2, 2).RequireGrad();
         using (arena.Use())
         {
-            var y = F.Relu(x);   // arena array 0, not cleared
-            F.SumAll(y).Backward();   // x.Grad: arena array 1, not cleared
+            var y = F.Relu(x);   // a poisoned array, not cleared
+            F.SumAll(y).Backward();   // x.Grad: the other poisoned array, not cleared
             Assert.Equal(new float[] { 0, 2, 0, 4 }, y.ToFloatArray());
             Assert.Equal(new float[] { 0, 1, 0, 1 }, x.Grad!.ToFloatArray());
         }

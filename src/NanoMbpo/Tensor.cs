@@ -112,12 +112,24 @@ public sealed partial class Tensor
     public double[] ToDoubleArray() { var r = new double[Length]; for (int i = 0; i < Length; i++) r[i] = GetFlat(i); return r; }
 
     // ---- factories -----------------------------------------------------------------------------
-    public static Tensor Zeros(int[] shape, DType dtype = DType.F32)
+    public static Tensor Zeros(int[] shape, DType dtype = DType.F32) => Allocate(shape, dtype, clear: true);
+
+    /// <summary>A tensor whose contents are unspecified (stale arena data or uninitialised memory):
+    /// for op outputs that are overwritten in full, saving the pass that zeroing costs.</summary>
+    internal static Tensor Empty(int[] shape, DType dtype) => Allocate(shape, dtype, clear: false);
+
+    static Tensor Allocate(int[] shape, DType dtype, bool clear)
     {
         ShapeUtil.Validate(shape, nameof(shape));
         int n = ShapeUtil.Numel(shape);
-        Array a = NN.TensorArena.Current?.Rent(dtype, n)   // opt-in buffer reuse across steps (NN/TensorArena.cs)
-            ?? (dtype switch { DType.F32 => new float[n], DType.F64 => new double[n], _ => new int[n] });
+        Array a = NN.TensorArena.Current?.Rent(dtype, n, clear)   // opt-in buffer reuse across steps (NN/TensorArena.cs)
+            ?? (clear ? dtype switch { DType.F32 => new float[n], DType.F64 => new double[n], _ => new int[n] }
+                      : dtype switch
+                      {
+                          DType.F32 => GC.AllocateUninitializedArray<float>(n),
+                          DType.F64 => GC.AllocateUninitializedArray<double>(n),
+                          _ => GC.AllocateUninitializedArray<int>(n),
+                      });
         return new Tensor(new Storage(a), 0, (int[])shape.Clone(), dtype);
     }
     public static Tensor Zeros(params int[] shape) => Zeros(shape, DType.F32);
@@ -183,6 +195,17 @@ public sealed partial class Tensor
     internal Span<T> GradData<T>() where T : unmanaged
     {
         Grad ??= Zeros(Shape, DType);
+        return Grad.Data<T>();
+    }
+
+    /// <summary>Gradient storage for a backward pass that can either add into it or write every
+    /// element. With no gradient yet, allocates it uninitialised and sets <paramref name="accumulate"/>
+    /// false: the caller must then overwrite all of it (a GEMM with beta = 0, a store instead of an
+    /// add), which skips both the zero fill and the read of zeros.</summary>
+    internal Span<T> GradForWrite<T>(out bool accumulate) where T : unmanaged
+    {
+        accumulate = Grad is not null;
+        Grad ??= Empty(Shape, DType);
         return Grad.Data<T>();
     }
 

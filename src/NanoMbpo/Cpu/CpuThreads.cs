@@ -35,6 +35,33 @@ public static class CpuThreads
         }
     }
 
+    /// <summary>Threads a parallel loop started here would really get: 1 inside a pool job (nested
+    /// loops run serially), else Count. Kernels size their split by it, so a GEMM nested in a job
+    /// runs as one chunk instead of as several chunks one after another.</summary>
+    internal static int Available => _insideJob ? 1 : _count;
+
+    /// <summary>Runs two independent actions at once, <paramref name="first"/> on the caller and
+    /// <paramref name="second"/> on a worker (serially, in that order, with one thread or when nested).
+    /// They must not write to the same memory; which thread runs which never changes the result.</summary>
+    public static void Invoke(Action first, Action second)
+    {
+        ArgumentNullException.ThrowIfNull(first); ArgumentNullException.ThrowIfNull(second);
+        if (Count < 2) { first(); second(); return; }
+        var job = _invokeJob ??= new InvokeJob();
+        if (job.First != null) job = new InvokeJob(); // nested inside another Invoke on this thread
+        job.First = first; job.Second = second;
+        try { Run(job, 2); }
+        finally { job.First = job.Second = null; }
+    }
+
+    [ThreadStatic] static InvokeJob? _invokeJob;
+
+    sealed class InvokeJob : PoolJob
+    {
+        internal Action? First, Second;
+        internal override void Execute(int chunk, int chunkCount) => (chunk == 0 ? First : Second)!();
+    }
+
     /// <summary>How long an idle worker spins before sleeping (microseconds).</summary>
     internal static int SpinMicroseconds { get; set; } = 200;
 

@@ -31,7 +31,7 @@ public static unsafe class Sgemm
 
     /// <summary>Row-major GEMM on raw pointers. op(A) is A (M,K) with row stride lda, or A stored (K,M) when transA.</summary>
     public static void Run(bool transA, bool transB, int M, int N, int K, float alpha, float* A, int lda, float* B, int ldb, float beta, float* C, int ldc)
-        => RunCore(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, CpuThreads.Count);
+        => RunCore(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, CpuThreads.Available);
 
     /// <summary>Row-major GEMM on spans; validates every size and stride against the span lengths.</summary>
     public static void Run(bool transA, bool transB, int M, int N, int K, float alpha, ReadOnlySpan<float> A, int lda, ReadOnlySpan<float> B, int ldb, float beta, Span<float> C, int ldc)
@@ -41,7 +41,7 @@ public static unsafe class Sgemm
         CheckOperand(nameof(B), nameof(ldb), B.Length, transB ? N : K, transB ? K : N, ldb);
         CheckOperand(nameof(C), nameof(ldc), C.Length, M, N, ldc);
         fixed (float* pa = A) fixed (float* pb = B) fixed (float* pc = C)
-            RunCore(transA, transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, CpuThreads.Count);
+            RunCore(transA, transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, CpuThreads.Available);
     }
 
     /// <summary>batch independent GEMMs; strideA/B/C (elements) step between matrices, 0 broadcasts one matrix.
@@ -56,7 +56,7 @@ public static unsafe class Sgemm
         CheckDims(M, N, K);
         CheckStrides(transA, transB, M, N, K, lda, ldb, ldc);
         if (batch == 0) return;
-        int threads = CpuThreads.Count;
+        int threads = CpuThreads.Available;
         long macs = (long)M * N * K;
         // Parallelise over the batch (each GEMM on one thread; same arithmetic either way) when the batch
         // splits evenly or the GEMMs are too small to split well; strideC = 0 accumulates, so stays in order.

@@ -1,8 +1,9 @@
 // TensorArena: opt-in reuse of the arrays behind op outputs and activation gradients across
-// training steps. Inside `using (arena.Use())` every Tensor.Zeros is served from the arena's list in
+// training steps. Inside `using (arena.Use())` every Tensor.Zeros (and internal Tensor.Empty) is served from the arena's list in
 // request order; the next Use() starts again from the first array, so a step that makes the same
 // requests as the last one allocates nothing (no large-object-heap churn, no gen2 collections) and
-// touches memory that is still in cache. Arrays are cleared when handed out (Zeros semantics).
+// touches memory that is still in cache. Arrays are cleared when handed out for Tensor.Zeros, and
+// handed out as they are for Tensor.Empty (ops that overwrite their whole output).
 // Contract: no tensor created inside a scope may be used after the next Use() of the same arena —
 // read what you need (e.g. the loss value) before the scope ends. Parameters and their gradients
 // live in the ParameterStore and are unaffected; but a non-parameter leaf that requires a gradient
@@ -34,7 +35,7 @@ public sealed class TensorArena
         return s;
     }
 
-    internal Array Rent(DType dtype, int n)
+    internal Array Rent(DType dtype, int n, bool clear = true)
     {
         if (cursor < arrays.Count)
         {
@@ -42,13 +43,13 @@ public sealed class TensorArena
             if (a.Length == n && Matches(a, dtype))
             {
                 cursor++;
-                Array.Clear(a);
+                if (clear) Array.Clear(a);
                 return a;
             }
         }
         // A new shape in the sequence: allocate, and keep it at this position for the next step.
         Misses++;
-        Array fresh = dtype switch { DType.F32 => new float[n], DType.F64 => new double[n], _ => new int[n] };
+        Array fresh = dtype switch { DType.F32 => new float[n], DType.F64 => new double[n], _ => new int[n] };  // zeroed either way
         if (cursor < arrays.Count) arrays[cursor] = fresh; else arrays.Add(fresh);
         cursor++;
         return fresh;

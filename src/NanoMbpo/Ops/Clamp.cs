@@ -46,8 +46,8 @@ internal readonly struct ClampOp(double min, double max) : IUnaryOp, IGradKernel
         TensorPrimitives.Max(x, T.CreateTruncating(min), y);
         TensorPrimitives.Min(y, T.CreateTruncating(max), y);
     }
-    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
-        => Elementwise.AccumulateGrad(this, x, y, dy, dx);
+    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+        => Elementwise.AccumulateGrad(this, x, y, dy, dx, accumulate);
     public T Grad<T>(T x, T y, T g) where T : unmanaged, IFloatingPointIeee754<T>
         => x >= T.CreateTruncating(min) && x <= T.CreateTruncating(max) ? g : T.Zero;
     public Vector512<T> Grad<T>(Vector512<T> x, Vector512<T> y, Vector512<T> g) where T : unmanaged, IFloatingPointIeee754<T>

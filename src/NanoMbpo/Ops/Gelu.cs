@@ -38,8 +38,9 @@ internal struct GeluOp : IUnaryOp
         }
     }
 
-    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (!accumulate) dx.Clear();   // a fresh gradient buffer; the formulas below add into dx
         if (typeof(T) == typeof(float)) BackwardF32(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(dy), MemoryMarshal.Cast<T, float>(dx));
         else
         {

@@ -22,8 +22,8 @@ public static partial class F
 internal struct LogOp : IUnaryOp, IGradKernel
 {
     public void Forward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Log(x, y);
-    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
-        => Elementwise.AccumulateGrad(this, x, y, dy, dx);
+    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+        => Elementwise.AccumulateGrad(this, x, y, dy, dx, accumulate);
     public T Grad<T>(T x, T y, T g) where T : unmanaged, IFloatingPointIeee754<T> => g / x;
     public Vector512<T> Grad<T>(Vector512<T> x, Vector512<T> y, Vector512<T> g) where T : unmanaged, IFloatingPointIeee754<T> => g / x;
     public Vector256<T> Grad<T>(Vector256<T> x, Vector256<T> y, Vector256<T> g) where T : unmanaged, IFloatingPointIeee754<T> => g / x;

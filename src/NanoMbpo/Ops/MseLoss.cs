@@ -17,8 +17,8 @@ public static partial class F
         if (!ShapeUtil.Same(pred.Shape, target.Shape))
             throw new ArgumentException($"mse_loss: target{target.ShapeString} must have pred's shape {pred.ShapeString}.", nameof(target));
         if (Dev.OnDevice("mse_loss", pred, target)) return MseLossOnDevice(pred, target);
-        var diff = Tensor.Zeros(pred.Shape, pred.DType);
-        var y = Tensor.Zeros([], pred.DType);
+        var diff = Tensor.Empty(pred.Shape, pred.DType);   // both fully written below
+        var y = Tensor.Empty([], pred.DType);
         int n = pred.Length;
         if (pred.DType == DType.F32)
         {
@@ -58,8 +58,17 @@ public static partial class F
 
     static void MseBackward<T>(Tensor pred, Tensor target, ReadOnlySpan<T> diff, T coef) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (pred.RequiresGrad) { var g = pred.GradData<T>(); TensorPrimitives.MultiplyAdd(diff, coef, g, g); }
-        if (target.RequiresGrad) { var g = target.GradData<T>(); TensorPrimitives.MultiplyAdd(diff, -coef, g, g); }
+        // A gradient met for the first time is written (no zero fill), otherwise added to.
+        if (pred.RequiresGrad)
+        {
+            var g = pred.GradForWrite<T>(out bool acc);
+            if (acc) TensorPrimitives.MultiplyAdd(diff, coef, g, g); else TensorPrimitives.Multiply(diff, coef, g);
+        }
+        if (target.RequiresGrad)
+        {
+            var g = target.GradForWrite<T>(out bool acc);
+            if (acc) TensorPrimitives.MultiplyAdd(diff, -coef, g, g); else TensorPrimitives.Multiply(diff, -coef, g);
+        }
     }
 
     [GradCases]

@@ -43,8 +43,9 @@ internal readonly struct PowOp(double p) : IUnaryOp
         else if (p == 1) x.CopyTo(y);
         else TensorPrimitives.Pow(x, T.CreateTruncating(p), y);
     }
-    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (!accumulate) dx.Clear();   // a fresh gradient buffer; the formulas below add into dx
         if (p == 0) return;
         if (p == 1) { TensorPrimitives.Add(dx, dy, dx); return; }
         var t = new T[x.Length];

@@ -23,8 +23,8 @@ public static partial class F
 internal struct ReluOp : IUnaryOp, IGradKernel
 {
     public void Forward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, T.Zero, y);
-    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
-        => Elementwise.AccumulateGrad(this, x, y, dy, dx);
+    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+        => Elementwise.AccumulateGrad(this, x, y, dy, dx, accumulate);
     public T Grad<T>(T x, T aux, T g) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? g : T.Zero;
     public Vector512<T> Grad<T>(Vector512<T> x, Vector512<T> aux, Vector512<T> g) where T : unmanaged, IFloatingPointIeee754<T>
         => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), g, Vector512<T>.Zero);

@@ -27,11 +27,11 @@ internal struct SiluOp : IUnaryOp, IGradKernel
         TensorPrimitives.Sigmoid(x, y);
         TensorPrimitives.Multiply(y, x, y);
     }
-    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = new T[x.Length];
         TensorPrimitives.Sigmoid(x, s);
-        Elementwise.AccumulateGrad(this, x, s, dy, dx);
+        Elementwise.AccumulateGrad(this, x, s, dy, dx, accumulate);
     }
     // aux = σ(x).
     public T Grad<T>(T x, T s, T g) where T : unmanaged, IFloatingPointIeee754<T> => g * s * (T.One + x * (T.One - s));

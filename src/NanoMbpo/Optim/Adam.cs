@@ -3,14 +3,16 @@
 //   g += wd·p (Adam, L2) | p *= 1 − lr·wd (AdamW, decoupled)
 //   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
 //   p −= (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + eps)
-// float32 runs a Vector512/Vector256 loop with a scalar tail; float64 a scalar loop. When the store
-// lives on an accelerator (ParameterStore.MoveTo) the step is the Adam kernel with m and v kept on
-// the device too; reading the moments (ExpAvg, checkpoints) brings them back to the host arrays.
+// float32 runs a Vector512/Vector256 loop with a scalar tail, split over CpuThreads for large stores;
+// float64 a scalar loop. When the store lives on an accelerator (ParameterStore.MoveTo) the step is
+// the Adam kernel with m and v kept on the device too; reading the moments (ExpAvg, checkpoints)
+// brings them back to the host arrays.
 // Checked against the closed form by OptimCheck (a row of `nanombpo gradcheck`);
 // tests: tests/NanoMbpo.Tests/NN/OptimTests.cs; benchmark: `nanombpo bench mlp`.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using NanoMbpo.Cpu;
 
 namespace NanoMbpo.Optim;
 
@@ -85,9 +87,20 @@ public class Adam
         if (!Store.Device.IsCpu) { StepOnDevice(); return; }
         if (mDevice is not null) SyncMomentsToHost();   // the store came back to the CPU
         if (Store.DType == DType.F32)
-            StepF32(Store.Data<float>(), Store.Grad<float>(), (float[])m, (float[])v, (float)Beta1, (float)(1 - Beta1),
-                (float)Beta2, (float)(1 - Beta2), (float)Eps,
-                (float)stepSize, (float)invBc2Sqrt, (float)l2, (float)decay);
+        {
+            float b1 = (float)Beta1, c1 = (float)(1 - Beta1), b2 = (float)Beta2, c2 = (float)(1 - Beta2), eps = (float)Eps;
+            float ss = (float)stepSize, ib = (float)invBc2Sqrt, fl2 = (float)l2, fdec = (float)decay;
+            var (pm, vm) = ((float[])m, (float[])v);
+            int n = Store.Count;
+            // Elements are independent and the vector and scalar paths round identically, so the
+            // split over threads (whole 16-float blocks) cannot change the result.
+            CpuThreads.For((n + 15) / 16, ParallelGrainBlocks, (s, e) =>
+            {
+                int i0 = s * 16, i1 = Math.Min(n, e * 16);
+                StepF32(Store.Data<float>()[i0..i1], Store.Grad<float>()[i0..i1], pm.AsSpan(i0, i1 - i0), vm.AsSpan(i0, i1 - i0),
+                    b1, c1, b2, c2, eps, ss, ib, fl2, fdec);
+            });
+        }
         else
             StepF64(Store.Data<double>(), Store.Grad<double>(), (double[])m, (double[])v, Beta1, Beta2, Eps, stepSize, invBc2Sqrt, l2, decay);
     }
@@ -122,15 +135,19 @@ public class Adam
         }
     }
 
+    /// <summary>16-float blocks per thread chunk: ~16k parameters (the update costs a divide and a
+    /// square root per element, so a second thread pays from there on).</summary>
+    const int ParallelGrainBlocks = 1024;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void StepF32(Span<float> p, ReadOnlySpan<float> g, float[] m, float[] v, float b1, float c1, float b2, float c2, float eps,
+    static void StepF32(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float b1, float c1, float b2, float c2, float eps,
         float stepSize, float invBc2Sqrt, float l2, float decay)
     {
         int n = p.Length, i = 0;
         ref float rp = ref MemoryMarshal.GetReference(p);
         ref float rg = ref MemoryMarshal.GetReference(g);
-        ref float rm = ref MemoryMarshal.GetArrayDataReference(m);
-        ref float rv = ref MemoryMarshal.GetArrayDataReference(v);
+        ref float rm = ref MemoryMarshal.GetReference(m);
+        ref float rv = ref MemoryMarshal.GetReference(v);
         // c1 = 1−β1 and c2 = 1−β2 come rounded from double: 1 − 0.999f is off by 1.3e-5 relative.
         if (Vector512.IsHardwareAccelerated)
         {

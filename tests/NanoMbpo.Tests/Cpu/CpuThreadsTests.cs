@@ -52,6 +52,27 @@ public class CpuThreadsTests
     }
 
     [Fact]
+    public void InvokeRunsBothActionsAndPropagatesErrors()
+    {
+        for (int rep = 0; rep < 50; rep++)
+        {
+            int a = 0, b = 0;
+            CpuThreads.Invoke(() => a++, () => b++);
+            Assert.Equal((1, 1), (a, b));
+        }
+        var ex = Assert.Throws<InvalidOperationException>(() => CpuThreads.Invoke(() => { }, () => throw new InvalidOperationException("second")));
+        Assert.Equal("second", ex.Message);
+        int nested = 0, chunks = 0;   // Invoke inside a pool job runs both serially
+        CpuThreads.For(4, 1, (s, e) =>
+        {
+            Interlocked.Increment(ref chunks);
+            CpuThreads.Invoke(() => Interlocked.Increment(ref nested), () => Interlocked.Increment(ref nested));
+        });
+        Assert.Equal(2 * chunks, nested);
+        Assert.Throws<ArgumentNullException>(() => CpuThreads.Invoke(null!, () => { }));
+    }
+
+    [Fact]
     public void BadArgumentsAreNamed()
     {
         Assert.Equal("grainSize", Assert.Throws<ArgumentOutOfRangeException>(() => CpuThreads.For(3, 0, (_, _) => { })).ParamName);

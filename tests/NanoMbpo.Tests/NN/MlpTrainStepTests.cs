@@ -1,6 +1,7 @@
 // The benchmarked MLP step computes what the naive loop baseline computes (same seeded init, same
 // batch): losses agree step by step, the loss falls, and a rerun is bit-identical (determinism).
 using NanoMbpo.Bench;
+using NanoMbpo.Cpu;
 using NanoMbpo.NN;
 using Xunit;
 
@@ -25,5 +26,28 @@ public class MlpTrainStepTests
 
         var again = new MlpTrainStep(sizes, batch: 12, seed: 3, batches: 1);
         for (int s = 0; s < 5; s++) Assert.Equal(losses[s], again.Step());
+    }
+
+    // Large enough that Linear's backward runs dX and dW side by side on two threads (CpuThreads.Invoke)
+    // and the GEMMs and Adam split over threads: the result must not depend on the thread count.
+    [Fact]
+    public void OneAndTwoThreadsGiveIdenticalSteps()
+    {
+        int saved = CpuThreads.Count;
+        try
+        {
+            var runs = new List<(float[] Losses, float[] Params)>();
+            foreach (int t in new[] { 1, 2 })
+            {
+                CpuThreads.Count = t;
+                var step = new MlpTrainStep([64, 256, 256, 16], batch: 64, seed: 5, batches: 2);
+                var losses = new float[3];
+                for (int i = 0; i < 3; i++) losses[i] = step.Step();
+                runs.Add((losses, step.Store.Data<float>().ToArray()));
+            }
+            Assert.Equal(runs[0].Losses, runs[1].Losses);
+            Assert.Equal(runs[0].Params, runs[1].Params);
+        }
+        finally { CpuThreads.Count = saved; }
     }
 }

@@ -15,5 +15,6 @@ public static class CommandList
         yield return GradcheckCommand.Create();
         yield return ParityCommand.Create();
         yield return BenchCommand.Create();
+        yield return PtxCommand.Create();
     }
 }

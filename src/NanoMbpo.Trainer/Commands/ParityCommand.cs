@@ -16,9 +16,11 @@ public static class ParityCommand
     {
         var device = DeviceOption.Create("ilgpu-cpu", "Accelerator to compare with the CPU: cuda or ilgpu-cpu (auto picks CUDA when present).");
         var filter = new Option<string?>("--filter") { Description = "Only run cases whose name contains this text." };
+        var sweep = new Option<bool>("--gemm-sweep") { Description = "Also sweep the SGEMM kernel over every small shape, transpose and beta." };
         var cmd = new Command("parity", "Compare every op's device kernels with the CPU path, forward and backward.");
         cmd.Options.Add(device);
         cmd.Options.Add(filter);
+        cmd.Options.Add(sweep);
         cmd.SetAction(r =>
         {
             var d = DeviceOption.Resolve(r.GetValue(device)!, Console.Out, Console.Error);
@@ -28,7 +30,8 @@ public static class ParityCommand
                 Console.Error.WriteLine("error: parity compares the CPU with an accelerator; pass --device cuda or --device ilgpu-cpu.");
                 return 2;
             }
-            return Run(Console.Out, d, r.GetValue(filter)).Failed > 0 ? 1 : 0;
+            int sweepFailed = r.GetValue(sweep) ? GemmSweep.Run(d, Console.Out).Failed : 0;
+            return Run(Console.Out, d, r.GetValue(filter)).Failed + sweepFailed > 0 ? 1 : 0;
         });
         return cmd;
     }

@@ -187,8 +187,8 @@ internal static unsafe class SgemmDriver
             {
                 if (m == 8)
                     for (int k = 0; k < kc; k++) Vector256.Store(Vector256.Load(src + k * aks), dst + k * 8);
-                else if (m == 6)
-                    for (int k = 0; k < kc; k++) // 4 + 2 floats: exact, never reads past the tile
+                else if (m == 6 && MR == 6)
+                    for (int k = 0; k < kc; k++) // AVX2 6-row panels: 4 + 2 floats, never reads past the tile
                     {
                         float* s = src + k * aks, d = dst + k * 6;
                         Vector128.Store(Vector128.Load(s), d);

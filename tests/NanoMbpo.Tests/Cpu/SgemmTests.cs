@@ -86,6 +86,23 @@ public unsafe class SgemmTests
         }
     }
 
+    /// <summary>Every tiny shape (M, N ≤ 9, K ≤ 6): the MLP/attention weight-gradient GEMMs of the
+    /// catalog's module cases live here, below one micro-tile, where edge handling decides everything.</summary>
+    [Theory]
+    [InlineData("Avx512")]
+    [InlineData("Avx2")]
+    [InlineData("Auto")]
+    public void TinyShapeSweep(string isa)
+    {
+        foreach (bool ta in new[] { false, true })
+        foreach (bool tb in new[] { false, true })
+        foreach (int pack in new[] { 0, -1, 1 })
+        for (int m = 1; m <= 9; m++)
+        for (int n = 1; n <= 9; n++)
+        for (int k = 1; k <= 6; k++)
+            RunCase(Enum.Parse<SgemmIsa>(isa), pack, ta, tb, m, n, k, 1f, (m + n + k) % 2, pad: 0, threads: 1 + (m + k) % 2);
+    }
+
     [Theory]
     [InlineData(false, false)]
     [InlineData(false, true)]

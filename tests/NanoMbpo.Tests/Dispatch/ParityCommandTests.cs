@@ -34,6 +34,33 @@ public sealed class ParityCommandTests
     }
 
     [Fact]
+    public void GemmSweep_OnIlgpuCpu_MatchesTheReferenceAtEveryTinyShape()
+    {
+        var sw = new StringWriter();
+        var (passed, failed) = GemmSweep.Run(Device.IlgpuCpu, sw, maxMn: 5, maxK: 3);
+        Assert.True(failed == 0, sw.ToString());
+        Assert.Equal(4 * 2 * 5 * 5 * 3, passed);
+        Assert.EndsWith($"gemm sweep: {passed} passed, 0 failed", sw.ToString().TrimEnd());
+    }
+
+    [Fact]
+    public void Ptx_WritesOneFilePerKernelAndSummarises()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "nanombpo-ptx-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (code, output, err) = Cli.Run("ptx", "--out", dir, "--filter", "Softmax");
+            Assert.True(code == 0, output + err);
+            var files = Directory.GetFiles(dir, "*.ptx");
+            Assert.True(files.Length >= 2, output);
+            Assert.All(files, f => Assert.Contains(".entry", File.ReadAllText(f)));
+            Assert.Contains($"{files.Length} kernels written", output);
+            Assert.Contains("0 failed", output);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void DeviceCuda_WithoutCuda_IsAClearError()
     {
         if (CudaFactAttribute.HasCuda) return;   // covered by the CUDA parity test instead

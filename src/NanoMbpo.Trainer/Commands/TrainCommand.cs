@@ -1,7 +1,8 @@
 // `nanombpo train`: the main job. Stage 1 trains a seller policy by behaviour cloning of the
 // rule-based expert on the KinPizza simulator (features from HashedTextEncoder, MLP, Adam), then
 // evaluates it beside the random and rule baselines. Writes the checkpoint, a JSON summary and PNG
-// plots under --out. Runs on an embedded default (no files needed): `nanombpo train`.
+// plots under --out. Runs on an embedded default (no files needed): `nanombpo train`; `--device
+// auto|cpu|cuda|ilgpu-cpu` picks where training runs (auto = CUDA when present, else the CPU).
 using System.CommandLine;
 using System.Text.Json;
 using NanoMbpo.Agent;
@@ -21,10 +22,11 @@ internal static class TrainCommand
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Evaluation episodes per policy.", DefaultValueFactory = _ => d.EvalEpisodes };
         var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => d.LearningRate };
         var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = DeviceOption.Create();
         var outDir = new Option<string>("--out") { Description = "Folder for the checkpoint, summary and plots.", DefaultValueFactory = _ => Path.Combine("runs", "train") };
         var cmd = new Command("train", "Main job: train a seller policy on the KinPizza simulator and compare it with the baselines.")
         {
-            seed, dialogs, epochs, evalEpisodes, lr, threads, outDir,
+            seed, dialogs, epochs, evalEpisodes, lr, threads, device, outDir,
         };
         cmd.SetAction(p =>
         {
@@ -36,11 +38,13 @@ internal static class TrainCommand
                 Seed = p.GetValue(seed), Dialogs = p.GetValue(dialogs), Epochs = p.GetValue(epochs),
                 EvalEpisodes = p.GetValue(evalEpisodes), LearningRate = p.GetValue(lr),
             };
+            var dev = DeviceOption.Resolve(p.GetValue(device)!, Console.Out, Console.Error);
+            if (dev is null) return 2;
             string dir = p.GetValue(outDir)!;
             Directory.CreateDirectory(dir);
             string ckpt = Path.Combine(dir, "policy.safetensors");
-            Console.WriteLine($"nanombpo train: behaviour cloning on KinPizza, seed {o.Seed}, {t} threads, device cpu");
-            var r = BehaviorCloning.Run(o, Console.WriteLine, ckpt);
+            Console.WriteLine($"nanombpo train: behaviour cloning on KinPizza, seed {o.Seed}, {t} threads, device {dev}");
+            var r = BehaviorCloning.Run(o, Console.WriteLine, ckpt, dev);
 
             Console.WriteLine();
             Console.WriteLine($"{"policy",-10} {"success",8} {"95% CI",15} {"turns",6} {"return",8} {"slot F1",7} {"hang-up",7}");

@@ -50,10 +50,12 @@ public sealed record BcResult(IReadOnlyList<BcEpoch> Curve, int States, EvalRepo
 public static class BehaviorCloning
 {
     /// <summary>Runs the whole job. <paramref name="checkpointPath"/>, when given, receives the
-    /// weights after every epoch (atomically), so a failure keeps the last good ones.</summary>
-    public static BcResult Run(BcOptions o, Action<string>? log = null, string? checkpointPath = null)
+    /// weights after every epoch (atomically), so a failure keeps the last good ones. Training runs on
+    /// <paramref name="device"/> (default the CPU); evaluation plays one state at a time on the CPU.</summary>
+    public static BcResult Run(BcOptions o, Action<string>? log = null, string? checkpointPath = null, Device? device = null)
     {
         o.Validate();
+        device ??= Device.Cpu;
         log ??= _ => { };
         var encoder = new HashedTextEncoder(o.FeatureDim);
         int actions = KinPizzaEnv.ActionCount;
@@ -84,6 +86,7 @@ public static class BehaviorCloning
         var rngInit = new Rng(o.Seed).Fork(1);
         var store = new ParameterStore(DType.F32);
         var net = new Mlp(store, "policy.", [o.FeatureDim, o.Hidden, o.Hidden, actions], Activation.Relu, rngInit);
+        store.MoveTo(device);   // every parameter and gradient view follows the two flat buffers
         var opt = new Adam(store, o.LearningRate);
 
         // ---- training ----------------------------------------------------------------------------
@@ -109,8 +112,8 @@ public static class BehaviorCloning
                     xs[s].CopyTo(xb, i * o.FeatureDim);
                     yb[i] = ys[s];
                 }
-                var x = Tensor.FromArray(xb[..(n * o.FeatureDim)], n, o.FeatureDim);   // (B, D)
-                var y = Tensor.FromArray(yb[..n], n);                                   // (B)
+                var x = Tensor.FromArray(xb[..(n * o.FeatureDim)], n, o.FeatureDim).To(device);   // (B, D)
+                var y = Tensor.FromArray(yb[..n], n).To(device);                                   // (B)
                 var logits = net.Forward(x);                                             // (B, A)
                 var loss = F.CrossEntropy(logits, y);
                 step++;
@@ -121,7 +124,7 @@ public static class BehaviorCloning
                 loss.Backward();
                 opt.Step();
                 lossSum += l * n;
-                var lg = logits.F32;
+                var lg = logits.To(Device.Cpu).F32;
                 for (int i = 0; i < n; i++)
                 {
                     int best = 0;
@@ -140,6 +143,7 @@ public static class BehaviorCloning
 
         // ---- evaluation against the simulator ----------------------------------------------------
         net.Eval();
+        store.MoveTo(Device.Cpu);
         var policy = new MlpPolicy(encoder, net);
         ulong evalSeed = o.Seed + 1_000_003;   // episodes the corpus never saw
         var learner = Evaluation.Run(policy, o.EvalEpisodes, evalSeed);

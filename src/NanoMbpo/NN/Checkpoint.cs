@@ -17,7 +17,8 @@ public static class Checkpoint
     {
         ArgumentNullException.ThrowIfNull(store);
         var w = new SafeTensorsWriter();
-        foreach (var p in store.Parameters) AddTensor(w, p.Name!, p);
+        // A store on an accelerator is read back parameter by parameter (the file holds host copies).
+        foreach (var p in store.Parameters) AddTensor(w, p.Name!, store.Device.IsCpu ? p : p.To(Device.Cpu));
         if (metadata is not null) foreach (var (k, v) in metadata) w.Metadata[k] = v;
         w.Save(path);
     }
@@ -59,11 +60,18 @@ public static class Checkpoint
             if (unexpected.Count > 0)
                 throw new InvalidDataException($"checkpoint '{path}': unexpected {unexpected.Count} key(s) (use LoadOptions(Strict: false) to ignore them): {List(unexpected)}.");
         }
-        foreach (var (p, e) in pairs)
+        // A store on an accelerator is loaded on the host and moved back (one download, one upload).
+        var device = store.Device;
+        store.MoveTo(Device.Cpu);
+        try
         {
-            if (p.DType == DType.F32) e.ReadFloat32(p.F32, allowNarrowing: true);
-            else e.ReadFloat64(p.F64);
+            foreach (var (p, e) in pairs)
+            {
+                if (p.DType == DType.F32) e.ReadFloat32(p.F32, allowNarrowing: true);
+                else e.ReadFloat64(p.F64);
+            }
         }
+        finally { store.MoveTo(device); }
         return file.Metadata;
     }
 

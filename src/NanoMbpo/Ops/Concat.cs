@@ -14,7 +14,11 @@ public static partial class F
         ArgumentNullException.ThrowIfNull(xs);
         if (xs.Count == 0) throw new ArgumentException("concat: needs at least one tensor.", nameof(xs));
         var x0 = xs[0];
-        Dev.CpuOnly("concat", [.. xs]);
+        // Integer inputs count too (Dev.Common looks at float tensors only): all must share a device.
+        var device = x0.Device;
+        for (int i = 1; i < xs.Count; i++)
+            if (xs[i].Device != device)
+                throw new ArgumentException($"concat: xs[{i}] is on {xs[i].Device} but xs[0] is on {device}; move them with To(device) first.", nameof(xs));
         if (x0.Rank == 0) throw new ArgumentException($"concat: cannot concatenate rank-0 tensors (xs[0]{x0.ShapeString}).", nameof(xs));
         int ax = axis < 0 ? axis + x0.Rank : axis;
         if (ax < 0 || ax >= x0.Rank) throw new ArgumentOutOfRangeException(nameof(axis), $"concat: axis {axis} is out of range for xs[0]{x0.ShapeString}.");
@@ -31,8 +35,9 @@ public static partial class F
         var outShape = (int[])x0.Shape.Clone();
         outShape[ax] = total;
         int outer = ShapeUtil.Numel(x0.Shape.AsSpan(0, ax)), inner = ShapeUtil.Numel(x0.Shape.AsSpan(ax + 1));
-        var y = Tensor.Zeros(outShape, x0.DType);
         var arr = xs.ToArray();
+        if (!device.IsCpu) return ConcatOnDevice(arr, outShape, outer, inner, ax, total);
+        var y = Tensor.Zeros(outShape, x0.DType);
         switch (x0.DType)
         {
             case DType.F32: ConcatCore<float>(arr, y, outer, inner, total, false); break;
@@ -44,6 +49,31 @@ public static partial class F
             if (x0.DType == DType.F32) ConcatCore<float>(arr, dy, outer, inner, total, true);
             else ConcatCore<double>(arr, dy, outer, inner, total, true);
         }, arr);
+    }
+
+    /// <summary>Device twin: one window copy per input into y, and per input back out of dy.</summary>
+    static Tensor ConcatOnDevice(Tensor[] xs, int[] outShape, int outer, int inner, int ax, int total)
+    {
+        if (xs[0].DType != DType.F32) throw Dev.Unsupported("concat", xs[0].Device, $"the inputs are {xs[0].DType} and the window-copy kernel is float32");
+        var l = Dev.L(xs[0]);
+        var y = Dev.Empty(outShape, xs[0].Device);
+        int off = 0;
+        foreach (var x in xs)
+        {
+            int n = x.Shape[ax];
+            l.WindowCopy(Dev.V(y), Dev.V(x), outer, inner, n, 0, total, off, n, accumulate: false);
+            off += n;
+        }
+        return Autograd.Record(y, "concat", dy =>
+        {
+            int o = 0;
+            foreach (var x in xs)
+            {
+                int n = x.Shape[ax];
+                if (x.RequiresGrad) l.WindowCopy(Dev.GradAccum(x), Dev.V(dy), outer, inner, total, o, n, 0, n, accumulate: true);
+                o += n;
+            }
+        }, xs);
     }
 
     /// <summary>Forward: copies each xs block into y. Backward (<paramref name="backward"/>): adds y's

@@ -13,7 +13,6 @@ public static partial class F
     public static Tensor Slice(Tensor x, int axis, int start, int length)
     {
         if (x.Rank == 0) throw new ArgumentException($"slice: x{x.ShapeString} has no axis to slice.", nameof(x));
-        if (!x.Device.IsCpu) throw Dev.Unsupported("slice", x.Device);
         int ax = axis < 0 ? axis + x.Rank : axis;
         if (ax < 0 || ax >= x.Rank) throw new ArgumentOutOfRangeException(nameof(axis), $"slice: axis {axis} is out of range for x{x.ShapeString}.");
         int size = x.Shape[ax];
@@ -22,6 +21,7 @@ public static partial class F
         var outShape = (int[])x.Shape.Clone();
         outShape[ax] = length;
         int outer = ShapeUtil.Numel(x.Shape.AsSpan(0, ax)), inner = ShapeUtil.Numel(x.Shape.AsSpan(ax + 1));
+        if (!x.Device.IsCpu) return SliceOnDevice(x, outShape, outer, inner, size, start, length);
         var y = Tensor.Zeros(outShape, x.DType);
         switch (x.DType)
         {
@@ -34,6 +34,21 @@ public static partial class F
             if (!x.RequiresGrad) return;
             if (x.DType == DType.F32) SliceCore<float>(x.GradData<float>(), dy.F32, outer, inner, size, start, length, true);
             else SliceCore<double>(x.GradData<double>(), dy.F64, outer, inner, size, start, length, true);
+        }, x);
+    }
+
+    /// <summary>Device twin: one window-copy kernel each way; the backward adds dy into x's gradient
+    /// window (the rest of dx is untouched, so it accumulates into a zeroed or existing buffer).</summary>
+    static Tensor SliceOnDevice(Tensor x, int[] outShape, int outer, int inner, int size, int start, int length)
+    {
+        if (x.DType != DType.F32) throw Dev.Unsupported("slice", x.Device, $"x is {x.DType} and the window-copy kernel is float32");
+        var l = Dev.L(x);
+        var y = Dev.Empty(outShape, x.Device);
+        l.WindowCopy(Dev.V(y), Dev.V(x), outer, inner, size, start, length, 0, length, accumulate: false);
+        return Autograd.Record(y, "slice", dy =>
+        {
+            if (!x.RequiresGrad) return;
+            l.WindowCopy(Dev.GradAccum(x), Dev.V(dy), outer, inner, length, 0, size, start, length, accumulate: true);
         }, x);
     }
 

@@ -1,5 +1,6 @@
 // Parity tests for Embedding.cs (gather rows, atomic scatter-add backward with repeated tokens) and
-// Gather.cs (gather along the last axis with repeated indices), forward and backward.
+// Gather.cs (gather along the last axis with repeated indices), forward and backward, and Slice.cs
+// (the window copy behind slice and concat).
 using ILGPU.Runtime;
 using Xunit;
 
@@ -12,6 +13,34 @@ public sealed class IndexKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixtu
 {
     [Fact] public void EmbeddingAndGather_CpuWarp32() => Check(fx.CpuWarp32);
     [CudaFact] public void EmbeddingAndGather_Cuda() => Check(fx.Cuda);
+    [Fact] public void WindowCopy_CpuWarp4() => CheckWindow(fx.CpuWarp4);
+    [CudaFact] public void WindowCopy_Cuda() => CheckWindow(fx.Cuda);
+
+    /// <summary>Slice.cs: a window of the middle axis copied out (forward) and added back (backward),
+    /// at sizes that fit no group evenly; the rest of the destination is untouched.</summary>
+    static void CheckWindow(Accelerator acc)
+    {
+        var kl = KernelLauncher.For(acc);
+        const int O = 3, N = 7, I = 5, Start = 2, Len = 4;
+        var x = Ref.Randn(O * N * I, 81);
+        var dy = Ref.Randn(O * Len * I, 82);
+        var dx0 = Ref.Randn(O * N * I, 83);
+        using var bx = acc.Upload(x); using var by = acc.Zeros<float>(O * Len * I);
+        using var bdy = acc.Upload(dy); using var bdx = acc.Upload(dx0);
+        kl.WindowCopy(by.View, bx.View, O, I, N, Start, Len, 0, Len, accumulate: false);
+        kl.WindowCopy(bdx.View, bdy.View, O, I, Len, 0, N, Start, Len, accumulate: true);
+        var ey = new double[O * Len * I]; var edx = dx0.Select(v => (double)v).ToArray();
+        for (int o = 0; o < O; o++)
+            for (int j = 0; j < Len; j++)
+                for (int i = 0; i < I; i++)
+                {
+                    ey[(o * Len + j) * I + i] = x[(o * N + Start + j) * I + i];
+                    edx[(o * N + Start + j) * I + i] += dy[(o * Len + j) * I + i];
+                }
+        Ref.AssertClose(ey, by.Read(O * Len * I), 1e-6, "window copy forward");
+        Ref.AssertClose(edx, bdx.Read(O * N * I), 1e-6, "window copy backward");
+        Assert.Throws<ArgumentException>(() => kl.WindowCopy(by.View, bx.View, O, I, N, 5, Len, 0, Len, accumulate: false));
+    }
 
     static void Check(Accelerator acc)
     {

@@ -59,6 +59,7 @@ public sealed class PtxCompileTests
         yield return (M(typeof(EmbeddingKernels), nameof(EmbeddingKernels.Backward)), false);
         yield return (M(typeof(GatherKernels), nameof(GatherKernels.Forward)), false);
         yield return (M(typeof(GatherKernels), nameof(GatherKernels.Backward)), false);
+        yield return (M(typeof(SliceKernels), nameof(SliceKernels.Copy)), false);
         yield return (M(typeof(AdamKernels), nameof(AdamKernels.Step)), false);
         yield return (M(typeof(PolyakKernels), nameof(PolyakKernels.Update)), false);
         yield return (M(typeof(RandomKernels), nameof(RandomKernels.Uniform)), false);

@@ -1,6 +1,6 @@
 // layer_norm over the last axis: y = (x - mean) * rstd * weight + bias, forward (saving mean and
-// rstd per row) and backward: dx per row; dweight and dbias as column sums over rows (thread per
-// column, rows in order: deterministic, no atomics). Fast path (ForwardRows, BackwardInputRows): the
+// rstd per row) and backward: dx per row; dweight and dbias as column sums over rows in two stages
+// (chunks of rows in parallel, then the chunks in order: deterministic, no atomics). Fast path (ForwardRows, BackwardInputRows): the
 // row in registers (RowRegisters.cs), read once, mean then variance as two passes over registers
 // (no E[x²] - E[x]² cancellation); rows too long for registers use the group-loop kernels.
 // Test: dotnet test --filter "FullyQualifiedName~Kernels.RowKernelTests"; bench: nanombpo bench gpu.
@@ -152,18 +152,49 @@ public static class LayerNormKernels
         }
     }
 
-    /// <summary>Thread per column: dweight[c] = sum_r dy xhat, dbias[c] = sum_r dy.</summary>
+    /// <summary>Stage 1 of dweight/dbias: per chunk of rows, column sums of dy xhat and dy. A group
+    /// covers one warp-wide block of columns (lane = column, coalesced rows); its warps take the
+    /// chunk's rows in turn, then warp 0 adds the warps' sums in warp order (deterministic).
+    /// Grid: (column blocks, chunks).</summary>
+    public static void BackwardParamsPartial(ArrayView<float> partial /* (2, chunks, C) */, ArrayView<float> dy /* (R,C) */,
+        ArrayView<float> x /* (R,C) */, ArrayView<float> mean /* (R) */, ArrayView<float> rstd /* (R) */,
+        int r, int c, int rowsPerChunk)
+    {
+        var sw = SharedMemory.Allocate<float>(1024);
+        var sb = SharedMemory.Allocate<float>(1024);
+        int lanes = Warp.WarpSize, warps = Group.DimX / lanes;
+        int col = Grid.IdxX * lanes + Warp.LaneIdx, chunk = Grid.IdxY, chunks = Grid.DimY;
+        int r0 = chunk * rowsPerChunk, r1 = Math.Min(r, r0 + rowsPerChunk);
+        float aw = 0f, ab = 0f;
+        if (col < c)
+            for (int i = r0 + Warp.WarpIdx; i < r1; i += warps)
+            {
+                long k = (long)i * c + col;
+                float g = dy[k];
+                aw += g * (x[k] - mean[i]) * rstd[i];
+                ab += g;
+            }
+        sw[Group.IdxX] = aw;
+        sb[Group.IdxX] = ab;
+        Group.Barrier();
+        if (Warp.WarpIdx == 0 && col < c)
+        {
+            float tw = 0f, tb = 0f;
+            for (int w = 0; w < warps; w++) { tw += sw[w * lanes + Warp.LaneIdx]; tb += sb[w * lanes + Warp.LaneIdx]; }
+            partial[(long)chunk * c + col] = tw;
+            partial[(long)(chunks + chunk) * c + col] = tb;
+        }
+    }
+
+    /// <summary>Stage 2, thread per column: dweight[j] and dbias[j] as the chunk sums in chunk order.</summary>
     public static void BackwardParams(Index1D j, ArrayView<float> dweight /* (C) */, ArrayView<float> dbias /* (C) */,
-        ArrayView<float> dy /* (R,C) */, ArrayView<float> x /* (R,C) */, ArrayView<float> mean /* (R) */,
-        ArrayView<float> rstd /* (R) */, int r, int c)
+        ArrayView<float> partial /* (2, chunks, C) */, int chunks, int c)
     {
         float sw = 0f, sb = 0f;
-        for (int i = 0; i < r; i++)
+        for (int k = 0; k < chunks; k++)
         {
-            long k = (long)i * c + (int)j;
-            float g = dy[k];
-            sw += g * (x[k] - mean[i]) * rstd[i];
-            sb += g;
+            sw += partial[(long)k * c + j];
+            sb += partial[(long)(chunks + k) * c + j];
         }
         dweight[j] = sw;
         dbias[j] = sb;
@@ -214,9 +245,38 @@ public sealed partial class KernelLauncher
                 ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(LayerNormKernels.BackwardInput));
             kx(new KernelConfig(r, RowGroupSize(c)), dx, dy, x, weight, mean, rstd, c);
         }
+        // Up to 64 chunks of rows, so even a few hundred columns fill the GPU; sums stay in a fixed order.
+        int chunks = Math.Clamp((r + 63) / 64, 1, 64), rowsPerChunk = (r + chunks - 1) / chunks;
+        int lanes = WarpSize, group = Math.Max(lanes, Math.Min(256, Math.Min(MaxGroupSize, 1024)) / lanes * lanes);
+        var partial = ParamScratch((long)2 * chunks * c);
+        var kpp = Cache.Get("LayerNorm.BackwardParamsPartial", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(LayerNormKernels.BackwardParamsPartial));
+        kpp(new KernelConfig(new Index2D((c + lanes - 1) / lanes, chunks), new Index2D(group, 1)),
+            partial, dy, x, mean, rstd, r, c, rowsPerChunk);
         var kp = Cache.Get("LayerNorm.BackwardParams", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>,
-            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(
-            LayerNormKernels.BackwardParams));
-        kp(c, dweight, dbias, dy, x, mean, rstd, r, c);
+            ArrayView<float>, ArrayView<float>, int, int>(LayerNormKernels.BackwardParams));
+        kp(c, dweight, dbias, partial, chunks, c);
+    }
+
+    MemoryBuffer1D<float, Stride1D.Dense>? paramScratch;
+    readonly object paramScratchLock = new();
+
+    /// <summary>A device buffer of at least n floats, reused across calls: launches are ordered on the
+    /// accelerator's stream, so the next call's stage 1 starts only after this call's stage 2.</summary>
+    ArrayView<float> ParamScratch(long n)
+    {
+        lock (paramScratchLock)
+        {
+            if (paramScratch is null || paramScratch.Length < n)
+            {
+                if (paramScratch is not null)
+                {
+                    Accelerator.Synchronize(); // earlier launches may still read the old buffer
+                    paramScratch.Dispose();
+                }
+                paramScratch = Accelerator.Allocate1D<float>(Math.Max(n, 4096));
+            }
+            return paramScratch.View.SubView(0, n);
+        }
     }
 }

@@ -50,6 +50,7 @@ public sealed class PtxCompileTests
         yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.Forward)), true);
         yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardInput)), true);
         yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardParams)), false);
+        yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardParamsPartial)), true);
         // Register-row kernels: every layout at the largest slot count (most registers), and every
         // slot count for the forward kernels the benchmarks time.
         var rowKernels = new[] { (typeof(SoftmaxKernels), nameof(SoftmaxKernels.ForwardRows)),

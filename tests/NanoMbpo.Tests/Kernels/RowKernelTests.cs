@@ -14,8 +14,8 @@ public sealed class RowKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture
     // Register-row kernels (RowRegisters.cs) by shape, warp 32 | warp 4: (3,5) scalar warp-per-row |
     // same; (5,64) float4 warp-per-row, 5 rows over groups of 4 warps | float4 warp, 4 slots;
     // (4,150) scalar warp, 2 slots | scalar group-per-row; (3,1100) float4 group-per-row | too long
-    // for registers, group-loop kernel.
-    static readonly (int R, int C)[] Shapes = [(3, 5), (5, 64), (4, 150), (3, 1100)];
+    // for registers, group-loop kernel; (70,3) two row chunks for dweight/dbias.
+    static readonly (int R, int C)[] Shapes = [(3, 5), (5, 64), (4, 150), (3, 1100), (70, 3)];
 
     [Fact] public void Softmax_CpuWarp32() => CheckSoftmax(fx.CpuWarp32);
     [Fact] public void Softmax_CpuWarp4() => CheckSoftmax(fx.CpuWarp4);

@@ -288,10 +288,20 @@ public sealed partial class KernelLauncher
     /// <summary>Loads (once per accelerator and plan) the generic kernel <paramref name="method"/> of
     /// <paramref name="kernels"/> specialised for the plan's slots and layout.</summary>
     internal TLaunch RowKernel<TKernel, TLaunch>(Type kernels, string method, RowPlan plan,
-        Func<Accelerator, TKernel, TLaunch> load) where TKernel : Delegate where TLaunch : class =>
-        Cache.Get($"{kernels.Name}.{method}.{plan.Key}", a =>
+        Func<Accelerator, TKernel, TLaunch> load) where TKernel : Delegate where TLaunch : class
+    {
+        // Keyed without building a string: this runs on every launch, and short kernels (a few µs)
+        // are limited by host launch cost.
+        var key = (kernels, method, plan.Slots, plan.GroupPerRow, plan.Vector);
+        if (rowKernels.TryGetValue(key, out var hit)) return (TLaunch)hit;
+        var loaded = Cache.Get($"{kernels.Name}.{method}.{plan.Key}", a =>
         {
             var mi = kernels.GetMethod(method)!.MakeGenericMethod(plan.SlotsType, plan.LayoutType);
             return load(a, (TKernel)mi.CreateDelegate(typeof(TKernel)));
         });
+        rowKernels[key] = loaded;
+        return loaded;
+    }
+
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, string, int, bool, bool), object> rowKernels = new();
 }

@@ -249,6 +249,9 @@ public readonly record struct RowPlan(int Slots, bool GroupPerRow, bool Vector, 
     };
 
     public string Key => $"{Slots}.{(GroupPerRow ? "group" : "warp")}.{(Vector ? "v4" : "scalar")}";
+
+    /// <summary>Short form for bench tables, e.g. "warp v4x2" or "group(192) v4x4".</summary>
+    public string Describe() => $"{(GroupPerRow ? $"group({GroupSize})" : "warp")} {(Vector ? "v4" : "f32")}x{Slots}";
 }
 
 public sealed partial class KernelLauncher
@@ -259,7 +262,7 @@ public sealed partial class KernelLauncher
     /// registers (the launcher then uses the group-loop kernel). Short rows: one warp per row, four
     /// rows per group (no barrier; enough warps per SM to keep HBM busy). Long rows: one group per row
     /// with 4 (or 8) slots per thread. Vector access needs c % 4 == 0 and 16-byte aligned views.</summary>
-    internal RowPlan? PlanRows(int r, int c, params ArrayView<float>[] views)
+    public RowPlan? PlanRows(int r, int c, params ArrayView<float>[] views)
     {
         if (r <= 0 || c <= 0) return null;
         bool vector = c % 4 == 0;

@@ -142,12 +142,16 @@ public static class GpuBench
         return 2.0 * floats * sizeof(float) / (ms * 1e-3) / 1e9;
     }
 
+    /// <summary>Which row kernel the launcher picks (register rows by layout and slots, or the group loop).</summary>
+    static string PlanOf(BenchSession s, int rows, int cols, params ArrayView<float>[] views) =>
+        s.Kl.PlanRows(rows, cols, views)?.Describe() ?? "group loop";
+
     static void SoftmaxFamily(BenchSession s)
     {
         s.W.WriteLine();
         s.W.WriteLine("softmax over the last axis, attention-score shapes (B=8, NH=12): GB/s = (read + write) / time; " +
             "log_softmax likewise; backward reads y and dy, writes dx");
-        s.W.WriteLine($"{"rows x cols",-16} {"softmax GB/s",13} {"copy GB/s",10} {"of copy",8} {"log_sm GB/s",12} {"bwd GB/s",9}");
+        s.W.WriteLine($"{"rows x cols",-16} {"softmax GB/s",13} {"copy GB/s",10} {"of copy",8} {"log_sm GB/s",12} {"bwd GB/s",9}  plan");
         string summary = "softmax summary:";
         foreach (int t in new[] { 128, 256, 512 })
         {
@@ -161,7 +165,7 @@ public static class GpuBench
                 double gbs = 2.0 * n * sizeof(float) / (ms * 1e-3) / 1e9, copy = CopyGbs(s, n);
                 double bwd = 3.0 * n * sizeof(float) / (s.TimeMs(() => s.Kl.SoftmaxBackward(dx.View, dy.View, y.View, rows, cols)) * 1e-3) / 1e9;
                 double logGbs = 2.0 * n * sizeof(float) / (s.TimeMs(() => s.Kl.LogSoftmax(y.View, x.View, rows, cols)) * 1e-3) / 1e9;
-                s.W.WriteLine($"{$"{rows} x {cols}",-16} {gbs,13:F0} {copy,10:F0} {gbs / copy,8:P0} {logGbs,12:F0} {bwd,9:F0}");
+                s.W.WriteLine($"{$"{rows} x {cols}",-16} {gbs,13:F0} {copy,10:F0} {gbs / copy,8:P0} {logGbs,12:F0} {bwd,9:F0}  {PlanOf(s, rows, cols, y.View, x.View)}");
                 summary += $" T={t} {gbs / copy:P0} of copy;";
             });
         }
@@ -173,7 +177,7 @@ public static class GpuBench
         s.W.WriteLine();
         s.W.WriteLine("layer_norm forward (eps 1e-5): GB/s = (read x + write y, mean, rstd) / time; " +
             "backward (dx, dweight, dbias) counts reading dy and x and writing dx");
-        s.W.WriteLine($"{"rows x cols",-16} {"layer_norm GB/s",16} {"copy GB/s",10} {"of copy",8} {"bwd GB/s",9}");
+        s.W.WriteLine($"{"rows x cols",-16} {"layer_norm GB/s",16} {"copy GB/s",10} {"of copy",8} {"bwd GB/s",9}  plan");
         string summary = "layer_norm summary:";
         foreach (var (rows, cols) in new[] { (32768, 768), (8192, 3072) })
         {
@@ -191,7 +195,7 @@ public static class GpuBench
                 using var dx = s.Acc.Allocate1D<float>(n);
                 double bwd = 3.0 * n * sizeof(float) / (s.TimeMs(() => s.Kl.LayerNormBackward(dx.View, dw.View, db.View,
                     y.View, x.View, w.View, mean.View, rstd.View, rows, cols)) * 1e-3) / 1e9;
-                s.W.WriteLine($"{$"{rows} x {cols}",-16} {gbs,16:F0} {copy,10:F0} {gbs / copy,8:P0} {bwd,9:F0}");
+                s.W.WriteLine($"{$"{rows} x {cols}",-16} {gbs,16:F0} {copy,10:F0} {gbs / copy,8:P0} {bwd,9:F0}  {PlanOf(s, rows, cols, y.View, x.View, w.View, b.View)}");
                 summary += $" {rows}x{cols} {gbs / copy:P0} of copy;";
             });
         }

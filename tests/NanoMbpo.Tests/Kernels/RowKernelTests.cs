@@ -53,6 +53,21 @@ public sealed class RowKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture
             "layer_norm on views at offset 1", floor: 1);
     }
 
+    /// <summary>The launcher's choice for the benchmark shapes on a warp-32 device with 128-thread
+    /// groups (the CUDA choice differs only where a group would exceed 128 threads).</summary>
+    [Fact]
+    public void PlanRows_PicksRegisterLayouts()
+    {
+        var k = KernelLauncher.For(fx.CpuWarp32);
+        Assert.Equal(new RowPlan(1, false, true, 128, 3072), k.PlanRows(12288, 128));
+        Assert.Equal(new RowPlan(2, false, true, 128, 6144), k.PlanRows(24576, 256));
+        Assert.Equal(new RowPlan(4, false, true, 128, 12288), k.PlanRows(49152, 512));
+        Assert.Equal(new RowPlan(6, false, true, 128, 8192), k.PlanRows(32768, 768));
+        Assert.Equal(new RowPlan(8, true, true, 96, 8192), k.PlanRows(8192, 3072));
+        Assert.Equal(new RowPlan(2, false, false, 128, 2), k.PlanRows(5, 150));
+        Assert.Null(k.PlanRows(2, 40000));
+    }
+
     static void CheckSoftmax(Accelerator acc)
     {
         var k = KernelLauncher.For(acc);

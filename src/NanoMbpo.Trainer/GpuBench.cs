@@ -142,11 +142,16 @@ public static class GpuBench
         return 2.0 * floats * sizeof(float) / (ms * 1e-3) / 1e9;
     }
 
+    /// <summary>Which row kernel the launcher picks (register rows by layout and slots, or the group loop).</summary>
+    static string PlanOf(BenchSession s, int rows, int cols, params ArrayView<float>[] views) =>
+        s.Kl.PlanRows(rows, cols, views)?.Describe() ?? "group loop";
+
     static void SoftmaxFamily(BenchSession s)
     {
         s.W.WriteLine();
-        s.W.WriteLine("softmax over the last axis, attention-score shapes (B=8, NH=12): GB/s = (read + write) / time");
-        s.W.WriteLine($"{"rows x cols",-16} {"softmax GB/s",13} {"copy GB/s",10} {"of copy",8}");
+        s.W.WriteLine("softmax over the last axis, attention-score shapes (B=8, NH=12): GB/s = (read + write) / time; " +
+            "log_softmax likewise; backward reads y and dy, writes dx");
+        s.W.WriteLine($"{"rows x cols",-16} {"softmax GB/s",13} {"copy GB/s",10} {"of copy",8} {"log_sm GB/s",12} {"bwd GB/s",9}  plan");
         string summary = "softmax summary:";
         foreach (int t in new[] { 128, 256, 512 })
         {
@@ -155,9 +160,12 @@ public static class GpuBench
             s.Guard($"softmax rows={rows} cols={cols}", () =>
             {
                 using var x = s.Random(n, 3); using var y = s.Acc.Allocate1D<float>(n);
+                using var dy = s.Random(n, 7); using var dx = s.Acc.Allocate1D<float>(n);
                 double ms = s.TimeMs(() => s.Kl.Softmax(y.View, x.View, rows, cols));
                 double gbs = 2.0 * n * sizeof(float) / (ms * 1e-3) / 1e9, copy = CopyGbs(s, n);
-                s.W.WriteLine($"{$"{rows} x {cols}",-16} {gbs,13:F0} {copy,10:F0} {gbs / copy,8:P0}");
+                double bwd = 3.0 * n * sizeof(float) / (s.TimeMs(() => s.Kl.SoftmaxBackward(dx.View, dy.View, y.View, rows, cols)) * 1e-3) / 1e9;
+                double logGbs = 2.0 * n * sizeof(float) / (s.TimeMs(() => s.Kl.LogSoftmax(y.View, x.View, rows, cols)) * 1e-3) / 1e9;
+                s.W.WriteLine($"{$"{rows} x {cols}",-16} {gbs,13:F0} {copy,10:F0} {gbs / copy,8:P0} {logGbs,12:F0} {bwd,9:F0}  {PlanOf(s, rows, cols, y.View, x.View)}");
                 summary += $" T={t} {gbs / copy:P0} of copy;";
             });
         }
@@ -167,8 +175,9 @@ public static class GpuBench
     static void LayerNormFamily(BenchSession s)
     {
         s.W.WriteLine();
-        s.W.WriteLine("layer_norm forward (eps 1e-5): GB/s = (read x + write y, mean, rstd) / time");
-        s.W.WriteLine($"{"rows x cols",-16} {"layer_norm GB/s",16} {"copy GB/s",10} {"of copy",8}");
+        s.W.WriteLine("layer_norm forward (eps 1e-5): GB/s = (read x + write y, mean, rstd) / time; " +
+            "backward (dx, dweight, dbias) counts reading dy and x and writing dx");
+        s.W.WriteLine($"{"rows x cols",-16} {"layer_norm GB/s",16} {"copy GB/s",10} {"of copy",8} {"bwd GB/s",9}  plan");
         string summary = "layer_norm summary:";
         foreach (var (rows, cols) in new[] { (32768, 768), (8192, 3072) })
         {
@@ -178,10 +187,15 @@ public static class GpuBench
                 using var x = s.Random(n, 4); using var y = s.Acc.Allocate1D<float>(n);
                 using var w = s.Random(cols, 5); using var b = s.Random(cols, 6);
                 using var mean = s.Acc.Allocate1D<float>(rows); using var rstd = s.Acc.Allocate1D<float>(rows);
+                using var dw = s.Acc.Allocate1D<float>(cols); using var db = s.Acc.Allocate1D<float>(cols);
                 double ms = s.TimeMs(() => s.Kl.LayerNorm(y.View, mean.View, rstd.View, x.View, w.View, b.View, rows, cols));
                 double bytes = (2.0 * n + 2.0 * rows + 2.0 * cols) * sizeof(float);
                 double gbs = bytes / (ms * 1e-3) / 1e9, copy = CopyGbs(s, n);
-                s.W.WriteLine($"{$"{rows} x {cols}",-16} {gbs,16:F0} {copy,10:F0} {gbs / copy,8:P0}");
+                // y serves as dy: values do not matter for timing, and dx gets its own buffer.
+                using var dx = s.Acc.Allocate1D<float>(n);
+                double bwd = 3.0 * n * sizeof(float) / (s.TimeMs(() => s.Kl.LayerNormBackward(dx.View, dw.View, db.View,
+                    y.View, x.View, w.View, mean.View, rstd.View, rows, cols)) * 1e-3) / 1e9;
+                s.W.WriteLine($"{$"{rows} x {cols}",-16} {gbs,16:F0} {copy,10:F0} {gbs / copy,8:P0} {bwd,9:F0}  {PlanOf(s, rows, cols, y.View, x.View, w.View, b.View)}");
                 summary += $" {rows}x{cols} {gbs / copy:P0} of copy;";
             });
         }

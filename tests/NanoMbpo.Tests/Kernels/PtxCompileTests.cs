@@ -50,6 +50,18 @@ public sealed class PtxCompileTests
         yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.Forward)), true);
         yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardInput)), true);
         yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardParams)), false);
+        yield return (M(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardParamsPartial)), true);
+        // Register-row kernels: every layout at the largest slot count (most registers), and every
+        // slot count for the forward kernels the benchmarks time.
+        var rowKernels = new[] { (typeof(SoftmaxKernels), nameof(SoftmaxKernels.ForwardRows)),
+            (typeof(SoftmaxKernels), nameof(SoftmaxKernels.BackwardRows)), (typeof(LayerNormKernels), nameof(LayerNormKernels.ForwardRows)),
+            (typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardInputRows)) };
+        foreach (var (type, name) in rowKernels)
+            foreach (var layout in new[] { typeof(WarpRowsVector), typeof(WarpRowsScalar), typeof(GroupRowVector), typeof(GroupRowScalar) })
+                yield return (M(type, name, typeof(RowSlots8), layout), true);
+        foreach (var (type, name) in rowKernels.Where(k => k.Item2.StartsWith("Forward", StringComparison.Ordinal)))
+            foreach (var slots in new[] { typeof(RowSlots1), typeof(RowSlots2), typeof(RowSlots3), typeof(RowSlots4), typeof(RowSlots6) })
+                yield return (M(type, name, slots, typeof(WarpRowsVector)), true);
         yield return (M(typeof(MatMulKernels), nameof(MatMulKernels.Sgemm)), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.Forward)), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.RowDot)), false);

@@ -11,8 +11,11 @@ using NanoMbpo.Kernels;
 public sealed class RowKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture>
 {
     const double Tol = 1e-4;
-    // Rows shorter than a warp, between warp and group, and longer than the group.
-    static readonly (int R, int C)[] Shapes = [(3, 5), (4, 150)];
+    // Register-row kernels (RowRegisters.cs) by shape, warp 32 | warp 4: (3,5) scalar warp-per-row |
+    // same; (5,64) float4 warp-per-row, 5 rows over groups of 4 warps | float4 warp, 4 slots;
+    // (4,150) scalar warp, 2 slots | scalar group-per-row; (3,1100) float4 group-per-row | too long
+    // for registers, group-loop kernel; (70,3) two row chunks for dweight/dbias.
+    static readonly (int R, int C)[] Shapes = [(3, 5), (5, 64), (4, 150), (3, 1100), (70, 3)];
 
     [Fact] public void Softmax_CpuWarp32() => CheckSoftmax(fx.CpuWarp32);
     [Fact] public void Softmax_CpuWarp4() => CheckSoftmax(fx.CpuWarp4);
@@ -20,6 +23,50 @@ public sealed class RowKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture
     [Fact] public void LayerNorm_CpuWarp32() => CheckLayerNorm(fx.CpuWarp32);
     [Fact] public void LayerNorm_CpuWarp4() => CheckLayerNorm(fx.CpuWarp4);
     [CudaFact] public void LayerNorm_Cuda() => CheckLayerNorm(fx.Cuda);
+
+    /// <summary>Views that start one float into their buffer are not 16-byte aligned: the launcher
+    /// must take the scalar path (a float4 access there would be misaligned on CUDA) and agree with
+    /// the aligned run.</summary>
+    [Fact]
+    public void MisalignedViews_MatchAligned()
+    {
+        var acc = fx.CpuWarp32;
+        var k = KernelLauncher.For(acc);
+        const int R = 3, C = 64, n = R * C;
+        var x = Ref.Randn(n, 41, 3f);
+        var w = Ref.Uniform(C, 42, 0.5f, 1.5f);
+        var b = Ref.Randn(C, 43, 0.1f);
+        var shifted = new float[n + 1];
+        x.CopyTo(shifted, 1);
+        using var bx = acc.Upload(x); using var bxs = acc.Upload(shifted);
+        using var bw = acc.Upload(w); using var bb = acc.Upload(b);
+        using var y = acc.Zeros<float>(n); using var ys = acc.Zeros<float>(n + 1);
+        using var mean = acc.Zeros<float>(R); using var rstd = acc.Zeros<float>(R);
+        var xs = bxs.View.SubView(1, n); var yv = ys.View.SubView(1, n);
+        k.Softmax(y.View, bx.View, R, C);
+        k.Softmax(yv, xs, R, C);
+        Ref.AssertClose(y.Read(n).Select(v => (double)v).ToArray(), ys.Read(n + 1).AsSpan(1).ToArray(), 1e-6,
+            "softmax on views at offset 1", floor: 1e-2);
+        k.LayerNorm(y.View, mean.View, rstd.View, bx.View, bw.View, bb.View, R, C);
+        k.LayerNorm(yv, mean.View, rstd.View, xs, bw.View, bb.View, R, C);
+        Ref.AssertClose(y.Read(n).Select(v => (double)v).ToArray(), ys.Read(n + 1).AsSpan(1).ToArray(), 1e-6,
+            "layer_norm on views at offset 1", floor: 1);
+    }
+
+    /// <summary>The launcher's choice for the benchmark shapes on a warp-32 device with 128-thread
+    /// groups (the CUDA choice differs only where a group would exceed 128 threads).</summary>
+    [Fact]
+    public void PlanRows_PicksRegisterLayouts()
+    {
+        var k = KernelLauncher.For(fx.CpuWarp32);
+        Assert.Equal(new RowPlan(1, false, true, 128, 3072), k.PlanRows(12288, 128));
+        Assert.Equal(new RowPlan(2, false, true, 128, 6144), k.PlanRows(24576, 256));
+        Assert.Equal(new RowPlan(4, false, true, 128, 12288), k.PlanRows(49152, 512));
+        Assert.Equal(new RowPlan(6, false, true, 128, 8192), k.PlanRows(32768, 768));
+        Assert.Equal(new RowPlan(8, true, true, 96, 8192), k.PlanRows(8192, 3072));
+        Assert.Equal(new RowPlan(2, false, false, 128, 2), k.PlanRows(5, 150));
+        Assert.Null(k.PlanRows(2, 40000));
+    }
 
     static void CheckSoftmax(Accelerator acc)
     {

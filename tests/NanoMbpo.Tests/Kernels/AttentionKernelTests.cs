@@ -1,7 +1,7 @@
 // Parity tests for the fused attention (Attention.cs, AttentionBackward.cs) against a double
 // reference: key-padding mask, causal mask with a fully masked row, dense (B,NH,T,HS) and packed
 // (B,T,3C) layouts, T not a multiple of the query/key tiles; forward (o, lse) and backward (dq, dk, dv).
-// The flash forward (AttentionFlash.cs, chosen when no tile is given) runs with float4 rows (HS 8) and
+// The flash kernels (AttentionFlash.cs, AttentionFlashBackward.cs; chosen when no tile is given) runs with float4 rows (HS 8) and
 // scalar rows (HS 7), and over several 64-row query and key blocks (T 150: online-softmax rescaling).
 using ILGPU;
 using ILGPU.Runtime;
@@ -27,8 +27,7 @@ public sealed class AttentionKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuF
     static void CheckFlash(Accelerator acc, int b, int nh, int t, int hs)
     {
         Assert.True(KernelLauncher.For(acc).FlashAttentionAvailable(hs), "the flash kernel should run on this device");
-        // The generic backward runs with small tiles: emulating 128-thread groups on the CPU is slow.
-        Check(acc, null, b, nh, t, hs, new AttentionTile(8, 8, 32));
+        Check(acc, null, b, nh, t, hs);
     }
 
     static void Check(Accelerator acc, AttentionTile? tile, int B = 2, int NH = 2, int T = 13, int HS = 8,

@@ -60,10 +60,11 @@ public static partial class AttentionKernels
         for (int k0 = 0; k0 < kEnd; k0 += FlashKeys)
         {
             Group.Barrier(); // the previous block's P and V are consumed
+            long kvBase = g.Qkv(b, h, k0); // row offsets by one stride: no 64-bit products per element
             for (int e = tid; e < FlashKeys * Slots; e += FlashThreads)
             {
                 int r = e >> 4, s = e & 15, t = k0 + r;
-                long off = t < g.T ? g.Qkv(b, h, t) : -1;
+                long off = t < g.T ? kvBase + (long)r * g.QkvStrideT : -1;
                 kps[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(k, off, s, g.HS, vec);
                 vs[r * Slots + s] = LoadSlot(v, off, s, g.HS, vec);
             }

@@ -52,10 +52,11 @@ public static partial class AttentionKernels
         for (int k0 = 0; k0 < kEnd; k0 += BCols)
         {
             Group.Barrier();
+            long kvBase = g.Qkv(b, h, k0);
             for (int e = tid; e < BCols * Slots; e += FlashThreads)
             {
                 int r = e >> 4, s = e & 15, t = k0 + r;
-                long off = t < g.T ? g.Qkv(b, h, t) : -1;
+                long off = t < g.T ? kvBase + (long)r * g.QkvStrideT : -1;
                 ks[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(k, off, s, g.HS, vec);
                 vds[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(v, off, s, g.HS, vec);
             }
@@ -132,12 +133,13 @@ public static partial class AttentionKernels
                 ks[r * Slots + (s ^ (r & 7))] = x;
                 vs[r * Slots + (s ^ (r & 7))] = LoadSlot(v, off, s, g.HS, vec);
             }
+            long qBase = g.Qkv(b, h, q0), oBase = g.O(b, h, q0);
             for (int e = tid; e < BCols * Slots; e += FlashThreads)
             {
                 int r = e >> 4, s = e & 15, t = q0 + r;
                 bool ok = t < g.T;
-                qs[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(q, ok ? g.Qkv(b, h, t) : -1, s, g.HS, vec);
-                dos[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(dout, ok ? g.O(b, h, t) : -1, s, g.HS, vec);
+                qs[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(q, ok ? qBase + (long)r * g.QkvStrideT : -1, s, g.HS, vec);
+                dos[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(dout, ok ? oBase + (long)r * g.OStrideT : -1, s, g.HS, vec);
             }
             int c = q0 + 4 * cg; // this thread's 4 queries
             RowStats(g, lse, dsum, b, h, c, out float lx, out float dx);

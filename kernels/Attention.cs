@@ -3,6 +3,8 @@
 // blocks keeping a running max and sum per row, so no T x T matrix reaches global memory; it stores the
 // row logsumexp for the backward (AttentionBackward.cs). Layout is given by element strides, so q/k/v
 // may be slices of a packed (B,T,3C) buffer and o a (B,T,C) buffer (AttentionArgs.PackedBtc).
+// This is the generic kernel (any HS, any tile, warp 4 devices); with no explicit tile the launcher
+// runs the register-tiled AttentionFlash.cs instead wherever FlashAttentionAvailable(HS) holds.
 // Test: dotnet test --filter "FullyQualifiedName~Kernels.AttentionKernelTests".
 using ILGPU;
 using ILGPU.Algorithms;

@@ -2,6 +2,7 @@
 // RowDot computes D = rowsum(dO * O); BackwardQuery (one group per query block) recomputes
 // P = exp(q kᵀ scale - lse) block by block and accumulates dq; BackwardKeyValue (one group per key
 // block) walks the query blocks and accumulates dk and dv. Deterministic; no T x T global buffer.
+// Generic kernels; with no explicit tile the launcher runs AttentionFlashBackward.cs where it can.
 // Test: dotnet test --filter "FullyQualifiedName~Kernels.AttentionKernelTests".
 using ILGPU;
 using ILGPU.Algorithms;

@@ -3,6 +3,8 @@
 // blocks keeping a running max and sum per row, so no T x T matrix reaches global memory; it stores the
 // row logsumexp for the backward (AttentionBackward.cs). Layout is given by element strides, so q/k/v
 // may be slices of a packed (B,T,3C) buffer and o a (B,T,C) buffer (AttentionArgs.PackedBtc).
+// This is the generic kernel (any HS, any tile, warp 4 devices); with no explicit tile the launcher
+// runs the register-tiled AttentionFlash.cs instead wherever FlashAttentionAvailable(HS) holds.
 // Test: dotnet test --filter "FullyQualifiedName~Kernels.AttentionKernelTests".
 using ILGPU;
 using ILGPU.Algorithms;
@@ -11,10 +13,11 @@ using ILGPU.Runtime;
 namespace NanoMbpo.Kernels;
 
 /// <summary>Sizes, tiles and strides of one attention call. Strides are in elements: qkv strides apply
-/// to q, k, v, dq, dk, dv; o strides to o and dO. lse and the backward scratch are dense (B,NH,T).</summary>
+/// to q, k, v, dq, dk, dv; o strides to o and dO. lse and the backward scratch are dense (B,NH,T).
+/// Vec (set by the launcher) = 1 when every row starts 16-byte aligned, so rows move as float4.</summary>
 public struct AttentionArgs
 {
-    public int B, NH, T, HS, Br, Bc, Causal, HasMask;
+    public int B, NH, T, HS, Br, Bc, Causal, HasMask, Vec;
     public float Scale;
     public int QkvStrideB, QkvStrideH, QkvStrideT, OStrideB, OStrideH, OStrideT;
 
@@ -173,25 +176,53 @@ public sealed partial class KernelLauncher
         if (g.HasMask != 0) RequireLength(mask, (long)g.B * g.T, sizes, "key_padding_mask");
     }
 
+    /// <summary>Whether <see cref="AttentionKernels.FlashForward"/> can run: HS ≤ 64, 128 threads per
+    /// group, 48 KB of shared memory and a warp of at least 16 lanes (its row reductions).</summary>
+    public bool FlashAttentionAvailable(int hs) =>
+        hs <= AttentionKernels.FlashHs && MaxGroupSize >= AttentionKernels.FlashThreads && WarpSize >= 16 &&
+        (WarpSize & (WarpSize - 1)) == 0 && Accelerator.MaxSharedMemoryPerGroup >= 3 * 64 * 64 * sizeof(float);
+
     /// <summary>o = softmax(q kᵀ scale + mask) v per (batch, head); lse (B,NH,T) is saved for the
     /// backward. <paramref name="keyMask"/> (B,T) marks kept keys with nonzero; pass an empty view for
-    /// no mask.</summary>
+    /// no mask. With no <paramref name="tile"/> the flash kernel runs where available (HS ≤ 64), else
+    /// the generic kernel with the default tile; an explicit tile forces the generic kernel.</summary>
     public void AttentionForward(ArrayView<float> o, ArrayView<float> lse, ArrayView<float> q, ArrayView<float> k,
         ArrayView<float> v, ArrayView<int> keyMask, AttentionArgs g, AttentionTile? tile = null)
     {
         const string op = "attention";
-        var t = tile ?? DefaultAttentionTile(g.HS, backward: false);
+        bool flash = tile is null && FlashAttentionAvailable(g.HS);
+        var t = flash ? new AttentionTile(AttentionKernels.FlashRows, AttentionKernels.FlashKeys, AttentionKernels.FlashThreads)
+            : tile ?? DefaultAttentionTile(g.HS, backward: false);
         g.Br = t.Br; g.Bc = t.Bc; g.HasMask = keyMask.Length > 0 ? 1 : 0;
         CheckAttention(g, q, k, v, keyMask, op);
         RequireLength(o, g.O(g.B - 1, g.NH - 1, g.T - 1) + g.HS, op, "o");
         RequireLength(lse, (long)g.B * g.NH * g.T, op, "lse");
+        var grid = new Index3D((g.T + t.Br - 1) / t.Br, g.NH, g.B);
+        // An empty mask view cannot be passed to a kernel on every backend: hand it a 1-element stand-in.
+        var mask = keyMask.Length > 0 ? keyMask : DummyMask;
+        if (flash)
+        {
+            g.Vec = RowsAligned(g, q, k, v, o) ? 1 : 0;
+            var fk = Cache.Get("Attention.FlashForward", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(AttentionKernels.FlashForward));
+            fk(new KernelConfig(grid, new Index3D(t.Threads, 1, 1)), g, o, lse, q, k, v, mask);
+            return;
+        }
         var kernel = Cache.Get("Attention.Forward", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(AttentionKernels.Forward));
-        var config = new KernelConfig(new Index3D((g.T + t.Br - 1) / t.Br, g.NH, g.B), new Index3D(t.Threads, 1, 1),
+        var config = new KernelConfig(grid, new Index3D(t.Threads, 1, 1),
             SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.ForwardSharedFloats(t.Br, t.Bc, g.HS)));
-        // An empty mask view cannot be passed to a kernel on every backend: hand it a 1-element stand-in.
-        kernel(config, g, o, lse, q, k, v, keyMask.Length > 0 ? keyMask : DummyMask);
+        kernel(config, g, o, lse, q, k, v, mask);
     }
+
+    /// <summary>True when every q/k/v/o row starts on a 16-byte boundary (buffers themselves are at
+    /// least 16-byte aligned): HS, all strides and the views' element offsets are multiples of 4.</summary>
+    static bool RowsAligned(AttentionArgs g, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> o) =>
+        g.HS % 4 == 0 && g.QkvStrideB % 4 == 0 && g.QkvStrideH % 4 == 0 && g.QkvStrideT % 4 == 0 &&
+        g.OStrideB % 4 == 0 && g.OStrideH % 4 == 0 && g.OStrideT % 4 == 0 &&
+        Offset(q) % 4 == 0 && Offset(k) % 4 == 0 && Offset(v) % 4 == 0 && Offset(o) % 4 == 0;
+
+    static long Offset(ArrayView<float> view) => ((IContiguousArrayView)view).Index;
 
     ArrayView<int> DummyMask => (dummyMask ??= Accelerator.Allocate1D<int>(1)).View;
     MemoryBuffer1D<int, Stride1D.Dense>? dummyMask; // lives as long as the accelerator's launcher

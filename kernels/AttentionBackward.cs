@@ -2,6 +2,7 @@
 // RowDot computes D = rowsum(dO * O); BackwardQuery (one group per query block) recomputes
 // P = exp(q kᵀ scale - lse) block by block and accumulates dq; BackwardKeyValue (one group per key
 // block) walks the query blocks and accumulates dk and dv. Deterministic; no T x T global buffer.
+// Generic kernels; with no explicit tile the launcher runs AttentionFlashBackward.cs where it can.
 // Test: dotnet test --filter "FullyQualifiedName~Kernels.AttentionKernelTests".
 using ILGPU;
 using ILGPU.Algorithms;
@@ -189,13 +190,17 @@ public static partial class AttentionKernels
 public sealed partial class KernelLauncher
 {
     /// <summary>dq, dk, dv (qkv layout, overwritten) from dO and the forward's o and lse.
-    /// <paramref name="dsum"/> is caller-owned scratch of B*NH*T floats.</summary>
+    /// <paramref name="dsum"/> is caller-owned scratch of B*NH*T floats. With no
+    /// <paramref name="tile"/> the flash kernels run where available (HS ≤ 64); an explicit tile
+    /// forces the generic kernels.</summary>
     public void AttentionBackward(ArrayView<float> dq, ArrayView<float> dk, ArrayView<float> dv, ArrayView<float> dsum,
         ArrayView<float> dout, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> o,
         ArrayView<float> lse, ArrayView<int> keyMask, AttentionArgs g, AttentionTile? tile = null)
     {
         const string op = "attention backward";
-        var t = tile ?? DefaultAttentionTile(g.HS, backward: true);
+        bool flash = tile is null && FlashAttentionAvailable(g.HS);
+        var t = flash ? new AttentionTile(AttentionKernels.FlashBackwardRows, AttentionKernels.FlashKeys, AttentionKernels.FlashThreads)
+            : tile ?? DefaultAttentionTile(g.HS, backward: true);
         g.Br = t.Br; g.Bc = t.Bc; g.HasMask = keyMask.Length > 0 ? 1 : 0;
         CheckAttention(g, q, k, v, keyMask, op);
         long needQkv = g.Qkv(g.B - 1, g.NH - 1, g.T - 1) + g.HS, needO = g.O(g.B - 1, g.NH - 1, g.T - 1) + g.HS;
@@ -207,8 +212,22 @@ public sealed partial class KernelLauncher
         var rowDot = Cache.Get("Attention.RowDot", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionKernels.RowDot));
         rowDot((int)rows, dsum, dout, o, g);
-        var smem = SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.BackwardSharedFloats(t.Br, t.Bc, g.HS));
         var group = new Index3D(t.Threads, 1, 1);
+        if (flash)
+        {
+            g.Vec = RowsAligned(g, q, k, v, dout) && RowsAligned(g, dq, dk, dv, dout) ? 1 : 0;
+            var grid = new Index3D((g.T + AttentionKernels.FlashBackwardRows - 1) / AttentionKernels.FlashBackwardRows, g.NH, g.B);
+            var fq = Cache.Get("Attention.FlashBackwardQuery", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                ArrayView<int>>(AttentionKernels.FlashBackwardQuery));
+            fq(new KernelConfig(grid, group), g, dq, dout, q, k, v, lse, dsum, mask);
+            var fkv = Cache.Get("Attention.FlashBackwardKeyValue", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<int>>(AttentionKernels.FlashBackwardKeyValue));
+            fkv(new KernelConfig(grid, group), g, dk, dv, dout, q, k, v, lse, dsum, mask);
+            return;
+        }
+        var smem = SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.BackwardSharedFloats(t.Br, t.Bc, g.HS));
         var kq = Cache.Get("Attention.BackwardQuery", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<int>>(AttentionKernels.BackwardQuery));

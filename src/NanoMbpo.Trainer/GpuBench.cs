@@ -209,8 +209,9 @@ public static class GpuBench
         const int B = 8, NH = 12, HS = 64;
         s.W.WriteLine();
         s.W.WriteLine($"attention forward B={B} NH={NH} HS={HS}, no mask: fused (online softmax) vs unfused " +
-            "(batched SGEMM q kᵀ, softmax, SGEMM p v); err = max|o_fused - o_unfused| / max|o_unfused|");
-        s.W.WriteLine($"{"T",5} {"fused ms",9} {"unfused ms",11} {"speedup",8} {"fused TFLOP/s",14} {"err",9}");
+            "(batched SGEMM q kᵀ, softmax, SGEMM p v); err = max|o_fused - o_unfused| / max|o_unfused|; " +
+            "bwd = fused backward (dq, dk, dv), TFLOP/s counted as 10 B NH T² HS");
+        s.W.WriteLine($"{"T",5} {"fused ms",9} {"unfused ms",11} {"speedup",8} {"fused TFLOP/s",14} {"err",9} {"bwd ms",8} {"bwd TFLOP/s",12}");
         string summary = "attention summary:";
         foreach (int t in new[] { 128, 256, 512 })
         {
@@ -234,7 +235,14 @@ public static class GpuBench
                 });
                 double err = RelMaxDiff(o.GetAsArray1D(), o2.GetAsArray1D());
                 double tflops = 4.0 * B * NH * t * t * HS / (fused * 1e-3) / 1e12;
-                s.W.WriteLine($"{t,5} {fused,9:F3} {unfused,11:F3} {unfused / fused,8:F2} {tflops,14:F1} {err,9:E1}");
+                // Backward with dO = o2 (any values do): dq, dk, dv are thirds of one buffer.
+                using var dqkv = s.Acc.Allocate1D<float>(3 * qkv);
+                using var dsum = s.Acc.Allocate1D<float>((long)B * NH * t);
+                var dqv = dqkv.View;
+                double bwd = s.TimeMs(() => s.Kl.AttentionBackward(dqv.SubView(0, qkv), dqv.SubView(qkv, qkv),
+                    dqv.SubView(2 * qkv, qkv), dsum.View, o2.View, q.View, k.View, v.View, o.View, lse.View, default, g));
+                double bwdTflops = 10.0 * B * NH * t * t * HS / (bwd * 1e-3) / 1e12;
+                s.W.WriteLine($"{t,5} {fused,9:F3} {unfused,11:F3} {unfused / fused,8:F2} {tflops,14:F1} {err,9:E1} {bwd,8:F3} {bwdTflops,12:F1}");
                 s.Expect(err <= 1e-4, $"attention T={t}", $"fused and unfused outputs differ by {err:E2}");
                 summary += $" T={t} fused {unfused / fused:F2}x faster;";
             });

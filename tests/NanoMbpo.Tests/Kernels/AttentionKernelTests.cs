@@ -1,6 +1,8 @@
 // Parity tests for the fused attention (Attention.cs, AttentionBackward.cs) against a double
 // reference: key-padding mask, causal mask with a fully masked row, dense (B,NH,T,HS) and packed
 // (B,T,3C) layouts, T not a multiple of the query/key tiles; forward (o, lse) and backward (dq, dk, dv).
+// The flash kernels (AttentionFlash.cs, AttentionFlashBackward.cs; chosen when no tile is given) runs with float4 rows (HS 8) and
+// scalar rows (HS 7), and over several 64-row query and key blocks (T 150: online-softmax rescaling).
 using ILGPU;
 using ILGPU.Runtime;
 using Xunit;
@@ -13,25 +15,45 @@ using NanoMbpo.Kernels;
 public sealed class AttentionKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixture>
 {
     const double Tol = 1e-4;
-    const int B = 2, NH = 2, T = 13, HS = 8;
 
     [Fact] public void Attention_CpuWarp32() => Check(fx.CpuWarp32, new AttentionTile(8, 8, 32));
     [Fact] public void Attention_CpuWarp4_UnevenTiles() => Check(fx.CpuWarp4, new AttentionTile(5, 6, 16));
+    [Fact] public void Attention_Flash_CpuWarp32() => CheckFlash(fx.CpuWarp32, 2, 2, 13, 8);
+    [Fact] public void Attention_Flash_CpuWarp32_ManyBlocksOddHead() => CheckFlash(fx.CpuWarp32, 2, 1, 150, 7);
     [CudaFact] public void Attention_Cuda() => Check(fx.Cuda, null);
+    [CudaFact] public void Attention_Cuda_ManyBlocks() => Check(fx.Cuda, null, 2, 3, 300, 64);
+    [CudaFact] public void Attention_Cuda_ManyBlocksOddHead() => Check(fx.Cuda, null, 1, 2, 150, 7);
 
-    static void Check(Accelerator acc, AttentionTile? tile)
+    static void CheckFlash(Accelerator acc, int b, int nh, int t, int hs)
     {
+        Assert.True(KernelLauncher.For(acc).FlashAttentionAvailable(hs), "the flash kernel should run on this device");
+        Check(acc, null, b, nh, t, hs);
+    }
+
+    static void Check(Accelerator acc, AttentionTile? tile, int B = 2, int NH = 2, int T = 13, int HS = 8,
+        AttentionTile? backwardTile = null)
+    {
+        backwardTile ??= tile;
         // Batch 1 pads its last 4 keys; the causal case also masks key 0 of batch 1, leaving its
         // query 0 with no key at all (output 0, lse +inf, zero gradients).
         var mask = new int[B * T];
-        for (int t = 0; t < T; t++) { mask[t] = 1; mask[T + t] = t < T - 4 ? 1 : 0; }
-        Run(acc, tile, packed: false, causal: false, mask);
+        for (int t = 0; t < T; t++)
+        {
+            mask[t] = 1;
+            if (B > 1) mask[T + t] = t < T - 4 ? 1 : 0;
+        }
+        // Long rows: batch 0 pads keys 64..127 (a whole key block between live ones), batch 1 keys
+        // 0..63 (rows start with an empty block; its causal rows 0..63 have no key at all).
+        if (T > 128)
+            for (int t = 0; t < 64; t++) { mask[64 + t] = 0; if (B > 1) mask[T + t] = 0; }
+        Run(acc, tile, backwardTile, packed: false, causal: false, mask, B, NH, T, HS);
         var causalMask = (int[])mask.Clone();
-        causalMask[T] = 0;
-        Run(acc, tile, packed: true, causal: true, causalMask);
+        if (B > 1) causalMask[T] = 0;
+        else causalMask[0] = 0;
+        Run(acc, tile, backwardTile, packed: true, causal: true, causalMask, B, NH, T, HS);
     }
 
-    static void Run(Accelerator acc, AttentionTile? tile, bool packed, bool causal, int[] mask)
+    static void Run(Accelerator acc, AttentionTile? tile, AttentionTile? backwardTile, bool packed, bool causal, int[] mask, int B, int NH, int T, int HS)
     {
         var kl = KernelLauncher.For(acc);
         var g = packed ? AttentionArgs.PackedBtc(B, NH, T, HS, causal) : AttentionArgs.Contiguous(B, NH, T, HS, causal);
@@ -109,7 +131,7 @@ public sealed class AttentionKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuF
         using var bdq = acc.Zeros<float>(qkvLen); using var bdk = acc.Zeros<float>(qkvLen); using var bdv = acc.Zeros<float>(qkvLen);
         ArrayView<float> dq = bdq.View, dk = packed ? dq.SubView(c) : bdk.View, dv = packed ? dq.SubView(2 * c) : bdv.View;
         kl.AttentionForward(bo.View, blse.View, q, k, v, bmask.View, g, tile);
-        kl.AttentionBackward(dq, dk, dv, bdsum.View, bdout.View, q, k, v, bo.View, blse.View, bmask.View, g, tile);
+        kl.AttentionBackward(dq, dk, dv, bdsum.View, bdout.View, q, k, v, bo.View, blse.View, bmask.View, g, backwardTile);
 
         string what = $"attention packed={packed} causal={causal} tile={tile}";
         Ref.AssertClose(eo, bo.Read(n), Tol, what + " o", floor: 1);

@@ -64,9 +64,12 @@ public sealed class PtxCompileTests
                 yield return (M(type, name, slots, typeof(WarpRowsVector)), true);
         yield return (M(typeof(MatMulKernels), nameof(MatMulKernels.Sgemm)), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.Forward)), true);
+        yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.FlashForward)), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.RowDot)), false);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.BackwardQuery)), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.BackwardKeyValue)), true);
+        yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.FlashBackwardQuery)), true);
+        yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.FlashBackwardKeyValue)), true);
         yield return (M(typeof(EmbeddingKernels), nameof(EmbeddingKernels.Forward)), false);
         yield return (M(typeof(EmbeddingKernels), nameof(EmbeddingKernels.Backward)), false);
         yield return (M(typeof(GatherKernels), nameof(GatherKernels.Forward)), false);

@@ -1,0 +1,233 @@
+// FlashAttention-2 style forward for HS <= 64 on CUDA cores in float32 (the fast path of
+// KernelLauncher.AttentionForward; the generic kernel in Attention.cs covers other head sizes and
+// small devices). A group of 128 threads owns 64 query rows of one (batch, head) and walks the keys in
+// blocks of 64: K and V are staged in shared memory, each thread keeps an 8x4 register tile of the
+// score block S = Q Kᵀ (rows rg + 8i, keys 4cg..4cg+3 with rg = tid/16, cg = tid%16) and an 8x4 tile
+// of O (the same rows, head columns 4cg..4cg+3). The online softmax needs the row max across the 16
+// threads of a row (warp shuffles, xor 8..1); the row sum stays per thread until the end. P goes
+// through shared memory (over the consumed K tile: 48 KB in all, the limit without an opt-in).
+// Scores are in log2 units (Q is pre-scaled by scale·log2 e) so every exponential is one exp2.
+// Shared rows are 16 float4 slots, XOR-swizzled so the float4 loads of a warp are conflict-free:
+// Q and P row r at slot s ^ (r & 7), K row c at slot s ^ ((c >> 2) & 7), V unswizzled.
+// Head sizes below 64 are zero-padded. Test: dotnet test --filter "FullyQualifiedName~Kernels.Attention";
+// bench: nanombpo bench gpu (AttentionFamily).
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+
+namespace NanoMbpo.Kernels;
+
+/// <summary>Four floats loaded and stored as one 16-byte vector (ld/st .v4.f32).</summary>
+public struct Float4
+{
+    public float X, Y, Z, W;
+}
+
+public static partial class AttentionKernels
+{
+    /// <summary>Tile of the flash forward: query rows and keys per block, padded head size, threads.</summary>
+    public const int FlashRows = 64, FlashKeys = 64, FlashHs = 64, FlashThreads = 128;
+    const int Slots = FlashHs / 4;
+    const float Log2E = 1.4426950408889634f, Ln2 = 0.6931471805599453f;
+
+    /// <summary>Grid (T/64 rounded up, NH, B), 128 threads. Same outputs as <see cref="Forward"/>;
+    /// g.Vec = 1 when q, k, v, o rows may be read and written as float4 (16-byte aligned).</summary>
+    public static void FlashForward(AttentionArgs g, ArrayView<float> o, ArrayView<float> lse, ArrayView<float> q,
+        ArrayView<float> k, ArrayView<float> v, ArrayView<int> mask /* (B,T), nonzero = key kept */)
+    {
+        var qs = SharedMemory.Allocate<Float4>(FlashRows * Slots);
+        var kps = SharedMemory.Allocate<Float4>(FlashKeys * Slots); // K tile, then P of the same block
+        var vs = SharedMemory.Allocate<Float4>(FlashKeys * Slots);
+        int tid = Group.IdxX, rg = tid >> 4, cg = tid & 15;
+        int q0 = Grid.IdxX * FlashRows, h = Grid.IdxY, b = Grid.IdxZ;
+        bool vec = g.Vec != 0;
+
+        float qScale = g.Scale * Log2E;
+        for (int e = tid; e < FlashRows * Slots; e += FlashThreads)
+        {
+            int r = e >> 4, s = e & 15, t = q0 + r;
+            var x = LoadSlot(q, t < g.T ? g.Qkv(b, h, t) : -1, s, g.HS, vec);
+            x.X *= qScale; x.Y *= qScale; x.Z *= qScale; x.W *= qScale;
+            qs[r * Slots + (s ^ (r & 7))] = x;
+        }
+
+        float m0 = float.NegativeInfinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0;
+        float l0 = 0f, l1 = 0f, l2 = 0f, l3 = 0f, l4 = 0f, l5 = 0f, l6 = 0f, l7 = 0f;
+        Float4 o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
+        int kEnd = g.Causal != 0 ? Math.Min(g.T, q0 + FlashRows) : g.T;
+        int row0 = q0 + rg;
+        for (int k0 = 0; k0 < kEnd; k0 += FlashKeys)
+        {
+            Group.Barrier(); // the previous block's P and V are consumed
+            long kvBase = g.Qkv(b, h, k0); // row offsets by one stride: no 64-bit products per element
+            for (int e = tid; e < FlashKeys * Slots; e += FlashThreads)
+            {
+                int r = e >> 4, s = e & 15, t = k0 + r;
+                long off = t < g.T ? kvBase + (long)r * g.QkvStrideT : -1;
+                kps[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(k, off, s, g.HS, vec);
+                vs[r * Slots + s] = LoadSlot(v, off, s, g.HS, vec);
+            }
+            Group.Barrier();
+
+            Float4 s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            int swK = cg & 7;
+            for (int d4 = 0; d4 < Slots; d4++)
+            {
+                // Keys 4cg+j sit 16 slots apart; query rows rg+8i 128 slots apart: immediate offsets.
+                var kv = kps.SubView(cg * 4 * Slots + (d4 ^ swK));
+                Float4 ka = kv[0], kb = kv[Slots], kc = kv[2 * Slots], kd = kv[3 * Slots];
+                var qv = qs.SubView(rg * Slots + (d4 ^ rg));
+                Dot4(ref s0, qv[0], ka, kb, kc, kd);
+                Dot4(ref s1, qv[8 * Slots], ka, kb, kc, kd);
+                Dot4(ref s2, qv[16 * Slots], ka, kb, kc, kd);
+                Dot4(ref s3, qv[24 * Slots], ka, kb, kc, kd);
+                Dot4(ref s4, qv[32 * Slots], ka, kb, kc, kd);
+                Dot4(ref s5, qv[40 * Slots], ka, kb, kc, kd);
+                Dot4(ref s6, qv[48 * Slots], ka, kb, kc, kd);
+                Dot4(ref s7, qv[56 * Slots], ka, kb, kc, kd);
+            }
+
+            int c = k0 + 4 * cg;
+            if (g.HasMask != 0 || k0 + FlashKeys > g.T || (g.Causal != 0 && k0 + FlashKeys - 1 > q0))
+            {
+                bool kx = Keep(g, mask, b, c), ky = Keep(g, mask, b, c + 1), kz = Keep(g, mask, b, c + 2), kw = Keep(g, mask, b, c + 3);
+                int causal = g.Causal;
+                Mask(ref s0, row0, c, causal, kx, ky, kz, kw); Mask(ref s1, row0 + 8, c, causal, kx, ky, kz, kw);
+                Mask(ref s2, row0 + 16, c, causal, kx, ky, kz, kw); Mask(ref s3, row0 + 24, c, causal, kx, ky, kz, kw);
+                Mask(ref s4, row0 + 32, c, causal, kx, ky, kz, kw); Mask(ref s5, row0 + 40, c, causal, kx, ky, kz, kw);
+                Mask(ref s6, row0 + 48, c, causal, kx, ky, kz, kw); Mask(ref s7, row0 + 56, c, causal, kx, ky, kz, kw);
+            }
+            Online(ref s0, ref m0, ref l0, ref o0); Online(ref s1, ref m1, ref l1, ref o1);
+            Online(ref s2, ref m2, ref l2, ref o2); Online(ref s3, ref m3, ref l3, ref o3);
+            Online(ref s4, ref m4, ref l4, ref o4); Online(ref s5, ref m5, ref l5, ref o5);
+            Online(ref s6, ref m6, ref l6, ref o6); Online(ref s7, ref m7, ref l7, ref o7);
+
+            Group.Barrier(); // every thread is done reading K: P may overwrite it
+            var pw = kps.SubView(rg * Slots + (cg ^ rg));
+            pw[0] = s0; pw[8 * Slots] = s1; pw[16 * Slots] = s2; pw[24 * Slots] = s3;
+            pw[32 * Slots] = s4; pw[40 * Slots] = s5; pw[48 * Slots] = s6; pw[56 * Slots] = s7;
+            Group.Barrier();
+
+            for (int j4 = 0; j4 < Slots; j4++)
+            {
+                var vv = vs.SubView(j4 * 4 * Slots + cg);
+                Float4 va = vv[0], vb = vv[Slots], vc = vv[2 * Slots], vd = vv[3 * Slots];
+                var pv = kps.SubView(rg * Slots + (j4 ^ rg));
+                Axpy4(ref o0, pv[0], va, vb, vc, vd);
+                Axpy4(ref o1, pv[8 * Slots], va, vb, vc, vd);
+                Axpy4(ref o2, pv[16 * Slots], va, vb, vc, vd);
+                Axpy4(ref o3, pv[24 * Slots], va, vb, vc, vd);
+                Axpy4(ref o4, pv[32 * Slots], va, vb, vc, vd);
+                Axpy4(ref o5, pv[40 * Slots], va, vb, vc, vd);
+                Axpy4(ref o6, pv[48 * Slots], va, vb, vc, vd);
+                Axpy4(ref o7, pv[56 * Slots], va, vb, vc, vd);
+            }
+        }
+
+        Finish(g, o, lse, b, h, row0, cg, vec, o0, l0, m0); Finish(g, o, lse, b, h, row0 + 8, cg, vec, o1, l1, m1);
+        Finish(g, o, lse, b, h, row0 + 16, cg, vec, o2, l2, m2); Finish(g, o, lse, b, h, row0 + 24, cg, vec, o3, l3, m3);
+        Finish(g, o, lse, b, h, row0 + 32, cg, vec, o4, l4, m4); Finish(g, o, lse, b, h, row0 + 40, cg, vec, o5, l5, m5);
+        Finish(g, o, lse, b, h, row0 + 48, cg, vec, o6, l6, m6); Finish(g, o, lse, b, h, row0 + 56, cg, vec, o7, l7, m7);
+    }
+
+    /// <summary>Columns 4s..4s+3 of the row at <paramref name="off"/> (-1: a row past T), zero past HS.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Float4 LoadSlot(ArrayView<float> src, long off, int s, int hs, bool vec)
+    {
+        Float4 x = default;
+        int d = 4 * s;
+        if (off < 0 || d >= hs) return x;
+        if (vec) return src.Cast<Float4>()[(off >> 2) + s];
+        long p = off + d;
+        x.X = src[p];
+        if (d + 1 < hs) x.Y = src[p + 1];
+        if (d + 2 < hs) x.Z = src[p + 2];
+        if (d + 3 < hs) x.W = src[p + 3];
+        return x;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static bool Keep(AttentionArgs g, ArrayView<int> mask, int b, int c) =>
+        c < g.T && (g.HasMask == 0 || mask[(long)b * g.T + c] != 0);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Mask(ref Float4 s, int row, int c, int causal, bool kx, bool ky, bool kz, bool kw)
+    {
+        float ninf = float.NegativeInfinity;
+        if (!kx || (causal != 0 && c > row)) s.X = ninf;
+        if (!ky || (causal != 0 && c + 1 > row)) s.Y = ninf;
+        if (!kz || (causal != 0 && c + 2 > row)) s.Z = ninf;
+        if (!kw || (causal != 0 && c + 3 > row)) s.W = ninf;
+    }
+
+    /// <summary>s += (q·ka, q·kb, q·kc, q·kd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Dot4(ref Float4 s, Float4 q, Float4 ka, Float4 kb, Float4 kc, Float4 kd)
+    {
+        s.X += q.X * ka.X; s.Y += q.X * kb.X; s.Z += q.X * kc.X; s.W += q.X * kd.X;
+        s.X += q.Y * ka.Y; s.Y += q.Y * kb.Y; s.Z += q.Y * kc.Y; s.W += q.Y * kd.Y;
+        s.X += q.Z * ka.Z; s.Y += q.Z * kb.Z; s.Z += q.Z * kc.Z; s.W += q.Z * kd.Z;
+        s.X += q.W * ka.W; s.Y += q.W * kb.W; s.Z += q.W * kc.W; s.W += q.W * kd.W;
+    }
+
+    /// <summary>o += p.X va + p.Y vb + p.Z vc + p.W vd.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Axpy4(ref Float4 o, Float4 p, Float4 va, Float4 vb, Float4 vc, Float4 vd)
+    {
+        o.X += p.X * va.X; o.Y += p.X * va.Y; o.Z += p.X * va.Z; o.W += p.X * va.W;
+        o.X += p.Y * vb.X; o.Y += p.Y * vb.Y; o.Z += p.Y * vb.Z; o.W += p.Y * vb.W;
+        o.X += p.Z * vc.X; o.Y += p.Z * vc.Y; o.Z += p.Z * vc.Z; o.W += p.Z * vc.W;
+        o.X += p.W * vd.X; o.Y += p.W * vd.Y; o.Z += p.W * vd.Z; o.W += p.W * vd.W;
+    }
+
+    /// <summary>Online softmax step for one row: the block max over the row's 16 threads, rescale of
+    /// the running sum and output, s replaced by exp2(s - max). A row with no allowed key so far keeps
+    /// max -inf and uses 0 in its place, so exp2(-inf - 0) = 0 and no NaN appears.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Online(ref Float4 s, ref float m, ref float l, ref Float4 o)
+    {
+        float mx = Math.Max(Math.Max(s.X, s.Y), Math.Max(s.Z, s.W));
+        mx = Math.Max(mx, Warp.ShuffleXor(mx, 8));
+        mx = Math.Max(mx, Warp.ShuffleXor(mx, 4));
+        mx = Math.Max(mx, Warp.ShuffleXor(mx, 2));
+        mx = Math.Max(mx, Warp.ShuffleXor(mx, 1));
+        float mNew = Math.Max(m, mx);
+        float mUse = mNew == float.NegativeInfinity ? 0f : mNew;
+        float alpha = XMath.Exp2(m - mUse);
+        s.X = XMath.Exp2(s.X - mUse); s.Y = XMath.Exp2(s.Y - mUse);
+        s.Z = XMath.Exp2(s.Z - mUse); s.W = XMath.Exp2(s.W - mUse);
+        l = l * alpha + ((s.X + s.Y) + (s.Z + s.W));
+        o.X *= alpha; o.Y *= alpha; o.Z *= alpha; o.W *= alpha;
+        m = mNew;
+    }
+
+    /// <summary>Sums the row's partial softmax denominators, writes o / l (0 for a row with no
+    /// allowed key) and, from the row's first thread, lse = ln(sum exp(score)) (+inf when empty).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Finish(AttentionArgs g, ArrayView<float> o, ArrayView<float> lse, int b, int h, int row, int cg,
+        bool vec, Float4 acc, float l, float m)
+    {
+        l += Warp.ShuffleXor(l, 8);
+        l += Warp.ShuffleXor(l, 4);
+        l += Warp.ShuffleXor(l, 2);
+        l += Warp.ShuffleXor(l, 1);
+        if (row >= g.T) return;
+        float inv = l > 0f ? 1f / l : 0f;
+        acc.X *= inv; acc.Y *= inv; acc.Z *= inv; acc.W *= inv;
+        int d = 4 * cg;
+        long off = g.O(b, h, row);
+        if (d < g.HS)
+        {
+            if (vec) o.Cast<Float4>()[(off >> 2) + cg] = acc;
+            else
+            {
+                o[off + d] = acc.X;
+                if (d + 1 < g.HS) o[off + d + 1] = acc.Y;
+                if (d + 2 < g.HS) o[off + d + 2] = acc.Z;
+                if (d + 3 < g.HS) o[off + d + 3] = acc.W;
+            }
+        }
+        if (cg == 0) lse[g.Row(b, h, row)] = l > 0f ? (m + XMath.Log2(l)) * Ln2 : float.PositiveInfinity;
+    }
+}

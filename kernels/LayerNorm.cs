@@ -258,25 +258,25 @@ public sealed partial class KernelLauncher
         kp(c, dweight, dbias, partial, chunks, c);
     }
 
-    MemoryBuffer1D<float, Stride1D.Dense>? paramScratch;
-    readonly object paramScratchLock = new();
+    // One buffer per host thread: launches from one thread are ordered on the accelerator's stream,
+    // but two threads sharing the accelerator (parallel test classes, say) must not share scratch.
+    readonly ThreadLocal<MemoryBuffer1D<float, Stride1D.Dense>?> paramScratch = new();
 
-    /// <summary>A device buffer of at least n floats, reused across calls: launches are ordered on the
-    /// accelerator's stream, so the next call's stage 1 starts only after this call's stage 2.</summary>
+    /// <summary>A device buffer of at least n floats, reused across this thread's calls: its launches
+    /// are ordered on the stream, so the next call's stage 1 starts only after this call's stage 2.</summary>
     ArrayView<float> ParamScratch(long n)
     {
-        lock (paramScratchLock)
+        var b = paramScratch.Value;
+        if (b is null || b.Length < n)
         {
-            if (paramScratch is null || paramScratch.Length < n)
+            if (b is not null)
             {
-                if (paramScratch is not null)
-                {
-                    Accelerator.Synchronize(); // earlier launches may still read the old buffer
-                    paramScratch.Dispose();
-                }
-                paramScratch = Accelerator.Allocate1D<float>(Math.Max(n, 4096));
+                Accelerator.Synchronize(); // earlier launches may still read the old buffer
+                b.Dispose();
             }
-            return paramScratch.View.SubView(0, n);
+            b = Accelerator.Allocate1D<float>(Math.Max(n, 4096));
+            paramScratch.Value = b;
         }
+        return b.View.SubView(0, n);
     }
 }

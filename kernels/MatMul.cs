@@ -214,12 +214,21 @@ public sealed partial class KernelLauncher
         kernel(new KernelConfig(grid, new Index3D(bm * bn / 64, 1, 1)), args, c, a, b);
     }
 
-    /// <summary>Loaded once per (layout, shape); .maxntid tells ptxas the group size.</summary>
+    /// <summary>Registers per thread the tiled kernel is compiled for (.maxntid and .minnctapersm let
+    /// ptxas know): 128 keeps two 256-thread groups resident per SM (64K registers), so one group's
+    /// barrier wait is covered by the other's FMAs. The 8x8 accumulators plus two k-steps of operands
+    /// and the prefetched tile fit in about 120.</summary>
+    public const int TiledRegisterBudget = 128;
+
+    /// <summary>Loaded once per (layout, shape).</summary>
     Action<KernelConfig, GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>> Tiled<TL, TS>()
-        where TL : struct, IGemmLayout where TS : struct, IGemmShape =>
-        Cache.Get($"MatMul.SgemmTiled.{typeof(TL).Name}.{typeof(TS).Name}", acc =>
+        where TL : struct, IGemmLayout where TS : struct, IGemmShape
+    {
+        int threads = default(TS).BlockM * default(TS).BlockN / 64;
+        return Cache.Get($"MatMul.SgemmTiled.{typeof(TL).Name}.{typeof(TS).Name}", acc =>
             acc.LoadStreamKernel<GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MatMulKernels.SgemmTiled<TL, TS>,
-                new KernelSpecialization(default(TS).BlockM * default(TS).BlockN / 64, null)));
+                new KernelSpecialization(threads, 65536 / (threads * TiledRegisterBudget))));
+    }
 
     /// <summary>Gradients of C (M,N) = A (M,K) B (K,N): dA = dC Bᵀ, dB = Aᵀ dC (overwritten).</summary>
     public void MatMulBackward(ArrayView<float> da, ArrayView<float> db, ArrayView<float> dc, ArrayView<float> a,

@@ -165,15 +165,18 @@ public sealed partial class KernelLauncher
         kernel(config, args, c, a, b);
     }
 
-    /// <summary>Largest block tile that still gives the device about two waves of groups (132 SMs on an
-    /// H100 hold two 128x128 groups each): 128x128 for big C, then 128x64, then 64x64.</summary>
+    /// <summary>On CUDA the largest block tile that still gives the device about two waves of groups
+    /// (132 SMs on an H100 hold two 128x128 groups each): 128x128 for big C, then 128x64, then 64x64.
+    /// Elsewhere 64x64: the CPU accelerator emulates every thread, so the smallest tile wastes least.</summary>
     public GemmBlock ChooseGemmBlock(int m, int n, int batch)
     {
+        if (MaxGroupSize < 64) return GemmBlock.Auto;
+        if (Accelerator.AcceleratorType != AcceleratorType.Cuda) return GemmBlock.B64x64;
         long Groups(int bm, int bn) => (long)((m + bm - 1) / bm) * ((n + bn - 1) / bn) * batch;
-        int sms = Accelerator.AcceleratorType == AcceleratorType.Cuda ? Math.Max(1, Accelerator.NumMultiprocessors) : 1;
+        int sms = Math.Max(1, Accelerator.NumMultiprocessors);
         if (MaxGroupSize >= 256 && Groups(128, 128) >= 2 * sms) return GemmBlock.B128x128;
         if (MaxGroupSize >= 128 && Groups(128, 64) >= 2 * sms) return GemmBlock.B128x64;
-        return MaxGroupSize >= 64 ? GemmBlock.B64x64 : GemmBlock.Auto;
+        return GemmBlock.B64x64;
     }
 
     static int GemmBlockThreads(GemmBlock block) => block switch

@@ -94,6 +94,24 @@ public sealed class PtxCompileTests
         }
     }
 
+    /// <summary>The TF32 kernel's mma loop touches no .local memory (ILGPU's EmitRef used to route
+    /// every mma operand through it); the accumulators are copied out of registers once, after it.</summary>
+    [Fact]
+    public void SgemmTf32MmaLoopHasNoLocalMemory()
+    {
+        using var context = Context.Create(b => b.EnableAlgorithms());
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        var kernel = M(typeof(MatMulTf32Kernels), nameof(MatMulTf32Kernels.Sgemm));
+        var ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel),
+            KernelSpecialization.Empty)).PTXAssembly;
+        int first = ptx.IndexOf("mma.sync", StringComparison.Ordinal), last = ptx.LastIndexOf("mma.sync", StringComparison.Ordinal);
+        Assert.True(first >= 0, "no mma.sync in the TF32 kernel's PTX");
+        Assert.Equal(16, Count(ptx, "mma.sync"));
+        string loop = ptx[first..last];
+        Assert.Equal(0, Count(loop, "ld.local") + Count(loop, "st.local"));
+    }
+
     static int Count(string text, string what)
     {
         int n = 0;

@@ -219,70 +219,22 @@ public static class MatMulTf32Kernels
         uint x0 = 0, x1 = 0, x2 = 0, x3 = 0;
         switch (t)
         {
-            case 0:
-                CudaAsm.Emit("mov.b32 %0, tcacc0;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc1;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc2;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc3;", out x3);
-                break;
-            case 1:
-                CudaAsm.Emit("mov.b32 %0, tcacc4;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc5;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc6;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc7;", out x3);
-                break;
-            case 2:
-                CudaAsm.Emit("mov.b32 %0, tcacc8;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc9;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc10;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc11;", out x3);
-                break;
-            case 3:
-                CudaAsm.Emit("mov.b32 %0, tcacc12;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc13;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc14;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc15;", out x3);
-                break;
-            case 4:
-                CudaAsm.Emit("mov.b32 %0, tcacc16;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc17;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc18;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc19;", out x3);
-                break;
-            case 5:
-                CudaAsm.Emit("mov.b32 %0, tcacc20;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc21;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc22;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc23;", out x3);
-                break;
-            case 6:
-                CudaAsm.Emit("mov.b32 %0, tcacc24;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc25;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc26;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc27;", out x3);
-                break;
-            case 7:
-                CudaAsm.Emit("mov.b32 %0, tcacc28;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc29;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc30;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc31;", out x3);
-                break;
-            case 8:
-                CudaAsm.Emit("mov.b32 %0, tcacc32;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc33;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc34;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc35;", out x3);
-                break;
-            case 9:
-                CudaAsm.Emit("mov.b32 %0, tcacc36;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc37;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc38;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc39;", out x3);
-                break;
-            case 10:
-                CudaAsm.Emit("mov.b32 %0, tcacc40;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc41;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc42;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc43;", out x3);
-                break;
-            case 11:
-                CudaAsm.Emit("mov.b32 %0, tcacc44;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc45;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc46;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc47;", out x3);
-                break;
-            case 12:
-                CudaAsm.Emit("mov.b32 %0, tcacc48;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc49;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc50;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc51;", out x3);
-                break;
-            case 13:
-                CudaAsm.Emit("mov.b32 %0, tcacc52;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc53;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc54;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc55;", out x3);
-                break;
-            case 14:
-                CudaAsm.Emit("mov.b32 %0, tcacc56;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc57;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc58;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc59;", out x3);
-                break;
-            case 15:
-                CudaAsm.Emit("mov.b32 %0, tcacc60;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc61;", out x1);
-                CudaAsm.Emit("mov.b32 %0, tcacc62;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc63;", out x3);
-                break;
+            case 0: CudaAsm.Emit("mov.b32 %0, tcacc0;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc1;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc2;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc3;", out x3); break;
+            case 1: CudaAsm.Emit("mov.b32 %0, tcacc4;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc5;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc6;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc7;", out x3); break;
+            case 2: CudaAsm.Emit("mov.b32 %0, tcacc8;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc9;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc10;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc11;", out x3); break;
+            case 3: CudaAsm.Emit("mov.b32 %0, tcacc12;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc13;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc14;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc15;", out x3); break;
+            case 4: CudaAsm.Emit("mov.b32 %0, tcacc16;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc17;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc18;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc19;", out x3); break;
+            case 5: CudaAsm.Emit("mov.b32 %0, tcacc20;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc21;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc22;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc23;", out x3); break;
+            case 6: CudaAsm.Emit("mov.b32 %0, tcacc24;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc25;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc26;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc27;", out x3); break;
+            case 7: CudaAsm.Emit("mov.b32 %0, tcacc28;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc29;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc30;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc31;", out x3); break;
+            case 8: CudaAsm.Emit("mov.b32 %0, tcacc32;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc33;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc34;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc35;", out x3); break;
+            case 9: CudaAsm.Emit("mov.b32 %0, tcacc36;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc37;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc38;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc39;", out x3); break;
+            case 10: CudaAsm.Emit("mov.b32 %0, tcacc40;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc41;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc42;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc43;", out x3); break;
+            case 11: CudaAsm.Emit("mov.b32 %0, tcacc44;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc45;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc46;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc47;", out x3); break;
+            case 12: CudaAsm.Emit("mov.b32 %0, tcacc48;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc49;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc50;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc51;", out x3); break;
+            case 13: CudaAsm.Emit("mov.b32 %0, tcacc52;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc53;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc54;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc55;", out x3); break;
+            case 14: CudaAsm.Emit("mov.b32 %0, tcacc56;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc57;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc58;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc59;", out x3); break;
+            case 15: CudaAsm.Emit("mov.b32 %0, tcacc60;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc61;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc62;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc63;", out x3); break;
         }
         return new Frag4 { X0 = Interop.IntAsFloat(x0), X1 = Interop.IntAsFloat(x1), X2 = Interop.IntAsFloat(x2), X3 = Interop.IntAsFloat(x3) };
     }

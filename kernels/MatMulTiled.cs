@@ -1,7 +1,7 @@
 // The fast fp32 SGEMM: C = alpha op(A) op(B) + beta C, row-major, batched via strides (grid z).
 // Block tile BM x BN (128x128, 128x64 or 64x64, a compile-time shape TS), K-tile BK = 8, one thread
 // per 8x8 piece of C held as four 4x4 register blocks (rows ty*4 and ty*4 + BM/2, columns tx*4 and
-// tx*4 + BN/2, so the shared-memory reads of a warp are broadcast or conflict-free float4s).
+// tx*4 + BN/2; a warp is 4 x 8 threads, so its float4 shared reads take one wavefront each).
 // Shared tiles are k-major (As[k][m], Bs[k][n], rows padded by 4 floats) and double-buffered: the
 // next K-tile is fetched into registers while the current one feeds 8 x 64 FMAs, one barrier per tile.
 // Global loads are float4 where the host proved 16-byte alignment (GemmArgs.VecA/VecB) and the four
@@ -67,7 +67,11 @@ public static partial class MatMulKernels
         const int BK = TiledBk;
         int BM = default(TS).BlockM, BN = default(TS).BlockN;
         int SA = BM + 4, SB = BN + 4; // padded k-rows: transposed stores of a warp hit 32 banks
-        int threads = BM * BN / 64, tx = Group.IdxX % (BN / 8), ty = Group.IdxX / (BN / 8);
+        // A 32-thread warp covers 4 rows (ty) x 8 columns (tx) of threads: its float4 reads of a k-step
+        // are 4 distinct A and 8 distinct B addresses, one shared-memory wavefront each. (Any warp
+        // size is correct; this is only a numbering of the BM/8 x BN/8 threads.)
+        int threads = BM * BN / 64, warpsX = BN / 64, warp = Group.IdxX >> 5, lane = Group.IdxX & 31;
+        int ty = warp / warpsX * 4 + (lane >> 3), tx = warp % warpsX * 8 + (lane & 7);
         // Two stages of each tile. Sizes are constants once TS is known, so this is static shared memory.
         var As = SharedMemory.Allocate<float>(2 * BK * (128 + 4));
         var Bs = SharedMemory.Allocate<float>(2 * BK * (128 + 4));

@@ -1,8 +1,11 @@
 // SGEMM C = alpha op(A) op(B) + beta C over row-major float32, every transpose variant, batched via
-// strides (grid z = batch). Shared-memory tiles of BK x BM and BK x BN and a 4x4 register block per
-// thread; BM = 4 Group.DimY, BN = 4 Group.DimX and BK are launch parameters (GemmTile), the shared
-// tiles are dynamic shared memory. Backward of a matmul is two more SGEMMs (MatMulBackward).
-// Test: dotnet test --filter "FullyQualifiedName~Kernels.MatMulKernelTests". Anchor: CuBlasAnchor.
+// strides (grid z = batch). The launcher runs the fast tiled kernel (MatMulTiled.cs: 8x8 per thread,
+// float4 loads, double-buffered, layout and block shape chosen at compile time) and picks its block
+// tile per problem size so small problems still fill the GPU. This file also keeps the generic kernel
+// (4x4 per thread, any group shape and BK as launch parameters, GemmTile): the fallback for devices
+// whose groups are too small for the tiled kernel (the default CPU accelerator allows 16 threads) and
+// for callers that pass an explicit GemmTile. Backward of a matmul is two more SGEMMs (MatMulBackward).
+// Test: dotnet test --filter "FullyQualifiedName~Kernels.MatMul". Anchor: CuBlasAnchor; bench: GpuBench.
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -12,9 +15,15 @@ namespace NanoMbpo.Kernels;
 public struct GemmArgs
 {
     public int M, N, K, Lda, Ldb, Ldc, TransA, TransB, Bk;
+    /// <summary>Tiled kernel only: 1 when the operand's view start, leading dimension and batch stride
+    /// are multiples of 4 floats, so aligned float4 loads/stores are legal.</summary>
+    public int VecA, VecB, VecC;
     public float Alpha, Beta;
     public long StrideA, StrideB, StrideC;
 }
+
+/// <summary>Block tile of the tiled SGEMM kernel (Auto: chosen by problem size and device).</summary>
+public enum GemmBlock { Auto, B128x128, B128x64, B64x64 }
 
 /// <summary>Thread-group shape and K-tile of the SGEMM: the block tile is (4 ThreadsY) x (4 ThreadsX).</summary>
 public readonly record struct GemmTile(int ThreadsX, int ThreadsY, int Bk)
@@ -24,8 +33,9 @@ public readonly record struct GemmTile(int ThreadsX, int ThreadsY, int Bk)
     public int SharedFloats => Bk * (BlockM + BlockN);
 }
 
-public static class MatMulKernels
+public static partial class MatMulKernels
 {
+    /// <summary>The generic kernel (see file header); the launcher uses it only as a fallback.</summary>
     public static void Sgemm(GemmArgs g, ArrayView<float> c /* (batch,M,N) */, ArrayView<float> a /* (batch,M,K) or (batch,K,M) */,
         ArrayView<float> b /* (batch,K,N) or (batch,N,K) */)
     {
@@ -116,33 +126,111 @@ public sealed partial class KernelLauncher
     }
 
     /// <summary>C (batch,M,N) = alpha op(A) op(B) + beta C, row-major. Leading dimensions default to
-    /// dense rows (lda = transA ? M : K, ldb = transB ? K : N, ldc = N); batch strides in elements.</summary>
+    /// dense rows (lda = transA ? M : K, ldb = transB ? K : N, ldc = N); batch strides in elements.
+    /// Runs the tiled kernel with <paramref name="block"/> (Auto: by problem size) unless a
+    /// <paramref name="tile"/> is given or the device's groups are too small, then the generic kernel.</summary>
     public void Sgemm(ArrayView<float> c, ArrayView<float> a, ArrayView<float> b, int m, int n, int k,
         bool transA = false, bool transB = false, float alpha = 1f, float beta = 0f, int batch = 1,
-        long strideA = 0, long strideB = 0, long strideC = 0, int lda = 0, int ldb = 0, int ldc = 0, GemmTile? tile = null)
+        long strideA = 0, long strideB = 0, long strideC = 0, int lda = 0, int ldb = 0, int ldc = 0, GemmTile? tile = null,
+        GemmBlock block = GemmBlock.Auto)
     {
         const string op = "sgemm";
         Require(m > 0 && n > 0 && k > 0 && batch > 0, op, $"sizes must be positive, got M={m} N={n} K={k} batch={batch}");
         if (lda == 0) lda = transA ? m : k;
         if (ldb == 0) ldb = transB ? k : n;
         if (ldc == 0) ldc = n;
-        var t = tile ?? DefaultGemmTile;
-        Require(t.ThreadsX * t.ThreadsY <= MaxGroupSize && t.Bk > 0, op, $"tile {t} exceeds the device's {MaxGroupSize} threads per group");
         string sizes = $"M={m} N={n} K={k} batch={batch}";
         RequireLength(a, (batch - 1) * strideA + (long)((transA ? k : m) - 1) * lda + (transA ? m : k), op + " " + sizes, "A");
         RequireLength(b, (batch - 1) * strideB + (long)((transB ? n : k) - 1) * ldb + (transB ? k : n), op + " " + sizes, "B");
         RequireLength(c, (batch - 1) * strideC + (long)(m - 1) * ldc + n, op + " " + sizes, "C");
-        var kernel = Cache.Get("MatMul.Sgemm", acc =>
-            acc.LoadStreamKernel<GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MatMulKernels.Sgemm));
         var args = new GemmArgs
         {
             M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc, TransA = transA ? 1 : 0, TransB = transB ? 1 : 0,
-            Bk = t.Bk, Alpha = alpha, Beta = beta, StrideA = strideA, StrideB = strideB, StrideC = strideC,
+            Alpha = alpha, Beta = beta, StrideA = strideA, StrideB = strideB, StrideC = strideC,
         };
+        if (block == GemmBlock.Auto && tile is null) block = ChooseGemmBlock(m, n, batch);
+        if (tile is null && block != GemmBlock.Auto && GemmBlockThreads(block) <= MaxGroupSize)
+        {
+            LaunchTiled(args, c, a, b, block, transA, transB, batch);
+            return;
+        }
+        var t = tile ?? DefaultGemmTile;
+        Require(t.ThreadsX * t.ThreadsY <= MaxGroupSize && t.Bk > 0, op, $"tile {t} exceeds the device's {MaxGroupSize} threads per group");
+        var kernel = Cache.Get("MatMul.Sgemm", acc =>
+            acc.LoadStreamKernel<GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MatMulKernels.Sgemm));
+        args.Bk = t.Bk;
         var grid = new Index3D((n + t.BlockN - 1) / t.BlockN, (m + t.BlockM - 1) / t.BlockM, batch);
         var config = new KernelConfig(grid, new Index3D(t.ThreadsX, t.ThreadsY, 1),
             SharedMemoryConfig.RequestDynamic<float>(t.SharedFloats));
         kernel(config, args, c, a, b);
+    }
+
+    /// <summary>On CUDA the largest block tile that still gives the device about two waves of groups
+    /// (132 SMs on an H100 hold two 128x128 groups each): 128x128 for big C, then 128x64, then 64x64.
+    /// Elsewhere 64x64: the CPU accelerator emulates every thread, so the smallest tile wastes least.</summary>
+    public GemmBlock ChooseGemmBlock(int m, int n, int batch)
+    {
+        if (MaxGroupSize < 64) return GemmBlock.Auto;
+        if (Accelerator.AcceleratorType != AcceleratorType.Cuda) return GemmBlock.B64x64;
+        long Groups(int bm, int bn) => (long)((m + bm - 1) / bm) * ((n + bn - 1) / bn) * batch;
+        int sms = Math.Max(1, Accelerator.NumMultiprocessors);
+        if (MaxGroupSize >= 256 && Groups(128, 128) >= 2 * sms) return GemmBlock.B128x128;
+        if (MaxGroupSize >= 128 && Groups(128, 64) >= 2 * sms) return GemmBlock.B128x64;
+        return GemmBlock.B64x64;
+    }
+
+    static int GemmBlockThreads(GemmBlock block) => block switch
+    {
+        GemmBlock.B128x128 => 256,
+        GemmBlock.B128x64 => 128,
+        GemmBlock.B64x64 => 64,
+        _ => int.MaxValue,
+    };
+
+    void LaunchTiled(GemmArgs args, ArrayView<float> c, ArrayView<float> a, ArrayView<float> b, GemmBlock block,
+        bool transA, bool transB, int batch)
+    {
+        // float4 access needs 16-byte addresses: the view start, the leading dimension and the batch
+        // stride all in multiples of 4 floats.
+        static int Vec(ArrayView<float> v, int ld, long stride) =>
+            v.LoadEffectiveAddressAsPtr().ToInt64() % 16 == 0 && ld % 4 == 0 && stride % 4 == 0 ? 1 : 0;
+        args.VecA = Vec(a, args.Lda, args.StrideA);
+        args.VecB = Vec(b, args.Ldb, args.StrideB);
+        args.VecC = Vec(c, args.Ldc, args.StrideC);
+        var kernel = (transA, transB, block) switch
+        {
+            (false, false, GemmBlock.B128x128) => Tiled<GemmNN, Gemm128x128>(),
+            (false, true, GemmBlock.B128x128) => Tiled<GemmNT, Gemm128x128>(),
+            (true, false, GemmBlock.B128x128) => Tiled<GemmTN, Gemm128x128>(),
+            (true, true, GemmBlock.B128x128) => Tiled<GemmTT, Gemm128x128>(),
+            (false, false, GemmBlock.B128x64) => Tiled<GemmNN, Gemm128x64>(),
+            (false, true, GemmBlock.B128x64) => Tiled<GemmNT, Gemm128x64>(),
+            (true, false, GemmBlock.B128x64) => Tiled<GemmTN, Gemm128x64>(),
+            (true, true, GemmBlock.B128x64) => Tiled<GemmTT, Gemm128x64>(),
+            (false, false, _) => Tiled<GemmNN, Gemm64x64>(),
+            (false, true, _) => Tiled<GemmNT, Gemm64x64>(),
+            (true, false, _) => Tiled<GemmTN, Gemm64x64>(),
+            (true, true, _) => Tiled<GemmTT, Gemm64x64>(),
+        };
+        var (bm, bn) = block switch { GemmBlock.B128x128 => (128, 128), GemmBlock.B128x64 => (128, 64), _ => (64, 64) };
+        var grid = new Index3D((args.N + bn - 1) / bn, (args.M + bm - 1) / bm, batch);
+        kernel(new KernelConfig(grid, new Index3D(bm * bn / 64, 1, 1)), args, c, a, b);
+    }
+
+    /// <summary>Registers per thread the tiled kernel is compiled for (.maxntid and .minnctapersm let
+    /// ptxas know): 128 keeps two 256-thread groups resident per SM (64K registers), so one group's
+    /// barrier wait is covered by the other's FMAs. The 8x8 accumulators plus two k-steps of operands
+    /// and the prefetched tile fit in about 120.</summary>
+    public const int TiledRegisterBudget = 128;
+
+    /// <summary>Loaded once per (layout, shape).</summary>
+    Action<KernelConfig, GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>> Tiled<TL, TS>()
+        where TL : struct, IGemmLayout where TS : struct, IGemmShape
+    {
+        int threads = default(TS).BlockM * default(TS).BlockN / 64;
+        return Cache.Get($"MatMul.SgemmTiled.{typeof(TL).Name}.{typeof(TS).Name}", acc =>
+            acc.LoadStreamKernel<GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MatMulKernels.SgemmTiled<TL, TS>,
+                new KernelSpecialization(threads, 65536 / (threads * TiledRegisterBudget))));
     }
 
     /// <summary>Gradients of C (M,N) = A (M,K) B (K,N): dA = dC Bᵀ, dB = Aᵀ dC (overwritten).</summary>

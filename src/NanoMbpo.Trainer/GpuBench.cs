@@ -24,12 +24,15 @@ public static class GpuBench
     /// <summary>Exit code when a benchmark failed (launch error, out of memory, wrong result).</summary>
     public const int FailureExitCode = 1;
 
-    public static readonly (int M, int K, int N, bool TransB, string Name)[] GemmShapes =
+    public static readonly (int M, int K, int N, bool TransA, bool TransB, string Name)[] GemmShapes =
     [
-        (1024, 1024, 1024, false, "1024³"), (2048, 2048, 2048, false, "2048³"), (4096, 4096, 4096, false, "4096³"),
+        (1024, 1024, 1024, false, false, "1024³"), (2048, 2048, 2048, false, false, "2048³"),
+        (4096, 4096, 4096, false, false, "4096³"),
+        // Every transpose variant at the cube (TN: weight gradients Aᵀ dC; NT: y = x Wᵀ).
+        (4096, 4096, 4096, false, true, "4096³"), (4096, 4096, 4096, true, false, "4096³"), (4096, 4096, 4096, true, true, "4096³"),
         // BERT-base at B·T = 8·512 tokens, weights (out,in) as nn.Linear stores them: y = x Wᵀ.
-        (4096, 768, 2304, true, "bert qkv"), (4096, 768, 768, true, "bert proj"),
-        (4096, 768, 3072, true, "bert ffn1"), (4096, 3072, 768, true, "bert ffn2"),
+        (4096, 768, 2304, false, true, "bert qkv"), (4096, 768, 768, false, true, "bert proj"),
+        (4096, 768, 3072, false, true, "bert ffn1"), (4096, 3072, 768, false, true, "bert ffn2"),
     ];
 
     /// <summary>Every family: GEMM, softmax, layer_norm, attention. Returns 0, NoCudaExitCode or FailureExitCode.</summary>
@@ -47,7 +50,7 @@ public static class GpuBench
     {
         if (m <= 0 || k <= 0 || n <= 0)
             throw new ArgumentOutOfRangeException(nameof(m), $"gemm sizes must be positive, got M={m} K={k} N={n}");
-        return Run(w, options, OpenCuda, s => GemmFamily(s, [(m, k, n, false, $"{m}x{k}x{n}")]));
+        return Run(w, options, OpenCuda, s => GemmFamily(s, [(m, k, n, false, false, $"{m}x{k}x{n}")]));
     }
 
     /// <summary>Opens the CUDA accelerator, runs <paramref name="body"/>, maps failures to exit codes.
@@ -80,37 +83,38 @@ public static class GpuBench
 
     // ---------------------------------------------------------------- GEMM
 
-    static void GemmFamily(BenchSession s, IEnumerable<(int M, int K, int N, bool TransB, string Name)> shapes)
+    static void GemmFamily(BenchSession s, IEnumerable<(int M, int K, int N, bool TransA, bool TransB, string Name)> shapes)
     {
         s.W.WriteLine();
-        s.W.WriteLine("SGEMM TFLOP/s (row-major; NT = B stored (N,K)); err = max|C - C_cuBLAS fp32| / max|C_cuBLAS fp32|");
+        s.W.WriteLine("SGEMM TFLOP/s (row-major; NT = B stored (N,K), TN = A stored (K,M)); err = max|C - C_cuBLAS fp32| / max|C_cuBLAS fp32|");
         s.W.WriteLine($"{"shape",-11} {"ours fp32",10} {"cuBLAS fp32",12} {"ratio",6} {"ours tf32",10} {"cuBLAS tf32",12} {"ratio",6} {"err fp32",9} {"err tf32",9}");
         string? summary = null;
-        foreach (var (m, k, n, tb, name) in shapes)
+        foreach (var (m, k, n, ta, tb, name) in shapes)
         {
-            string what = $"gemm {name} M={m} K={k} N={n}{(tb ? " NT" : "")}";
+            string variant = (ta ? "T" : "N") + (tb ? "T" : "N");
+            string what = $"gemm {name} M={m} K={k} N={n} {variant}";
             s.Guard(what, () =>
             {
                 using var a = s.Random((long)m * k, 1); using var b = s.Random((long)k * n, 2);
                 using var c = s.Acc.Allocate1D<float>((long)m * n); using var cRef = s.Acc.Allocate1D<float>((long)m * n);
                 double flops = 2.0 * m * n * k;
                 s.Blas.AllowTf32(false);
-                double tBlas = s.TimeMs(() => s.Blas.Sgemm(cRef.View, a.View, b.View, m, n, k, transB: tb));
+                double tBlas = s.TimeMs(() => s.Blas.Sgemm(cRef.View, a.View, b.View, m, n, k, transA: ta, transB: tb));
                 var reference = cRef.GetAsArray1D();
-                double tOurs = s.TimeMs(() => s.Kl.Sgemm(c.View, a.View, b.View, m, n, k, transB: tb));
+                double tOurs = s.TimeMs(() => s.Kl.Sgemm(c.View, a.View, b.View, m, n, k, transA: ta, transB: tb));
                 double eOurs = RelMaxDiff(c.GetAsArray1D(), reference);
-                double tOursTf32 = s.TimeMs(() => s.Kl.SgemmTf32(c.View, a.View, b.View, m, n, k, transB: tb));
+                double tOursTf32 = s.TimeMs(() => s.Kl.SgemmTf32(c.View, a.View, b.View, m, n, k, transA: ta, transB: tb));
                 double eTf32 = RelMaxDiff(c.GetAsArray1D(), reference);
                 s.Blas.AllowTf32(true);
-                double tBlasTf32 = s.TimeMs(() => s.Blas.Sgemm(c.View, a.View, b.View, m, n, k, transB: tb));
+                double tBlasTf32 = s.TimeMs(() => s.Blas.Sgemm(c.View, a.View, b.View, m, n, k, transA: ta, transB: tb));
                 s.Blas.AllowTf32(false);
                 double f(double ms) => flops / (ms * 1e-3) / 1e12;
-                s.W.WriteLine($"{name + (tb ? " NT" : ""),-11} {f(tOurs),10:F1} {f(tBlas),12:F1} {tBlas / tOurs,6:F2} {f(tOursTf32),10:F1} " +
+                s.W.WriteLine($"{name + (variant == "NN" ? "" : " " + variant),-11} {f(tOurs),10:F1} {f(tBlas),12:F1} {tBlas / tOurs,6:F2} {f(tOursTf32),10:F1} " +
                     $"{f(tBlasTf32),12:F1} {tBlasTf32 / tOursTf32,6:F2} {eOurs,9:E1} {eTf32,9:E1}");
                 // fp32 must match cuBLAS to float accumulation error; TF32 to its 10-bit mantissa.
                 s.Expect(eOurs <= 1e-4, what, $"fp32 result differs from cuBLAS by {eOurs:E2}");
                 s.Expect(eTf32 <= 1e-2, what, $"TF32 result differs from cuBLAS fp32 by {eTf32:E2}");
-                if (summary is null || (m == 4096 && n == 4096 && k == 4096))
+                if (summary is null || (m == 4096 && n == 4096 && k == 4096 && variant == "NN"))
                     summary = $"gemm summary ({name}): ours fp32 {f(tOurs):F1} TFLOP/s = {tBlas / tOurs:F2}x cuBLAS fp32 {f(tBlas):F1}; " +
                         $"ours TF32 {f(tOursTf32):F1} TFLOP/s = {tBlasTf32 / tOursTf32:F2}x cuBLAS TF32 {f(tBlasTf32):F1}";
             });

@@ -74,6 +74,15 @@ public sealed class CudaFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that runs only when a CUDA device is present (skipped with the reason otherwise).</summary>
+public sealed class CudaTheoryAttribute : TheoryAttribute
+{
+    public CudaTheoryAttribute()
+    {
+        if (!CudaFactAttribute.HasCuda) Skip = "No CUDA device/driver on this machine; the CPU-accelerator variant ran instead.";
+    }
+}
+
 /// <summary>Reference data and comparisons. Inputs are float; references accumulate in double.</summary>
 public static class Ref
 {

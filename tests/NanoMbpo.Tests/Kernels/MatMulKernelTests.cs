@@ -1,5 +1,6 @@
-// Parity tests for the SGEMM (MatMul.cs): all four transpose variants, batched strides, alpha/beta,
-// a non-default tile, and the matmul backward, at sizes that are not multiples of any tile.
+// Parity tests for the SGEMM (MatMul.cs, MatMulTiled.cs): all four transpose variants, batched strides,
+// alpha/beta, every block tile of the tiled kernel (scalar path at odd sizes, float4 path at sizes that
+// are multiples of 4 but not of the tiles), the generic kernel with an odd tile, and matmul backward.
 using ILGPU.Runtime;
 using Xunit;
 
@@ -16,6 +17,39 @@ public sealed class MatMulKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixt
     [Fact] public void Sgemm_CpuWarp32() => CheckSgemm(fx.CpuWarp32, null);
     [Fact] public void Sgemm_CpuWarp4_OddTile() => CheckSgemm(fx.CpuWarp4, new GemmTile(4, 2, 5));
     [CudaFact] public void Sgemm_Cuda() => CheckSgemm(fx.Cuda, null);
+
+    [Theory]
+    [InlineData(GemmBlock.B64x64, 37, 29, 45)]
+    [InlineData(GemmBlock.B64x64, 68, 76, 44)]
+    [InlineData(GemmBlock.B128x64, 37, 29, 45)]
+    [InlineData(GemmBlock.B128x64, 132, 68, 20)]
+    [InlineData(GemmBlock.B128x128, 37, 29, 45)]
+    [InlineData(GemmBlock.B128x128, 132, 136, 12)]
+    public void SgemmTiled_CpuWarp32(GemmBlock block, int m, int n, int k) =>
+        CheckSgemm(fx.CpuWarp32, null, block, m, n, k);
+
+    [CudaTheory]
+    [InlineData(GemmBlock.B64x64, 37, 29, 45)]
+    [InlineData(GemmBlock.B64x64, 68, 76, 44)]
+    [InlineData(GemmBlock.B128x64, 261, 133, 71)]
+    [InlineData(GemmBlock.B128x64, 260, 132, 72)]
+    [InlineData(GemmBlock.B128x128, 261, 259, 67)]
+    [InlineData(GemmBlock.B128x128, 260, 264, 68)]
+    public void SgemmTiled_Cuda(GemmBlock block, int m, int n, int k) => CheckSgemm(fx.Cuda, null, block, m, n, k);
+
+    /// <summary>A view that starts 1 float into its buffer cannot use float4 loads: the launcher must
+    /// see that (not just the leading dimensions) and take the scalar path.</summary>
+    [Fact]
+    public void SgemmTiled_MisalignedView_CpuWarp32()
+    {
+        var acc = fx.CpuWarp32;
+        const int m = 20, n = 24, k = 16;
+        var a = Ref.Randn(m * k + 1, 61); var b = Ref.Randn(k * n, 62);
+        using var ba = acc.Upload(a); using var bb = acc.Upload(b); using var bc = acc.Zeros<float>(m * n);
+        KernelLauncher.For(acc).Sgemm(bc.View, ba.View.SubView(1, m * k), bb.View, m, n, k, block: GemmBlock.B64x64);
+        var expected = Gemm(a[1..], b, new float[m * n], m, n, k, false, false, 1, 0, 1);
+        Ref.AssertClose(expected, bc.Read(m * n), Tol, "sgemm misaligned A view", floor: 1);
+    }
     [Fact] public void MatMulBackward_CpuWarp32() => CheckBackward(fx.CpuWarp32);
     [CudaFact] public void MatMulBackward_Cuda() => CheckBackward(fx.Cuda);
 
@@ -58,7 +92,8 @@ public sealed class MatMulKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixt
         return c;
     }
 
-    static void CheckSgemm(Accelerator acc, GemmTile? tile)
+    static void CheckSgemm(Accelerator acc, GemmTile? tile, GemmBlock block = GemmBlock.Auto,
+        int M = M, int N = N, int K = K)
     {
         var kl = KernelLauncher.For(acc);
         var a = Ref.Randn(Batch * M * K, 51);
@@ -72,9 +107,9 @@ public sealed class MatMulKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuFixt
             float alpha = ab ? 0.5f : 1f, beta = ab ? 0.25f : 0f;
             using var bc = ab ? acc.Upload(c0) : acc.Zeros<float>(c0.Length);
             kl.Sgemm(bc.View, ba.View, bb.View, M, N, K, ta, tb, alpha, beta, Batch,
-                strideA: M * K, strideB: K * N, strideC: M * N, tile: tile);
+                strideA: M * K, strideB: K * N, strideC: M * N, tile: tile, block: block);
             var expected = Gemm(a, b, c0, M, N, K, ta, tb, alpha, beta, Batch);
-            Ref.AssertClose(expected, bc.Read(c0.Length), Tol, $"sgemm transA={ta} transB={tb} tile={tile}", floor: 1);
+            Ref.AssertClose(expected, bc.Read(c0.Length), Tol, $"sgemm {M}x{N}x{K} transA={ta} transB={tb} tile={tile} block={block}", floor: 1);
         }
     }
 

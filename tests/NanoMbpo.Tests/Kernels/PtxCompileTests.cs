@@ -63,6 +63,8 @@ public sealed class PtxCompileTests
             foreach (var slots in new[] { typeof(RowSlots1), typeof(RowSlots2), typeof(RowSlots3), typeof(RowSlots4), typeof(RowSlots6) })
                 yield return (M(type, name, slots, typeof(WarpRowsVector)), true);
         yield return (M(typeof(MatMulKernels), nameof(MatMulKernels.Sgemm)), true);
+        foreach (var (layout, shape) in TiledVariants())
+            yield return (M(typeof(MatMulKernels), nameof(MatMulKernels.SgemmTiled), layout, shape), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.Forward)), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.FlashForward)), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.RowDot)), false);
@@ -79,6 +81,58 @@ public sealed class PtxCompileTests
         yield return (M(typeof(PolyakKernels), nameof(PolyakKernels.Update)), false);
         yield return (M(typeof(RandomKernels), nameof(RandomKernels.Uniform)), false);
         yield return (M(typeof(RandomKernels), nameof(RandomKernels.Normal)), false);
+    }
+
+    static IEnumerable<(Type Layout, Type Shape)> TiledVariants() =>
+        from l in new[] { typeof(GemmNN), typeof(GemmNT), typeof(GemmTN), typeof(GemmTT) }
+        from s in new[] { typeof(Gemm128x128), typeof(Gemm128x64), typeof(Gemm64x64) }
+        select (l, s);
+
+    /// <summary>The fast SGEMM's PTX keeps its 8x8 accumulators in registers (no .local memory), reads
+    /// shared memory as float4 (4 per k-step, 8 k-steps unrolled = 32 per K-tile) and does the
+    /// 8 x 64 multiply-adds of a K-tile as straight-line code (ptxas fuses ILGPU's mul + add).</summary>
+    [Fact]
+    public void SgemmTiledPtxIsVectorisedAndSpillFree()
+    {
+        using var context = Context.Create(b => b.EnableAlgorithms().Optimize(OptimizationLevel.O1));
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        foreach (var (layout, shape) in TiledVariants())
+        {
+            var kernel = M(typeof(MatMulKernels), nameof(MatMulKernels.SgemmTiled), layout, shape);
+            var ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel),
+                KernelSpecialization.Empty)).PTXAssembly;
+            string what = $"SgemmTiled<{layout.Name},{shape.Name}>";
+            Assert.False(ptx.Contains(".local"), $"{what}: local memory in PTX");
+            Assert.Equal(32, Count(ptx, "ld.shared.v4.f32"));
+            Assert.True(Count(ptx, "mul.f32") >= 512, $"{what}: {Count(ptx, "mul.f32")} mul.f32, expected the 512 of an unrolled K-tile");
+            Assert.True(Count(ptx, "ld.v4.f32") >= 2, $"{what}: no float4 global loads");
+        }
+    }
+
+    /// <summary>The TF32 kernel's mma loop touches no .local memory (ILGPU's EmitRef used to route
+    /// every mma operand through it); the accumulators are copied out of registers once, after it.</summary>
+    [Fact]
+    public void SgemmTf32MmaLoopHasNoLocalMemory()
+    {
+        using var context = Context.Create(b => b.EnableAlgorithms());
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        var kernel = M(typeof(MatMulTf32Kernels), nameof(MatMulTf32Kernels.Sgemm));
+        var ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel),
+            KernelSpecialization.Empty)).PTXAssembly;
+        int first = ptx.IndexOf("mma.sync", StringComparison.Ordinal), last = ptx.LastIndexOf("mma.sync", StringComparison.Ordinal);
+        Assert.True(first >= 0, "no mma.sync in the TF32 kernel's PTX");
+        Assert.Equal(16, Count(ptx, "mma.sync"));
+        string loop = ptx[first..last];
+        Assert.Equal(0, Count(loop, "ld.local") + Count(loop, "st.local"));
+    }
+
+    static int Count(string text, string what)
+    {
+        int n = 0;
+        for (int i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + what.Length, StringComparison.Ordinal)) n++;
+        return n;
     }
 
     [Fact]

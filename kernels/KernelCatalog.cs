@@ -28,11 +28,19 @@ public static class KernelCatalog
                 if (m.ReturnType != typeof(void) || !ps.Any(p => IsView(p.ParameterType))) continue;
                 bool isExplicit = ps.Length == 0 || !IsIndex(ps[0].ParameterType);
                 if (!m.IsGenericMethodDefinition) { list.Add((m, isExplicit)); continue; }
-                var args = m.GetGenericArguments();
-                if (args.Length != 1) continue;
-                var constraints = args[0].GetGenericParameterConstraints();
-                foreach (var s in structs.Where(s => constraints.All(c => c.IsAssignableFrom(s))).OrderBy(s => s.Name))
-                    list.Add((m.MakeGenericMethod(s), isExplicit));
+                // Every combination of structs meeting each type parameter's constraints.
+                IEnumerable<Type[]> combos = [[]];
+                foreach (var arg in m.GetGenericArguments())
+                {
+                    var constraints = arg.GetGenericParameterConstraints();
+                    var fits = structs.Where(s => constraints.All(c => c.IsAssignableFrom(s))).OrderBy(s => s.Name).ToArray();
+                    combos = combos.SelectMany(c => fits.Select(f => (Type[])[.. c, f])).ToList();
+                }
+                foreach (var combo in combos)
+                {
+                    try { list.Add((m.MakeGenericMethod(combo), isExplicit)); }
+                    catch (ArgumentException) { } // a constraint the check above cannot see (e.g. new())
+                }
             }
         }
         return list;

@@ -26,19 +26,19 @@ internal static partial class PtxCommand
     public static int Run(DirectoryInfo dir, string? filter, bool o2, TextWriter w)
     {
         dir.Create();
-        w.WriteLine($"{"kernel",-48} {"lines",6} {"local B",8} {"v4 ld",6} {"mul+fma",8}  status");
+        w.WriteLine($"{"kernel",-60} {"lines",6} {"local B",8} {"v4 ld",6} {"mul+fma",8}  status");
         int failed = 0, written = 0;
         foreach (var (name, ptx, error) in KernelCatalog.CompilePtx(o2 ? OptimizationLevel.O2 : OptimizationLevel.O1))
         {
             if (filter is not null && !name.Contains(filter, StringComparison.OrdinalIgnoreCase)) continue;
-            if (ptx is null) { failed++; w.WriteLine($"{name,-48} {"",6} {"",8} {"",6} {"",8}  FAIL: {error}"); continue; }
+            if (ptx is null) { failed++; w.WriteLine($"{name,-60} {"",6} {"",8} {"",6} {"",8}  FAIL: {error}"); continue; }
             var file = Path.Combine(dir.FullName, Regex.Replace(name, "[^A-Za-z0-9_.-]", "_") + ".ptx");
             var tmp = file + ".tmp";
             File.WriteAllText(tmp, ptx);
             File.Move(tmp, file, overwrite: true);
             written++;
             int local = LocalDecl().Matches(ptx).Sum(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
-            w.WriteLine($"{name,-48} {ptx.Split('\n').Length,6} {local,8} {Count(ptx, ".v4.f32"),6} {Count(ptx, "fma.rn.f32") + Count(ptx, "mul.f32"),8}  ok");
+            w.WriteLine($"{name,-60} {ptx.Split('\n').Length,6} {local,8} {Count(ptx, ".v4.f32"),6} {Count(ptx, "fma.rn.f32") + Count(ptx, "mul.f32"),8}  ok");
         }
         w.WriteLine($"{written} kernels written to {dir.FullName}, {failed} failed");
         return failed > 0 ? 1 : 0;

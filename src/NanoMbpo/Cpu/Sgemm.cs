@@ -113,8 +113,10 @@ public static unsafe class Sgemm
         // The same holds for row-major B read in place: a KxNR micro-panel at a row stride of 256 floats
         // maps to 4 of L1's 64 sets, so it cannot stay in L1 across the row tiles that reuse it. A
         // packed, contiguous panel does (MLP step, paired interleaved rounds: 8-10% faster per step).
-        // With few rows the copy is not repaid (16x256x256 in isolation: 76 -> 58 GFLOP/s), hence M >= 128.
-        bool packB = !small || p.Bjs != 1 || (forcePack == 0 && p.K > 32 && p.M >= 128);
+        // With few rows the copy is not repaid (16x256x256 in isolation: 76 -> 58 GFLOP/s), hence M >= 128;
+        // rows of 16 floats are whole cache lines, contiguous, and lose 2-3% to the copy, hence ldb >= 64
+        // (ldb 64 still aliases to a quarter of L1; packing it gained another 3-5% per MLP step).
+        bool packB = !small || p.Bjs != 1 || (forcePack == 0 && p.K > 32 && p.M >= 128 && p.Bks >= 64);
         M = p.M; N = p.N;
 
         // Split along M when B is packed once and shared (large operands); otherwise each thread packs the

@@ -74,14 +74,26 @@ public static unsafe class Sgemm
     internal static void RunCore(bool transA, bool transB, int M, int N, int K, float alpha, float* A, int lda, float* B, int ldb, float beta, float* C, int ldc, int threads)
         => RunCore(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, threads, ActiveIsa, ForcePack);
 
+    /// <summary>The fused linear layer: C(M,N) = op(A)·op(B) + bias (N) on every row, then max(·, 0)
+    /// when relu. Same rounding as seeding C with the bias and running with beta = 1; the epilogue
+    /// runs on each tile while it is in cache, so no extra pass over C. bias may be null.</summary>
+    internal static void RunBiasRelu(bool transA, bool transB, int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc,
+        float* bias, bool relu)
+        => RunCore(transA, transB, M, N, K, 1f, A, lda, B, ldb, 0f, C, ldc, CpuThreads.Available, ActiveIsa, ForcePack, bias, relu);
+
     static void RunCore(bool transA, bool transB, int M, int N, int K, float alpha, float* A, int lda, float* B, int ldb, float beta, float* C, int ldc,
-        int threads, SgemmIsa isa, int forcePack)
+        int threads, SgemmIsa isa, int forcePack, float* bias = null, bool relu = false)
     {
         CheckDims(M, N, K);
         CheckStrides(transA, transB, M, N, K, lda, ldb, ldc);
         if (M == 0 || N == 0) return;
         if (C == null) throw new ArgumentNullException(nameof(C));
-        if (K == 0 || alpha == 0f) { ScaleC(M, N, beta, C, ldc); return; }
+        if (K == 0 || alpha == 0f)
+        {
+            ScaleC(M, N, beta, C, ldc);
+            if (bias != null || relu) SgemmDriver.Epilogue(C, ldc, M, N, bias, relu);
+            return;
+        }
         if (A == null) throw new ArgumentNullException(nameof(A));
         if (B == null) throw new ArgumentNullException(nameof(B));
 
@@ -90,14 +102,21 @@ public static unsafe class Sgemm
             M = M, N = N, K = K, Alpha = alpha, Beta = beta, C = C, Ldc = ldc, Csc = 1,
             A = A, Ars = transA ? 1 : lda, Aks = transA ? lda : 1,
             B = B, Bks = transB ? 1 : ldb, Bjs = transB ? ldb : 1,
+            Bias = bias, Relu = relu,
         };
         bool small = forcePack < 0 || (forcePack == 0 && (long)M * K <= InPlaceLimit && (long)K * N <= InPlaceLimit);
-        if (small && SwapPays(p)) p = Swapped(p);
+        if (small && bias == null && !relu && SwapPays(p)) p = Swapped(p);   // the epilogue indexes C by unswapped columns
         var ks = KernelSet.For(isa, p.N);
         // Aᵀ storage read in place puts each k step of a tile on its own cache line, at a stride that
         // aliases in L1; once the tile is reused across several B panels a contiguous copy is cheaper.
         bool packA = !small || (p.Ars == 1 && p.N > 4 * ks.NR);
-        bool packB = !small || p.Bjs != 1;
+        // The same holds for row-major B read in place: a KxNR micro-panel at a row stride of 256 floats
+        // maps to 4 of L1's 64 sets, so it cannot stay in L1 across the row tiles that reuse it. A
+        // packed, contiguous panel does (MLP step, paired interleaved rounds: 8-10% faster per step).
+        // With few rows the copy is not repaid (16x256x256 in isolation: 76 -> 58 GFLOP/s), hence M >= 128;
+        // rows of 16 floats are whole cache lines, contiguous, and lose 2-3% to the copy, hence ldb >= 64
+        // (ldb 64 still aliases to a quarter of L1; packing it gained another 3-5% per MLP step).
+        bool packB = !small || p.Bjs != 1 || (forcePack == 0 && p.K > 32 && p.M >= 128 && p.Bks >= 64);
         M = p.M; N = p.N;
 
         // Split along M when B is packed once and shared (large operands); otherwise each thread packs the

@@ -22,6 +22,11 @@ internal unsafe struct GemmProblem
     public float* A; public nint Ars, Aks;
     public float* B; public nint Bks, Bjs;
     public float* C; public nint Ldc, Csc;
+    /// <summary>Optional epilogue (Csc == 1 only): Bias (N) seeds every C row before the first K block
+    /// (as if C held the bias and Beta were 1: the same rounding as seeding C up front, but in cache);
+    /// Relu clamps each finished tile at 0 right after its last K block, while it is still in L1.</summary>
+    public float* Bias;
+    public bool Relu;
 }
 
 /// <summary>A micro-kernel and the blocking that suits it.</summary>
@@ -114,6 +119,8 @@ internal static unsafe class SgemmDriver
             {
                 int kc = Math.Min(ks.KC, p.K - pc);
                 float beta = pc == 0 ? p.Beta : 1f; // later K blocks accumulate into C
+                bool seed = pc == 0 && p.Bias != null, relu = p.Relu && pc + kc >= p.K;
+                if (seed) beta = 1f;
                 float* bk = p.B + pc * p.Bks + jc * p.Bjs;
                 float* bBase = ws.B;
                 if (shared != null)
@@ -150,17 +157,59 @@ internal static unsafe class SgemmDriver
                             else { ap = ws.AEdge; ars = 1; aks = MR; }
                             float* cp = cq + r * MR * p.Ldc;
                             var kernel = ars == 1 ? kernelUnit : kernelAny;
+                            if (seed) SeedBias(cp, p.Ldc, p.Bias + jc + q * NR, mr, nr);
                             if (mr == MR && nr == NR && p.Csc == 1) kernel(kc, ap, ars, aks, bp, bks, cp, p.Ldc, p.Alpha, beta);
                             else
                             {
                                 kernel(kc, ap, ars, aks, bp, bks, ws.Tile, NR, 1f, 0f);
                                 MergeTile(ws.Tile, NR, cp, p.Ldc, p.Csc, mr, nr, p.Alpha, beta);
                             }
+                            if (relu) ReluTile(cp, p.Ldc, mr, nr);
                         }
                     }
                 }
                 shared?.Barrier(parts); // nobody repacks B while another thread still reads it
             }
+        }
+    }
+
+    /// <summary>The epilogue alone, for the K == 0 case: C += bias on every row, then ReLU.</summary>
+    internal static void Epilogue(float* c, nint ldc, int m, int n, float* bias, bool relu)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            float* row = c + i * ldc;
+            if (bias != null) for (int j = 0; j < n; j++) row[j] += bias[j];
+            if (relu) ReluTile(row, ldc, 1, n);
+        }
+    }
+
+    /// <summary>C rows [0,mr) x columns [0,nr) = bias[0..nr).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void SeedBias(float* c, nint ldc, float* bias, int mr, int nr)
+    {
+        for (int i = 0; i < mr; i++, c += ldc)
+        {
+            int j = 0;
+            for (; j + 8 <= nr; j += 8) Vector256.Store(Vector256.Load(bias + j), c + j);
+            for (; j < nr; j++) c[j] = bias[j];
+        }
+    }
+
+    /// <summary>C = max(C, 0) over an mr x nr tile; NaN stays NaN (as TensorPrimitives.Max and torch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void ReluTile(float* c, nint ldc, int mr, int nr)
+    {
+        for (int i = 0; i < mr; i++, c += ldc)
+        {
+            int j = 0;
+            for (; j + 8 <= nr; j += 8)
+            {
+                var v = Vector256.Load(c + j);
+                // v <= 0 is false for NaN (kept) and true for -0 (written as +0, as Max(-0, +0) gives).
+                Vector256.Store(Vector256.ConditionalSelect(Vector256.LessThanOrEqual(v, Vector256<float>.Zero), Vector256<float>.Zero, v), c + j);
+            }
+            for (; j < nr; j++) if (c[j] <= 0f) c[j] = 0f;
         }
     }
 

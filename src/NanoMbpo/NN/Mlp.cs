@@ -1,7 +1,7 @@
 // Mlp: Linear layers of the given sizes with an activation between them and an optional one after
 // the last. Parameter names match torch's nn.Sequential(Linear, Act, Linear, Act, Linear): the i-th
 // Linear is at index 2i ("0.weight", "2.weight", "4.weight"), so torch state dicts load by key.
-// Gradient checks: catalog "nn_mlp_*"; benchmark: `nanombpo bench mlp`, bench/ MlpStepBench.
+// ReLU layers run as the fused F.LinearRelu. Gradient checks: catalog "nn_mlp_*"; benchmark: `nanombpo bench mlp`, bench/ MlpStepBench.
 namespace NanoMbpo.NN;
 
 public sealed class Mlp : Module
@@ -31,8 +31,10 @@ public sealed class Mlp : Module
     {
         for (int i = 0; i < Layers.Count; i++)
         {
-            x = Layers[i].Forward(x);
-            x = Activations.Apply(i + 1 < Layers.Count ? Hidden : Output, x);
+            var act = i + 1 < Layers.Count ? Hidden : Output;
+            // The fused op is bit-identical to Relu(Linear(...)) and saves two passes per layer.
+            if (act == Activation.Relu) { x = F.LinearRelu(x, Layers[i].Weight, Layers[i].Bias); continue; }
+            x = Activations.Apply(act, Layers[i].Forward(x));
         }
         return x;
     }

@@ -4,6 +4,7 @@
 // time the CPU's slow path instead of the step), one step = forward, MSE loss, backward, Adam.
 // The model, optimizer and batches are built once, and activations and their gradients come from
 // a TensorArena reused every step, so a warmed-up step allocates no tensor memory.
+// Adam clears the gradients in its own pass (Step(zeroGrad: true)) instead of a ZeroGrad sweep.
 // Run: `nanombpo bench mlp --threads 2`; tests: tests/NanoMbpo.Tests/NN/MlpTrainStepTests.cs.
 using NanoMbpo.Optim;
 
@@ -45,11 +46,16 @@ public sealed class MlpTrainStep
 
     float StepCore()
     {
-        Store.ZeroGrad();
+        // Gradients start at zero: the store is built zeroed and every step's Adam pass clears
+        // them as it reads them (Step(zeroGrad: true)), which saves a separate ZeroGrad sweep.
         int k = (int)(steps++ % inputs.Length);
-        var loss = F.MseLoss(Model.Forward(inputs[k]), targets[k]);
-        loss.Backward();
-        Optimizer.Step();
-        return loss.F32[0];
+        try
+        {
+            var loss = F.MseLoss(Model.Forward(inputs[k]), targets[k]);
+            loss.Backward();
+            Optimizer.Step(zeroGrad: true);
+            return loss.F32[0];
+        }
+        catch { Store.ZeroGrad(); throw; }   // a failed step must not leave partial gradients for the next
     }
 }

@@ -76,7 +76,11 @@ public class Adam
     internal (Storage M, Storage V) MomentStorages() { SyncMomentsToHost(); return (new Storage(m), new Storage(v)); }
 
     /// <summary>One update of every parameter from the gradients in the store.</summary>
-    public void Step()
+    public void Step() => Step(zeroGrad: false);
+
+    /// <summary>One update; with <paramref name="zeroGrad"/> the gradients are cleared in the same
+    /// pass as they are read (as Step() then ZeroGrad(), without a second sweep over the buffer).</summary>
+    public void Step(bool zeroGrad)
     {
         if (Store.Count != m.Length)
             throw new InvalidOperationException($"{(Decoupled ? "AdamW" : "Adam")}: the store grew from {m.Length} to {Store.Count} values after the optimizer was created.");
@@ -84,7 +88,7 @@ public class Adam
         double bc1 = 1 - Math.Pow(Beta1, StepCount), bc2 = 1 - Math.Pow(Beta2, StepCount);
         double stepSize = LearningRate / bc1, invBc2Sqrt = 1 / Math.Sqrt(bc2);
         double l2 = Decoupled ? 0 : WeightDecay, decay = Decoupled ? 1 - LearningRate * WeightDecay : 1;
-        if (!Store.Device.IsCpu) { StepOnDevice(); return; }
+        if (!Store.Device.IsCpu) { StepOnDevice(); if (zeroGrad) Store.ZeroGrad(); return; }
         if (mDevice is not null) SyncMomentsToHost();   // the store came back to the CPU
         if (Store.DType == DType.F32)
         {
@@ -98,11 +102,14 @@ public class Adam
             {
                 int i0 = s * 16, i1 = Math.Min(n, e * 16);
                 StepF32(Store.Data<float>()[i0..i1], Store.Grad<float>()[i0..i1], pm.AsSpan(i0, i1 - i0), vm.AsSpan(i0, i1 - i0),
-                    b1, c1, b2, c2, eps, ss, ib, fl2, fdec);
+                    b1, c1, b2, c2, eps, ss, ib, fl2, fdec, zeroGrad);
             });
         }
         else
+        {
             StepF64(Store.Data<double>(), Store.Grad<double>(), (double[])m, (double[])v, Beta1, Beta2, Eps, stepSize, invBc2Sqrt, l2, decay);
+            if (zeroGrad) Store.ZeroGrad();
+        }
     }
 
     /// <summary>Device twin of Step: the Adam kernel over the store's flat buffers, moments on the device.</summary>
@@ -140,8 +147,8 @@ public class Adam
     const int ParallelGrainBlocks = 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void StepF32(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float b1, float c1, float b2, float c2, float eps,
-        float stepSize, float invBc2Sqrt, float l2, float decay)
+    static void StepF32(Span<float> p, Span<float> g, Span<float> m, Span<float> v, float b1, float c1, float b2, float c2, float eps,
+        float stepSize, float invBc2Sqrt, float l2, float decay, bool zeroGrad)
     {
         int n = p.Length, i = 0;
         ref float rp = ref MemoryMarshal.GetReference(p);
@@ -158,6 +165,7 @@ public class Adam
             {
                 var pi = Vector512.LoadUnsafe(ref rp, (nuint)i);
                 var gi = Vector512.FusedMultiplyAdd(vl2, pi, Vector512.LoadUnsafe(ref rg, (nuint)i));
+                if (zeroGrad) Vector512<float>.Zero.StoreUnsafe(ref rg, (nuint)i);
                 var mi = Vector512.FusedMultiplyAdd(vb1, Vector512.LoadUnsafe(ref rm, (nuint)i), vc1 * gi);
                 var vi = Vector512.FusedMultiplyAdd(vb2, Vector512.LoadUnsafe(ref rv, (nuint)i), vc2 * gi * gi);
                 mi.StoreUnsafe(ref rm, (nuint)i); vi.StoreUnsafe(ref rv, (nuint)i);
@@ -174,6 +182,7 @@ public class Adam
             {
                 var pi = Vector256.LoadUnsafe(ref rp, (nuint)i);
                 var gi = Vector256.FusedMultiplyAdd(vl2, pi, Vector256.LoadUnsafe(ref rg, (nuint)i));
+                if (zeroGrad) Vector256<float>.Zero.StoreUnsafe(ref rg, (nuint)i);
                 var mi = Vector256.FusedMultiplyAdd(vb1, Vector256.LoadUnsafe(ref rm, (nuint)i), vc1 * gi);
                 var vi = Vector256.FusedMultiplyAdd(vb2, Vector256.LoadUnsafe(ref rv, (nuint)i), vc2 * gi * gi);
                 mi.StoreUnsafe(ref rm, (nuint)i); vi.StoreUnsafe(ref rv, (nuint)i);
@@ -185,6 +194,7 @@ public class Adam
         {
             float pi = Unsafe.Add(ref rp, i);
             float gi = MathF.FusedMultiplyAdd(l2, pi, Unsafe.Add(ref rg, i));
+            if (zeroGrad) Unsafe.Add(ref rg, i) = 0f;
             float mi = MathF.FusedMultiplyAdd(b1, Unsafe.Add(ref rm, i), c1 * gi);
             float vi = MathF.FusedMultiplyAdd(b2, Unsafe.Add(ref rv, i), c2 * gi * gi);
             Unsafe.Add(ref rm, i) = mi; Unsafe.Add(ref rv, i) = vi;

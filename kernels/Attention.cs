@@ -208,13 +208,18 @@ public sealed partial class KernelLauncher
     /// <summary>o = softmax(q kᵀ scale + mask) v per (batch, head); lse (B,NH,T) is saved for the
     /// backward. <paramref name="keyMask"/> (B,S) marks kept keys with nonzero; pass an empty view for
     /// no mask. With no <paramref name="tile"/> the flash kernel runs where available (HS, HV ≤ 64),
-    /// else the generic kernel with the default tile; an explicit tile forces the generic kernel.</summary>
+    /// else the generic kernel with the default tile; an explicit tile forces the generic kernel.
+    /// <paramref name="flashRows"/> (32 or 64; 0 = <see cref="FlashForwardRows"/>) picks the flash
+    /// variant, for tests and benchmarks.</summary>
     public void AttentionForward(ArrayView<float> o, ArrayView<float> lse, ArrayView<float> q, ArrayView<float> k,
-        ArrayView<float> v, ArrayView<int> keyMask, AttentionArgs g, AttentionTile? tile = null)
+        ArrayView<float> v, ArrayView<int> keyMask, AttentionArgs g, AttentionTile? tile = null, int flashRows = 0)
     {
         const string op = "attention";
+        if (flashRows is not (0 or AttentionKernels.FlashSmallRows or AttentionKernels.FlashRows))
+            throw new ArgumentOutOfRangeException(nameof(flashRows), flashRows, $"{op}: flashRows must be 0, 32 or 64.");
         bool flash = tile is null && FlashAttentionAvailable(g.HS, g.HV);
-        var t = flash ? new AttentionTile(AttentionKernels.FlashRows, AttentionKernels.FlashKeys, AttentionKernels.FlashThreads)
+        int rows = flashRows != 0 ? flashRows : FlashForwardRows(g);
+        var t = flash ? new AttentionTile(rows, AttentionKernels.FlashKeys, AttentionKernels.FlashThreads)
             : tile ?? DefaultAttentionTile(g.HS, g.HV, backward: false);
         g.Br = t.Br; g.Bc = t.Bc; g.HasMask = keyMask.Length > 0 ? 1 : 0;
         CheckAttention(g, q, k, v, keyMask, op);
@@ -226,8 +231,11 @@ public sealed partial class KernelLauncher
         if (flash)
         {
             g.Vec = RowsAligned(g, q, k, v, o) ? 1 : 0;
-            var fk = Cache.Get("Attention.FlashForward", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
-                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(AttentionKernels.FlashForward));
+            var fk = rows == AttentionKernels.FlashSmallRows
+                ? Cache.Get("Attention.FlashForward32", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
+                    ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(AttentionKernels.FlashForward32))
+                : Cache.Get("Attention.FlashForward", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
+                    ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(AttentionKernels.FlashForward));
             fk(new KernelConfig(grid, new Index3D(t.Threads, 1, 1)), g, o, lse, q, k, v, mask);
             return;
         }
@@ -236,6 +244,16 @@ public sealed partial class KernelLauncher
         var config = new KernelConfig(grid, new Index3D(t.Threads, 1, 1),
             SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.ForwardSharedFloats(t.Br, t.Bc, g.HS, g.HV)));
         kernel(config, g, o, lse, q, k, v, mask);
+    }
+
+    /// <summary>Query rows per group of the flash forward: 32 when 64-row blocks would give fewer
+    /// than two groups per multiprocessor (short sequences: T = 128 with B·NH = 96 gives 192 groups on
+    /// an H100's 132 SMs), else 64, whose larger register tile reuses each staged K/V tile twice as
+    /// often.</summary>
+    public int FlashForwardRows(AttentionArgs g)
+    {
+        long groups64 = (long)((g.T + AttentionKernels.FlashRows - 1) / AttentionKernels.FlashRows) * g.NH * g.B;
+        return groups64 < 2L * Accelerator.NumMultiprocessors ? AttentionKernels.FlashSmallRows : AttentionKernels.FlashRows;
     }
 
     /// <summary>True when every q/k/v/o row starts on a 16-byte boundary (buffers themselves are at

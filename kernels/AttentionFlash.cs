@@ -61,14 +61,7 @@ public static partial class AttentionKernels
         for (int k0 = 0; k0 < kEnd; k0 += FlashKeys)
         {
             Group.Barrier(); // the previous block's P and V are consumed
-            long kBase = g.K(b, h, k0), vBase = g.V(b, h, k0); // row offsets by one stride: no 64-bit products per element
-            for (int e = tid; e < FlashKeys * Slots; e += FlashThreads)
-            {
-                int r = e >> 4, s = e & 15;
-                bool ok = k0 + r < g.S;
-                kps[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(k, ok ? kBase + (long)r * g.KStrideT : -1, s, g.HS, vec);
-                vs[r * Slots + s] = LoadSlot(v, ok ? vBase + (long)r * g.VStrideT : -1, s, g.HV, vec);
-            }
+            StageKeyValue(g, k, v, kps, vs, b, h, k0, tid, vec);
             Group.Barrier();
 
             Float4 s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
@@ -130,6 +123,22 @@ public static partial class AttentionKernels
         Finish(g, o, lse, b, h, row0 + 16, cg, vec, o2, l2, m2); Finish(g, o, lse, b, h, row0 + 24, cg, vec, o3, l3, m3);
         Finish(g, o, lse, b, h, row0 + 32, cg, vec, o4, l4, m4); Finish(g, o, lse, b, h, row0 + 40, cg, vec, o5, l5, m5);
         Finish(g, o, lse, b, h, row0 + 48, cg, vec, o6, l6, m6); Finish(g, o, lse, b, h, row0 + 56, cg, vec, o7, l7, m7);
+    }
+
+    /// <summary>Stages keys k0..k0+63 into shared memory: K rows column-swizzled (slot s ^ ((r >> 2) & 7)),
+    /// V rows plain; zeros past S. Row offsets step by one stride: no 64-bit products per element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StageKeyValue(AttentionArgs g, ArrayView<float> k, ArrayView<float> v, ArrayView<Float4> ks,
+        ArrayView<Float4> vs, int b, int h, int k0, int tid, bool vec)
+    {
+        long kBase = g.K(b, h, k0), vBase = g.V(b, h, k0);
+        for (int e = tid; e < FlashKeys * Slots; e += FlashThreads)
+        {
+            int r = e >> 4, s = e & 15;
+            bool ok = k0 + r < g.S;
+            ks[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(k, ok ? kBase + (long)r * g.KStrideT : -1, s, g.HS, vec);
+            vs[r * Slots + s] = LoadSlot(v, ok ? vBase + (long)r * g.VStrideT : -1, s, g.HV, vec);
+        }
     }
 
     /// <summary>Columns 4s..4s+3 of the row at <paramref name="off"/> (-1: a row past T or S), zero

@@ -4,7 +4,8 @@
 // cross-attention (S ≠ T, both S < T and S > T: causal then leaves keys no query sees) and value
 // head sizes HV ≠ HS; forward (o, lse) and backward (dq, dk, dv). The flash kernels (chosen when no
 // tile is given) run with float4 rows (HS, HV multiples of 4) and scalar rows, over several 64-row
-// query and key blocks (T 150: online-softmax rescaling). CUDA twins are [CudaFact].
+// query and key blocks (T 150: online-softmax rescaling), and the 32-row forward (AttentionFlashSmall.cs)
+// forced. CUDA twins are [CudaFact].
 // Run: dotnet test -c Release --filter "FullyQualifiedName~Kernels.AttentionKernelTests".
 using ILGPU;
 using ILGPU.Runtime;
@@ -27,20 +28,26 @@ public sealed class AttentionKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuF
     [Fact] public void Attention_Flash_CpuWarp32_ManyBlocksOddHead() => CheckFlash(fx.CpuWarp32, 2, 1, 150, 150, 7, 7);
     [Fact] public void Attention_Flash_CpuWarp32_CrossVec() => CheckFlash(fx.CpuWarp32, 2, 1, 70, 9, 8, 4);
     [Fact] public void Attention_Flash_CpuWarp32_CrossLongKeysOdd() => CheckFlash(fx.CpuWarp32, 2, 1, 13, 70, 7, 10);
+    [Fact] public void Attention_Flash32_CpuWarp32() => CheckFlash(fx.CpuWarp32, 2, 1, 45, 45, 8, 8, 32);
+    [Fact] public void Attention_Flash32_CpuWarp32_CrossOdd() => CheckFlash(fx.CpuWarp32, 2, 1, 37, 70, 7, 12, 32);
     [CudaFact] public void Attention_Cuda() => Check(fx.Cuda, null);
+    [CudaFact] public void Attention_Cuda_Flash32() => Check(fx.Cuda, null, 2, 3, 150, 150, 64, 64, 32);
+    [CudaFact] public void Attention_Cuda_Flash32_CrossOdd() => Check(fx.Cuda, null, 2, 1, 37, 70, 7, 12, 32);
     [CudaFact] public void Attention_Cuda_ManyBlocks() => Check(fx.Cuda, null, 2, 3, 300, 300, 64, 64);
     [CudaFact] public void Attention_Cuda_ManyBlocksOddHead() => Check(fx.Cuda, null, 1, 2, 150, 150, 7, 7);
     [CudaFact] public void Attention_Cuda_Cross() => Check(fx.Cuda, null, 2, 3, 150, 77, 64, 24);
     [CudaFact] public void Attention_Cuda_CrossLongKeysOdd() => Check(fx.Cuda, null, 2, 1, 13, 70, 7, 10);
     [CudaFact] public void Attention_Cuda_GenericWideHeads() => Check(fx.Cuda, null, 1, 2, 70, 45, 80, 96);
 
-    static void CheckFlash(Accelerator acc, int b, int nh, int t, int s, int hs, int hv)
+    static void CheckFlash(Accelerator acc, int b, int nh, int t, int s, int hs, int hv, int flashRows = 0)
     {
         Assert.True(KernelLauncher.For(acc).FlashAttentionAvailable(hs, hv), "the flash kernel should run on this device");
-        Check(acc, null, b, nh, t, s, hs, hv);
+        Check(acc, null, b, nh, t, s, hs, hv, flashRows);
     }
 
-    static void Check(Accelerator acc, AttentionTile? tile, int B = 2, int NH = 2, int T = 13, int S = 13, int HS = 8, int HV = 8)
+    /// <summary>flashRows: 0 = the launcher's choice, 32 or 64 = that flash forward variant.</summary>
+    static void Check(Accelerator acc, AttentionTile? tile, int B = 2, int NH = 2, int T = 13, int S = 13, int HS = 8, int HV = 8,
+        int flashRows = 0)
     {
         // Batch 1 pads its last 4 keys; the causal case also masks key 0 of batch 1, leaving its
         // query 0 with no key at all (output 0, lse +inf, zero gradients).
@@ -54,15 +61,15 @@ public sealed class AttentionKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuF
         // 0..63 (rows start with an empty block; its causal rows 0..63 have no key at all).
         if (S > 128)
             for (int t = 0; t < 64; t++) { mask[64 + t] = 0; if (B > 1) mask[S + t] = 0; }
-        Run(acc, tile, causal: false, mask, B, NH, T, S, HS, HV);
+        Run(acc, tile, flashRows, causal: false, mask, B, NH, T, S, HS, HV);
         var causalMask = (int[])mask.Clone();
         if (B > 1) causalMask[S] = 0;
         else causalMask[0] = 0;
-        Run(acc, tile, causal: true, causalMask, B, NH, T, S, HS, HV);
+        Run(acc, tile, flashRows, causal: true, causalMask, B, NH, T, S, HS, HV);
     }
 
     /// <summary>Self-attention with HV = HS runs packed (B,T,3C) when causal; everything else dense.</summary>
-    static void Run(Accelerator acc, AttentionTile? tile, bool causal, int[] mask, int B, int NH, int T, int S, int HS, int HV)
+    static void Run(Accelerator acc, AttentionTile? tile, int flashRows, bool causal, int[] mask, int B, int NH, int T, int S, int HS, int HV)
     {
         var kl = KernelLauncher.For(acc);
         bool packed = causal && S == T && HV == HS;
@@ -90,10 +97,10 @@ public sealed class AttentionKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuF
         using var bdq = acc.Zeros<float>(Q.Length);
         using var bdk = packed ? null : acc.Zeros<float>(K.Length); using var bdv = packed ? null : acc.Zeros<float>(V.Length);
         ArrayView<float> dq = bdq.View, dk = packed ? dq.SubView(c) : bdk!.View, dv = packed ? dq.SubView(2 * c) : bdv!.View;
-        kl.AttentionForward(bo.View, blse.View, q, k, v, bmask.View, g, tile);
+        kl.AttentionForward(bo.View, blse.View, q, k, v, bmask.View, g, tile, flashRows);
         kl.AttentionBackward(dq, dk, dv, bdsum.View, bdout.View, q, k, v, bo.View, blse.View, bmask.View, g, tile);
 
-        string what = $"attention T={T} S={S} HS={HS} HV={HV} packed={packed} causal={causal} tile={tile}";
+        string what = $"attention T={T} S={S} HS={HS} HV={HV} packed={packed} causal={causal} tile={tile} flashRows={flashRows}";
         Ref.AssertClose(e.O, bo.Read(oLen), Tol, what + " o", floor: 1);
         Ref.AssertClose(e.Lse, blse.Read(B * NH * T), Tol, what + " lse", floor: 1);
         if (packed)

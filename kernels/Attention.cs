@@ -205,10 +205,16 @@ public sealed partial class KernelLauncher
         MaxGroupSize >= AttentionKernels.FlashThreads && WarpSize >= 16 &&
         (WarpSize & (WarpSize - 1)) == 0 && Accelerator.MaxSharedMemoryPerGroup >= 3 * 64 * 64 * sizeof(float);
 
+    /// <summary>Whether <see cref="AttentionKernels.FlashForwardWide"/> can run: HS and HV ≤ 128 on a
+    /// device that runs the flash kernels.</summary>
+    public bool FlashWideAvailable(int hs, int hv) =>
+        hs <= AttentionKernels.FlashWideHs && hv <= AttentionKernels.FlashWideHs && FlashAttentionAvailable(0, 0);
+
     /// <summary>o = softmax(q kᵀ scale + mask) v per (batch, head); lse (B,NH,T) is saved for the
     /// backward. <paramref name="keyMask"/> (B,S) marks kept keys with nonzero; pass an empty view for
-    /// no mask. With no <paramref name="tile"/> the flash kernel runs where available (HS, HV ≤ 64),
-    /// else the generic kernel with the default tile; an explicit tile forces the generic kernel.
+    /// no mask. With no <paramref name="tile"/> the flash kernel runs where available (HS, HV ≤ 64;
+    /// the wide one up to 128), else the generic kernel with the default tile; an explicit tile forces
+    /// the generic kernel.
     /// <paramref name="flashRows"/> (32 or 64; 0 = <see cref="FlashForwardRows"/>) picks the flash
     /// variant, for tests and benchmarks.</summary>
     public void AttentionForward(ArrayView<float> o, ArrayView<float> lse, ArrayView<float> q, ArrayView<float> k,
@@ -218,8 +224,9 @@ public sealed partial class KernelLauncher
         if (flashRows is not (0 or AttentionKernels.FlashSmallRows or AttentionKernels.FlashRows))
             throw new ArgumentOutOfRangeException(nameof(flashRows), flashRows, $"{op}: flashRows must be 0, 32 or 64.");
         bool flash = tile is null && FlashAttentionAvailable(g.HS, g.HV);
-        int rows = flashRows != 0 ? flashRows : FlashForwardRows(g);
-        var t = flash ? new AttentionTile(rows, AttentionKernels.FlashKeys, AttentionKernels.FlashThreads)
+        bool wide = tile is null && !flash && FlashWideAvailable(g.HS, g.HV);
+        int rows = wide ? AttentionKernels.FlashSmallRows : flashRows != 0 ? flashRows : FlashForwardRows(g);
+        var t = flash || wide ? new AttentionTile(rows, AttentionKernels.FlashKeys, AttentionKernels.FlashThreads)
             : tile ?? DefaultAttentionTile(g.HS, g.HV, backward: false);
         g.Br = t.Br; g.Bc = t.Bc; g.HasMask = keyMask.Length > 0 ? 1 : 0;
         CheckAttention(g, q, k, v, keyMask, op);
@@ -228,10 +235,13 @@ public sealed partial class KernelLauncher
         var grid = new Index3D((g.T + t.Br - 1) / t.Br, g.NH, g.B);
         // An empty mask view cannot be passed to a kernel on every backend: hand it a 1-element stand-in.
         var mask = keyMask.Length > 0 ? keyMask : DummyMask;
-        if (flash)
+        if (flash || wide)
         {
             g.Vec = RowsAligned(g, q, k, v, o) ? 1 : 0;
-            var fk = rows == AttentionKernels.FlashSmallRows
+            var fk = wide
+                ? Cache.Get("Attention.FlashForwardWide", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
+                    ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(AttentionKernels.FlashForwardWide))
+                : rows == AttentionKernels.FlashSmallRows
                 ? Cache.Get("Attention.FlashForward32", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,
                     ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(AttentionKernels.FlashForward32))
                 : Cache.Get("Attention.FlashForward", a => a.LoadStreamKernel<AttentionArgs, ArrayView<float>,

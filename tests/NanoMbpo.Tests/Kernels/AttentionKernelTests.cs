@@ -4,8 +4,8 @@
 // cross-attention (S ≠ T, both S < T and S > T: causal then leaves keys no query sees) and value
 // head sizes HV ≠ HS; forward (o, lse) and backward (dq, dk, dv). The flash kernels (chosen when no
 // tile is given) run with float4 rows (HS, HV multiples of 4) and scalar rows, over several 64-row
-// query and key blocks (T 150: online-softmax rescaling), and the 32-row forward (AttentionFlashSmall.cs)
-// forced. CUDA twins are [CudaFact].
+// query and key blocks (T 150: online-softmax rescaling), the 32-row forward (AttentionFlashSmall.cs)
+// forced, and the wide forward (AttentionFlashWide.cs, HS or HV in 65..128; generic backward). CUDA twins are [CudaFact].
 // Run: dotnet test -c Release --filter "FullyQualifiedName~Kernels.AttentionKernelTests".
 using ILGPU;
 using ILGPU.Runtime;
@@ -30,7 +30,11 @@ public sealed class AttentionKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuF
     [Fact] public void Attention_Flash_CpuWarp32_CrossLongKeysOdd() => CheckFlash(fx.CpuWarp32, 2, 1, 13, 70, 7, 10);
     [Fact] public void Attention_Flash32_CpuWarp32() => CheckFlash(fx.CpuWarp32, 2, 1, 45, 45, 8, 8, 32);
     [Fact] public void Attention_Flash32_CpuWarp32_CrossOdd() => CheckFlash(fx.CpuWarp32, 2, 1, 37, 70, 7, 12, 32);
+    [Fact] public void Attention_FlashWide_CpuWarp32() => CheckWide(fx.CpuWarp32, 2, 1, 37, 70, 80, 8);
+    [Fact] public void Attention_FlashWide_CpuWarp32_OddWideValues() => CheckWide(fx.CpuWarp32, 1, 2, 19, 11, 7, 97);
     [CudaFact] public void Attention_Cuda() => Check(fx.Cuda, null);
+    [CudaFact] public void Attention_Cuda_FlashWide() => Check(fx.Cuda, null, 2, 3, 150, 150, 128, 128);
+    [CudaFact] public void Attention_Cuda_FlashWide_OddCross() => Check(fx.Cuda, null, 2, 1, 37, 70, 67, 97);
     [CudaFact] public void Attention_Cuda_Flash32() => Check(fx.Cuda, null, 2, 3, 150, 150, 64, 64, 32);
     [CudaFact] public void Attention_Cuda_Flash32_CrossOdd() => Check(fx.Cuda, null, 2, 1, 37, 70, 7, 12, 32);
     [CudaFact] public void Attention_Cuda_ManyBlocks() => Check(fx.Cuda, null, 2, 3, 300, 300, 64, 64);
@@ -43,6 +47,13 @@ public sealed class AttentionKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuF
     {
         Assert.True(KernelLauncher.For(acc).FlashAttentionAvailable(hs, hv), "the flash kernel should run on this device");
         Check(acc, null, b, nh, t, s, hs, hv, flashRows);
+    }
+
+    static void CheckWide(Accelerator acc, int b, int nh, int t, int s, int hs, int hv)
+    {
+        var kl = KernelLauncher.For(acc);
+        Assert.True(!kl.FlashAttentionAvailable(hs, hv) && kl.FlashWideAvailable(hs, hv), "the wide flash forward should run");
+        Check(acc, null, b, nh, t, s, hs, hv);
     }
 
     /// <summary>flashRows: 0 = the launcher's choice, 32 or 64 = that flash forward variant.</summary>

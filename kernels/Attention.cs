@@ -1,10 +1,13 @@
 // Fused scaled dot-product attention with a key-padding mask (and optional causal mask), forward:
 // tiled online softmax (FlashAttention style): one group per (query block, head, batch) walks the key
-// blocks keeping a running max and sum per row, so no T x T matrix reaches global memory; it stores the
-// row logsumexp for the backward (AttentionBackward.cs). Layout is given by element strides, so q/k/v
-// may be slices of a packed (B,T,3C) buffer and o a (B,T,C) buffer (AttentionArgs.PackedBtc).
-// This is the generic kernel (any HS, any tile, warp 4 devices); with no explicit tile the launcher
-// runs the register-tiled AttentionFlash.cs instead wherever FlashAttentionAvailable(HS) holds.
+// blocks keeping a running max and sum per row, so no T x S matrix reaches global memory; it stores the
+// row logsumexp for the backward (AttentionBackward.cs). T queries attend to S keys (cross-attention);
+// q/k rows have HS columns, v/o rows HV. Layout is given by element strides, so q/k/v may be slices of
+// a packed (B,T,3C) buffer and o a (B,T,C) buffer (AttentionArgs.PackedBtc).
+// This is the generic kernel (any HS/HV, any tile, warp 4 devices); with no explicit tile the launcher
+// runs a register-tiled flash kernel instead where the device allows: HS, HV ≤ 64 FlashForward
+// (AttentionFlash.cs, 64 query rows) or FlashForward32 (AttentionFlashSmall.cs, short sequences, see
+// FlashForwardRows); HS or HV in 65..128 FlashForwardWide (AttentionFlashWide.cs).
 // Test: dotnet test --filter "FullyQualifiedName~Kernels.AttentionKernelTests".
 using ILGPU;
 using ILGPU.Algorithms;

@@ -1,4 +1,4 @@
-// FlashAttention-2 style forward for HS <= 64 on CUDA cores in float32 (the fast path of
+// FlashAttention-2 style forward for HS, HV <= 64 on CUDA cores in float32 (the fast path of
 // KernelLauncher.AttentionForward; the generic kernel in Attention.cs covers other head sizes and
 // small devices). A group of 128 threads owns 64 query rows of one (batch, head) and walks the keys in
 // blocks of 64: K and V are staged in shared memory, each thread keeps an 8x4 register tile of the
@@ -9,7 +9,8 @@
 // Scores are in log2 units (Q is pre-scaled by scale·log2 e) so every exponential is one exp2.
 // Shared rows are 16 float4 slots, XOR-swizzled so the float4 loads of a warp are conflict-free:
 // Q and P row r at slot s ^ (r & 7), K row c at slot s ^ ((c >> 2) & 7), V unswizzled.
-// Head sizes below 64 are zero-padded. Test: dotnet test --filter "FullyQualifiedName~Kernels.Attention";
+// Head sizes below 64 (HS of q/k, HV of v/o, which may differ) are zero-padded; T queries walk S
+// keys (cross-attention), causal keeps keys ≤ query. Test: dotnet test --filter "FullyQualifiedName~Kernels.Attention";
 // bench: nanombpo bench gpu (AttentionFamily).
 using System.Runtime.CompilerServices;
 using ILGPU;
@@ -34,7 +35,7 @@ public static partial class AttentionKernels
     /// <summary>Grid (T/64 rounded up, NH, B), 128 threads. Same outputs as <see cref="Forward"/>;
     /// g.Vec = 1 when q, k, v, o rows may be read and written as float4 (16-byte aligned).</summary>
     public static void FlashForward(AttentionArgs g, ArrayView<float> o, ArrayView<float> lse, ArrayView<float> q,
-        ArrayView<float> k, ArrayView<float> v, ArrayView<int> mask /* (B,T), nonzero = key kept */)
+        ArrayView<float> k, ArrayView<float> v, ArrayView<int> mask /* (B,S), nonzero = key kept */)
     {
         var qs = SharedMemory.Allocate<Float4>(FlashRows * Slots);
         var kps = SharedMemory.Allocate<Float4>(FlashKeys * Slots); // K tile, then P of the same block
@@ -47,7 +48,7 @@ public static partial class AttentionKernels
         for (int e = tid; e < FlashRows * Slots; e += FlashThreads)
         {
             int r = e >> 4, s = e & 15, t = q0 + r;
-            var x = LoadSlot(q, t < g.T ? g.Qkv(b, h, t) : -1, s, g.HS, vec);
+            var x = LoadSlot(q, t < g.T ? g.Q(b, h, t) : -1, s, g.HS, vec);
             x.X *= qScale; x.Y *= qScale; x.Z *= qScale; x.W *= qScale;
             qs[r * Slots + (s ^ (r & 7))] = x;
         }
@@ -55,19 +56,12 @@ public static partial class AttentionKernels
         float m0 = float.NegativeInfinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0;
         float l0 = 0f, l1 = 0f, l2 = 0f, l3 = 0f, l4 = 0f, l5 = 0f, l6 = 0f, l7 = 0f;
         Float4 o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
-        int kEnd = g.Causal != 0 ? Math.Min(g.T, q0 + FlashRows) : g.T;
+        int kEnd = g.Causal != 0 ? Math.Min(g.S, q0 + FlashRows) : g.S;
         int row0 = q0 + rg;
         for (int k0 = 0; k0 < kEnd; k0 += FlashKeys)
         {
             Group.Barrier(); // the previous block's P and V are consumed
-            long kvBase = g.Qkv(b, h, k0); // row offsets by one stride: no 64-bit products per element
-            for (int e = tid; e < FlashKeys * Slots; e += FlashThreads)
-            {
-                int r = e >> 4, s = e & 15, t = k0 + r;
-                long off = t < g.T ? kvBase + (long)r * g.QkvStrideT : -1;
-                kps[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(k, off, s, g.HS, vec);
-                vs[r * Slots + s] = LoadSlot(v, off, s, g.HS, vec);
-            }
+            StageKeyValue(g, k, v, kps, vs, b, h, k0, tid, vec);
             Group.Barrier();
 
             Float4 s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
@@ -89,7 +83,7 @@ public static partial class AttentionKernels
             }
 
             int c = k0 + 4 * cg;
-            if (g.HasMask != 0 || k0 + FlashKeys > g.T || (g.Causal != 0 && k0 + FlashKeys - 1 > q0))
+            if (g.HasMask != 0 || k0 + FlashKeys > g.S || (g.Causal != 0 && k0 + FlashKeys - 1 > q0))
             {
                 bool kx = Keep(g, mask, b, c), ky = Keep(g, mask, b, c + 1), kz = Keep(g, mask, b, c + 2), kw = Keep(g, mask, b, c + 3);
                 int causal = g.Causal;
@@ -131,7 +125,24 @@ public static partial class AttentionKernels
         Finish(g, o, lse, b, h, row0 + 48, cg, vec, o6, l6, m6); Finish(g, o, lse, b, h, row0 + 56, cg, vec, o7, l7, m7);
     }
 
-    /// <summary>Columns 4s..4s+3 of the row at <paramref name="off"/> (-1: a row past T), zero past HS.</summary>
+    /// <summary>Stages keys k0..k0+63 into shared memory: K rows column-swizzled (slot s ^ ((r >> 2) & 7)),
+    /// V rows plain; zeros past S. Row offsets step by one stride: no 64-bit products per element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StageKeyValue(AttentionArgs g, ArrayView<float> k, ArrayView<float> v, ArrayView<Float4> ks,
+        ArrayView<Float4> vs, int b, int h, int k0, int tid, bool vec)
+    {
+        long kBase = g.K(b, h, k0), vBase = g.V(b, h, k0);
+        for (int e = tid; e < FlashKeys * Slots; e += FlashThreads)
+        {
+            int r = e >> 4, s = e & 15;
+            bool ok = k0 + r < g.S;
+            ks[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(k, ok ? kBase + (long)r * g.KStrideT : -1, s, g.HS, vec);
+            vs[r * Slots + s] = LoadSlot(v, ok ? vBase + (long)r * g.VStrideT : -1, s, g.HV, vec);
+        }
+    }
+
+    /// <summary>Columns 4s..4s+3 of the row at <paramref name="off"/> (-1: a row past T or S), zero
+    /// past the row's <paramref name="hs"/> columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Float4 LoadSlot(ArrayView<float> src, long off, int s, int hs, bool vec)
     {
@@ -149,7 +160,7 @@ public static partial class AttentionKernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static bool Keep(AttentionArgs g, ArrayView<int> mask, int b, int c) =>
-        c < g.T && (g.HasMask == 0 || mask[(long)b * g.T + c] != 0);
+        c < g.S && (g.HasMask == 0 || mask[(long)b * g.S + c] != 0);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Mask(ref Float4 s, int row, int c, int causal, bool kx, bool ky, bool kz, bool kw)
@@ -217,15 +228,15 @@ public static partial class AttentionKernels
         acc.X *= inv; acc.Y *= inv; acc.Z *= inv; acc.W *= inv;
         int d = 4 * cg;
         long off = g.O(b, h, row);
-        if (d < g.HS)
+        if (d < g.HV)
         {
             if (vec) o.Cast<Float4>()[(off >> 2) + cg] = acc;
             else
             {
                 o[off + d] = acc.X;
-                if (d + 1 < g.HS) o[off + d + 1] = acc.Y;
-                if (d + 2 < g.HS) o[off + d + 2] = acc.Z;
-                if (d + 3 < g.HS) o[off + d + 3] = acc.W;
+                if (d + 1 < g.HV) o[off + d + 1] = acc.Y;
+                if (d + 2 < g.HV) o[off + d + 2] = acc.Z;
+                if (d + 3 < g.HV) o[off + d + 3] = acc.W;
             }
         }
         if (cg == 0) lse[g.Row(b, h, row)] = l > 0f ? (m + XMath.Log2(l)) * Ln2 : float.PositiveInfinity;

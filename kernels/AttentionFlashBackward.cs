@@ -1,4 +1,4 @@
-// FlashAttention-2 style backward for HS <= 64 on CUDA cores in float32 (the fast path of
+// FlashAttention-2 style backward for HS, HV <= 64 on CUDA cores in float32 (the fast path of
 // KernelLauncher.AttentionBackward; AttentionBackward.cs keeps the generic kernels). Same tiling as
 // AttentionFlash.cs, 128 threads, register tiles of 4 rows (rg + 8i) x 4 columns (4cg..4cg+3):
 // - FlashBackwardQuery: 32 query rows per group walk the key blocks of 64; S = Q Kᵀ and dP = dO Vᵀ
@@ -8,6 +8,7 @@
 //   Pᵀ and dSᵀ go to shared memory over K and V (reloaded per block), dV += Pᵀ dO, dK += dSᵀ Q.
 // Shared memory: 2 tiles of 32 rows + 2 of 64 rows of 16 float4 = 48 KB; swizzles as in the forward
 // ("row" operands slot ^ (r & 7), "column" operands slot ^ ((c >> 2) & 7)). Deterministic, no atomics.
+// HS (q, k) and HV (v, o, dO) are zero-padded to 64 and may differ; queries T, keys S.
 // Test: dotnet test --filter "FullyQualifiedName~Kernels.Attention".
 using System.Runtime.CompilerServices;
 using ILGPU;
@@ -22,7 +23,7 @@ public static partial class AttentionKernels
     public const int FlashBackwardRows = 32;
     const int BRows = FlashBackwardRows, BCols = 64;
 
-    /// <summary>Grid (T/32 rounded up, NH, B), 128 threads: dq (qkv layout, overwritten).</summary>
+    /// <summary>Grid (T/32 rounded up, NH, B), 128 threads: dq (q layout, overwritten).</summary>
     public static void FlashBackwardQuery(AttentionArgs g, ArrayView<float> dq, ArrayView<float> dout, ArrayView<float> q,
         ArrayView<float> k, ArrayView<float> v, ArrayView<float> lse, ArrayView<float> dsum, ArrayView<int> mask)
     {
@@ -37,10 +38,10 @@ public static partial class AttentionKernels
         for (int e = tid; e < BRows * Slots; e += FlashThreads)
         {
             int r = e >> 4, s = e & 15, t = q0 + r;
-            var x = LoadSlot(q, t < g.T ? g.Qkv(b, h, t) : -1, s, g.HS, vec);
+            var x = LoadSlot(q, t < g.T ? g.Q(b, h, t) : -1, s, g.HS, vec);
             x.X *= qScale; x.Y *= qScale; x.Z *= qScale; x.W *= qScale;
             qs[r * Slots + (s ^ (r & 7))] = x;
-            dos[r * Slots + (s ^ (r & 7))] = LoadSlot(dout, t < g.T ? g.O(b, h, t) : -1, s, g.HS, vec);
+            dos[r * Slots + (s ^ (r & 7))] = LoadSlot(dout, t < g.T ? g.O(b, h, t) : -1, s, g.HV, vec);
         }
         int row0 = q0 + rg;
         RowStats(g, lse, dsum, b, h, row0, out float lse0, out float d0);
@@ -48,17 +49,17 @@ public static partial class AttentionKernels
         RowStats(g, lse, dsum, b, h, row0 + 16, out float lse2, out float d2);
         RowStats(g, lse, dsum, b, h, row0 + 24, out float lse3, out float d3);
         Float4 a0 = default, a1 = default, a2 = default, a3 = default;
-        int kEnd = g.Causal != 0 ? Math.Min(g.T, q0 + BRows) : g.T;
+        int kEnd = g.Causal != 0 ? Math.Min(g.S, q0 + BRows) : g.S;
         for (int k0 = 0; k0 < kEnd; k0 += BCols)
         {
             Group.Barrier();
-            long kvBase = g.Qkv(b, h, k0);
+            long kBase = g.K(b, h, k0), vBase = g.V(b, h, k0);
             for (int e = tid; e < BCols * Slots; e += FlashThreads)
             {
-                int r = e >> 4, s = e & 15, t = k0 + r;
-                long off = t < g.T ? kvBase + (long)r * g.QkvStrideT : -1;
-                ks[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(k, off, s, g.HS, vec);
-                vds[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(v, off, s, g.HS, vec);
+                int r = e >> 4, s = e & 15;
+                bool ok = k0 + r < g.S;
+                ks[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(k, ok ? kBase + (long)r * g.KStrideT : -1, s, g.HS, vec);
+                vds[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(v, ok ? vBase + (long)r * g.VStrideT : -1, s, g.HV, vec);
             }
             Group.Barrier();
             Float4 s0 = default, s1 = default, s2 = default, s3 = default;
@@ -97,12 +98,14 @@ public static partial class AttentionKernels
                 Axpy4(ref a2, sv[16 * Slots], ka, kb, kc, kd); Axpy4(ref a3, sv[24 * Slots], ka, kb, kc, kd);
             }
         }
-        StoreRow(g, dq, b, h, row0, cg, vec, a0, g.Scale); StoreRow(g, dq, b, h, row0 + 8, cg, vec, a1, g.Scale);
-        StoreRow(g, dq, b, h, row0 + 16, cg, vec, a2, g.Scale); StoreRow(g, dq, b, h, row0 + 24, cg, vec, a3, g.Scale);
+        StoreRow(dq, row0 < g.T ? g.Q(b, h, row0) : -1, cg, g.HS, vec, a0, g.Scale);
+        StoreRow(dq, row0 + 8 < g.T ? g.Q(b, h, row0 + 8) : -1, cg, g.HS, vec, a1, g.Scale);
+        StoreRow(dq, row0 + 16 < g.T ? g.Q(b, h, row0 + 16) : -1, cg, g.HS, vec, a2, g.Scale);
+        StoreRow(dq, row0 + 24 < g.T ? g.Q(b, h, row0 + 24) : -1, cg, g.HS, vec, a3, g.Scale);
     }
 
-    /// <summary>Grid (T/32 rounded up, NH, B), 128 threads: dk and dv (qkv layout, overwritten; 0
-    /// for keys no query attends to).</summary>
+    /// <summary>Grid (S/32 rounded up, NH, B), 128 threads: dk and dv (k and v layouts, overwritten;
+    /// 0 for keys no query attends to).</summary>
     public static void FlashBackwardKeyValue(AttentionArgs g, ArrayView<float> dk, ArrayView<float> dv, ArrayView<float> dout,
         ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> lse, ArrayView<float> dsum,
         ArrayView<int> mask)
@@ -127,19 +130,19 @@ public static partial class AttentionKernels
             for (int e = tid; e < BRows * Slots; e += FlashThreads)
             {
                 int r = e >> 4, s = e & 15, t = k0 + r;
-                long off = t < g.T ? g.Qkv(b, h, t) : -1;
-                var x = LoadSlot(k, off, s, g.HS, vec);
+                bool ok = t < g.S;
+                var x = LoadSlot(k, ok ? g.K(b, h, t) : -1, s, g.HS, vec);
                 x.X *= kScale; x.Y *= kScale; x.Z *= kScale; x.W *= kScale;
                 ks[r * Slots + (s ^ (r & 7))] = x;
-                vs[r * Slots + (s ^ (r & 7))] = LoadSlot(v, off, s, g.HS, vec);
+                vs[r * Slots + (s ^ (r & 7))] = LoadSlot(v, ok ? g.V(b, h, t) : -1, s, g.HV, vec);
             }
-            long qBase = g.Qkv(b, h, q0), oBase = g.O(b, h, q0);
+            long qBase = g.Q(b, h, q0), oBase = g.O(b, h, q0);
             for (int e = tid; e < BCols * Slots; e += FlashThreads)
             {
                 int r = e >> 4, s = e & 15, t = q0 + r;
                 bool ok = t < g.T;
-                qs[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(q, ok ? qBase + (long)r * g.QkvStrideT : -1, s, g.HS, vec);
-                dos[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(dout, ok ? oBase + (long)r * g.OStrideT : -1, s, g.HS, vec);
+                qs[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(q, ok ? qBase + (long)r * g.QStrideT : -1, s, g.HS, vec);
+                dos[r * Slots + (s ^ ((r >> 2) & 7))] = LoadSlot(dout, ok ? oBase + (long)r * g.OStrideT : -1, s, g.HV, vec);
             }
             int c = q0 + 4 * cg; // this thread's 4 queries
             RowStats(g, lse, dsum, b, h, c, out float lx, out float dx);
@@ -188,10 +191,14 @@ public static partial class AttentionKernels
                 Axpy4(ref dk2, sv[16 * Slots], qa, qb, qc, qd); Axpy4(ref dk3, sv[24 * Slots], qa, qb, qc, qd);
             }
         }
-        StoreRow(g, dv, b, h, key0, cg, vec, dv0, 1f); StoreRow(g, dv, b, h, key0 + 8, cg, vec, dv1, 1f);
-        StoreRow(g, dv, b, h, key0 + 16, cg, vec, dv2, 1f); StoreRow(g, dv, b, h, key0 + 24, cg, vec, dv3, 1f);
-        StoreRow(g, dk, b, h, key0, cg, vec, dk0, g.Scale); StoreRow(g, dk, b, h, key0 + 8, cg, vec, dk1, g.Scale);
-        StoreRow(g, dk, b, h, key0 + 16, cg, vec, dk2, g.Scale); StoreRow(g, dk, b, h, key0 + 24, cg, vec, dk3, g.Scale);
+        StoreRow(dv, key0 < g.S ? g.V(b, h, key0) : -1, cg, g.HV, vec, dv0, 1f);
+        StoreRow(dv, key0 + 8 < g.S ? g.V(b, h, key0 + 8) : -1, cg, g.HV, vec, dv1, 1f);
+        StoreRow(dv, key0 + 16 < g.S ? g.V(b, h, key0 + 16) : -1, cg, g.HV, vec, dv2, 1f);
+        StoreRow(dv, key0 + 24 < g.S ? g.V(b, h, key0 + 24) : -1, cg, g.HV, vec, dv3, 1f);
+        StoreRow(dk, key0 < g.S ? g.K(b, h, key0) : -1, cg, g.HS, vec, dk0, g.Scale);
+        StoreRow(dk, key0 + 8 < g.S ? g.K(b, h, key0 + 8) : -1, cg, g.HS, vec, dk1, g.Scale);
+        StoreRow(dk, key0 + 16 < g.S ? g.K(b, h, key0 + 16) : -1, cg, g.HS, vec, dk2, g.Scale);
+        StoreRow(dk, key0 + 24 < g.S ? g.K(b, h, key0 + 24) : -1, cg, g.HS, vec, dk3, g.Scale);
     }
 
     /// <summary>lse in log2 units (+inf past T or for an empty row: its p is 0) and D of one row.</summary>
@@ -228,19 +235,18 @@ public static partial class AttentionKernels
         dp.X = s.X * (dp.X - dx); dp.Y = s.Y * (dp.Y - dy); dp.Z = s.Z * (dp.Z - dz); dp.W = s.W * (dp.W - dw);
     }
 
-    /// <summary>Writes columns 4cg..4cg+3 of a qkv-layout row, times <paramref name="scale"/>.</summary>
+    /// <summary>Writes columns 4cg..4cg+3 (of <paramref name="cols"/>) of the row at
+    /// <paramref name="off"/> (-1: no row), times <paramref name="scale"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreRow(AttentionArgs g, ArrayView<float> dst, int b, int h, int row, int cg, bool vec, Float4 x,
-        float scale)
+    static void StoreRow(ArrayView<float> dst, long off, int cg, int cols, bool vec, Float4 x, float scale)
     {
         int d = 4 * cg;
-        if (row >= g.T || d >= g.HS) return;
+        if (off < 0 || d >= cols) return;
         x.X *= scale; x.Y *= scale; x.Z *= scale; x.W *= scale;
-        long off = g.Qkv(b, h, row);
         if (vec) { dst.Cast<Float4>()[(off >> 2) + cg] = x; return; }
         dst[off + d] = x.X;
-        if (d + 1 < g.HS) dst[off + d + 1] = x.Y;
-        if (d + 2 < g.HS) dst[off + d + 2] = x.Z;
-        if (d + 3 < g.HS) dst[off + d + 3] = x.W;
+        if (d + 1 < cols) dst[off + d + 1] = x.Y;
+        if (d + 2 < cols) dst[off + d + 2] = x.Z;
+        if (d + 3 < cols) dst[off + d + 3] = x.W;
     }
 }

@@ -214,8 +214,9 @@ public static class GpuBench
         s.W.WriteLine();
         s.W.WriteLine($"attention forward B={B} NH={NH} HS={HS}, no mask: fused (online softmax) vs unfused " +
             "(batched SGEMM q kᵀ, softmax, SGEMM p v); err = max|o_fused - o_unfused| / max|o_unfused|; " +
-            "bwd = fused backward (dq, dk, dv), TFLOP/s counted as 10 B NH T² HS");
-        s.W.WriteLine($"{"T",5} {"fused ms",9} {"unfused ms",11} {"speedup",8} {"fused TFLOP/s",14} {"err",9} {"bwd ms",8} {"bwd TFLOP/s",12}");
+            "bwd = fused backward (dq, dk, dv), TFLOP/s counted as 10 B NH T² HS; fused = the launcher's flash variant, " +
+            "rows32/rows64 ms = each variant forced");
+        s.W.WriteLine($"{"T",5} {"fused ms",9} {"unfused ms",11} {"speedup",8} {"fused TFLOP/s",14} {"err",9} {"bwd ms",8} {"bwd TFLOP/s",12} {"rows32 ms",10} {"rows64 ms",10}");
         string summary = "attention summary:";
         foreach (int t in new[] { 128, 256, 512 })
         {
@@ -246,7 +247,9 @@ public static class GpuBench
                 double bwd = s.TimeMs(() => s.Kl.AttentionBackward(dqv.SubView(0, qkv), dqv.SubView(qkv, qkv),
                     dqv.SubView(2 * qkv, qkv), dsum.View, o2.View, q.View, k.View, v.View, o.View, lse.View, default, g));
                 double bwdTflops = 10.0 * B * NH * t * t * HS / (bwd * 1e-3) / 1e12;
-                s.W.WriteLine($"{t,5} {fused,9:F3} {unfused,11:F3} {unfused / fused,8:F2} {tflops,14:F1} {err,9:E1} {bwd,8:F3} {bwdTflops,12:F1}");
+                double rows32 = s.TimeMs(() => s.Kl.AttentionForward(o.View, lse.View, q.View, k.View, v.View, default, g, null, 32));
+                double rows64 = s.TimeMs(() => s.Kl.AttentionForward(o.View, lse.View, q.View, k.View, v.View, default, g, null, 64));
+                s.W.WriteLine($"{t,5} {fused,9:F3} {unfused,11:F3} {unfused / fused,8:F2} {tflops,14:F1} {err,9:E1} {bwd,8:F3} {bwdTflops,12:F1} {rows32,10:F3} {rows64,10:F3}");
                 s.Expect(err <= 1e-4, $"attention T={t}", $"fused and unfused outputs differ by {err:E2}");
                 summary += $" T={t} fused {unfused / fused:F2}x faster;";
             });

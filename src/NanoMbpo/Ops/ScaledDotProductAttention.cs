@@ -47,20 +47,25 @@ public static partial class F
         }, q, k, v);
     }
 
-    /// <summary>Device twin: the fused (FlashAttention-style) kernels; the T×S score matrix never
-    /// reaches device memory, the row logsumexp is kept for the backward. The kernels need S == T and
-    /// HV == HS; the padding mask is inverted into their "kept key" form.</summary>
+    /// <summary>Device twin: the fused (FlashAttention-style) kernels, any T, S, HS, HV (flash kernels
+    /// for head sizes ≤ 64, generic ones otherwise); the T×S score matrix never reaches device memory,
+    /// the row logsumexp is kept for the backward. The padding mask is inverted into their "kept key"
+    /// form.</summary>
     static Tensor AttentionOnDevice(Tensor q, Tensor k, Tensor v, Tensor? keyPaddingMask, bool causal)
     {
         const string op = "scaled_dot_product_attention";
         Dev.F32(op, q, k, v);
         var d = q.Device;
         int B = q.Shape[0], NH = q.Shape[1], T = q.Shape[2], HS = q.Shape[3], S = k.Shape[2], HV = v.Shape[3];
-        if (S != T || HV != HS)
-            throw Dev.Unsupported(op, d, $"the fused kernel needs S == T and HV == HS, got T={T} S={S} HS={HS} HV={HV}");
         var l = Dev.L(d);
-        var y = Dev.Empty([B, NH, T, HS], d);
+        var y = Dev.Empty([B, NH, T, HV], d);
         if (y.Length == 0) return y;
+        if (S == 0)
+        {
+            // No keys at all: every row is fully masked, so zeros and no gradient (the CPU twin's rule).
+            l.Fill(Dev.V(y), 0f);
+            return y;
+        }
         Tensor? keep = null;
         if (keyPaddingMask is not null)
         {
@@ -68,7 +73,7 @@ public static partial class F
             l.InvertMask(Dev.VI(keep), Dev.VI(Dev.Ints(keyPaddingMask, d)));
         }
         var keepView = keep is null ? default : Dev.VI(keep);
-        var g = Kernels.AttentionArgs.Contiguous(B, NH, T, HS, causal);
+        var g = Kernels.AttentionArgs.Contiguous(B, NH, T, S, HS, HV, causal);
         var lse = Dev.Empty([B, NH, T], d);
         l.AttentionForward(Dev.V(y), Dev.V(lse), Dev.V(q), Dev.V(k), Dev.V(v), keepView, g);
         return Autograd.Record(y, "sdpa", dy =>
@@ -172,7 +177,9 @@ public static partial class F
         yield return AttnCase("sdpa_padmask", 2, 2, 3, 5, 3, 3, [0, 0, 1, 0, 1, 1, 1, 1, 1, 1], false);
         yield return AttnCase("sdpa_causal", 1, 2, 4, 4, 3, 2, null, true);
         yield return AttnCase("sdpa_causal_padmask_cross", 2, 1, 3, 5, 3, 3, [1, 0, 0, 0, 1, 0, 0, 1, 1, 0], true);
-        // Self-attention shapes (S == T, HV == HS) so the device's fused kernel covers the masks too.
+        // Causal with more keys than queries: keys T..S-1 are never attended (zero dk, dv).
+        yield return AttnCase("sdpa_causal_long_keys", 1, 2, 3, 6, 2, 5, null, true);
+        // Self-attention shapes (S == T, HV == HS), the transformer's case, with both masks.
         yield return AttnCase("sdpa_padmask_self", 2, 2, 4, 4, 3, 3, [0, 0, 1, 0, 1, 1, 1, 1], false);
         yield return AttnCase("sdpa_causal_padmask_self", 2, 1, 5, 5, 4, 4, [1, 0, 0, 1, 0, 0, 0, 0, 1, 1], true);
     }

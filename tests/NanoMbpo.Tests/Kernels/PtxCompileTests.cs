@@ -67,6 +67,8 @@ public sealed class PtxCompileTests
             yield return (M(typeof(MatMulKernels), nameof(MatMulKernels.SgemmTiled), layout, shape), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.Forward)), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.FlashForward)), true);
+        yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.FlashForward32)), true);
+        yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.FlashForwardWide)), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.RowDot)), false);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.BackwardQuery)), true);
         yield return (M(typeof(AttentionKernels), nameof(AttentionKernels.BackwardKeyValue)), true);

@@ -176,7 +176,7 @@ public static unsafe class Sgemm
             // Every chunk gets at least one tile (chunks <= tiles), so all parties reach each barrier.
             int t0 = (int)((long)Tiles * chunk / chunkCount), t1 = (int)((long)Tiles * (chunk + 1) / chunkCount);
             if (SplitN) SgemmDriver.Compute(P, Ks, PackA, PackB, 0, P.M, t0 * Ks.NR, Math.Min(P.N, t1 * Ks.NR));
-            else if (Concurrent && UseShared && Shared != null && Ks.KC <= 256 && Ks.NC <= 1024)
+            else if (Concurrent && UseShared && Shared != null && Ks.KC <= GemmWorkspace.MaxKC && Ks.NC <= GemmWorkspace.MaxNC)
                 SgemmDriver.Compute(P, Ks, PackA, PackB, t0 * Ks.MR, Math.Min(P.M, t1 * Ks.MR), 0, P.N, Shared, chunk, chunkCount);
             else SgemmDriver.Compute(P, Ks, PackA, PackB, t0 * Ks.MR, Math.Min(P.M, t1 * Ks.MR), 0, P.N);
         }

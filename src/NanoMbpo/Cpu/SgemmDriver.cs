@@ -41,19 +41,43 @@ internal unsafe readonly struct KernelSet
 
     // Blocking: KC*NR*4 bytes of B micro-panel stay in L1 (16 KiB of Zen 3's 32, 32 KiB of Intel's 48),
     // MC*KC*4 bytes of packed A stay in L2, KC*NC*4 bytes of packed B in L3.
-    public static KernelSet For(SgemmIsa isa, int n) => isa switch
+    public static KernelSet For(SgemmIsa isa, int n) => SgemmTuning.Apply(isa switch
     {
         SgemmIsa.Avx512 when n <= 16 => new(&SgemmKernels.K8x16, &SgemmKernels.K8x16P, 8, 16, 192, 256, 1024),
         SgemmIsa.Avx512 => new(&SgemmKernels.K8x32, &SgemmKernels.K8x32P, 8, 32, 192, 256, 1024),
         SgemmIsa.Avx2 => new(&SgemmKernels.K6x16, &SgemmKernels.K6x16, 6, 16, 144, 256, 1024),
         _ => new(&SgemmKernels.K4x4, &SgemmKernels.K4x4, 4, 4, 64, 256, 256),
-    };
+    });
+
+    public KernelSet WithBlocking(int mc, int kc, int nc) => new(Kernel, KernelUnitRow, MR, NR, mc, kc, nc);
+}
+
+/// <summary>Cache-blocking override for tuning runs on a new CPU: NANOMBPO_SGEMM_BLOCKING="MC,KC,NC"
+/// (MC up to 384, rounded down to a multiple of the kernel's MR; KC up to 512; NC a multiple of NR, up to 2048).
+/// Read once; a malformed value is an error naming the variable and what was expected.</summary>
+internal static class SgemmTuning
+{
+    public const string Variable = "NANOMBPO_SGEMM_BLOCKING";
+    static readonly (int Mc, int Kc, int Nc)? Blocking = Parse(Environment.GetEnvironmentVariable(Variable));
+
+    internal static (int Mc, int Kc, int Nc)? Parse(string? v)
+    {
+        if (string.IsNullOrWhiteSpace(v)) return null;
+        var parts = v.Split(',');
+        if (parts.Length != 3 || !int.TryParse(parts[0], out int mc) || !int.TryParse(parts[1], out int kc) || !int.TryParse(parts[2], out int nc)
+            || mc < 8 || mc > GemmWorkspace.MaxMC || kc < 16 || kc > GemmWorkspace.MaxKC || nc < 32 || nc > GemmWorkspace.MaxNC || nc % 32 != 0)
+            throw new ArgumentException($"{Variable}='{v}': expected \"MC,KC,NC\" with MC in 8..{GemmWorkspace.MaxMC} (rounded down to the kernel's MR), KC in 16..{GemmWorkspace.MaxKC}, NC in 32..{GemmWorkspace.MaxNC} (a multiple of 32).");
+        return (mc, kc, nc);
+    }
+
+    public static KernelSet Apply(KernelSet ks) =>
+        Blocking is { } b ? ks.WithBlocking(b.Mc - b.Mc % ks.MR, b.Kc, b.Nc) : ks;
 }
 
 /// <summary>Per-thread packing buffers, 64-byte aligned, allocated once per thread and reused.</summary>
 internal sealed unsafe class GemmWorkspace
 {
-    const int MaxMC = 192, MaxKC = 256, MaxNC = 1024, MaxMR = 8, MaxNR = 32;
+    internal const int MaxMC = 384, MaxKC = 512, MaxNC = 2048, MaxMR = 8, MaxNR = 32;
     public readonly float* A, B, AEdge, BEdge, Tile;
     [ThreadStatic] static GemmWorkspace? _current;
     public static GemmWorkspace Current => _current ??= new GemmWorkspace();
@@ -80,7 +104,7 @@ internal sealed unsafe class GemmWorkspace
 /// of the panels, then all wait at a barrier, so B is packed once instead of once per thread.</summary>
 internal sealed unsafe class SharedPanel
 {
-    public readonly float* Buffer = (float*)NativeMemory.AlignedAlloc((nuint)(256 * (1024 + 32)) * sizeof(float), 64);
+    public readonly float* Buffer = (float*)NativeMemory.AlignedAlloc((nuint)(GemmWorkspace.MaxKC * (GemmWorkspace.MaxNC + GemmWorkspace.MaxNR)) * sizeof(float), 64);
     int _arrived, _generation;
 
     public void Barrier(int parties)

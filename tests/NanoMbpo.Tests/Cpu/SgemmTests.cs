@@ -86,6 +86,19 @@ public unsafe class SgemmTests
         }
     }
 
+    [Fact]
+    public void BlockingOverride_ParsesAndNamesTheVariableOnBadInput()
+    {
+        Assert.Null(SgemmTuning.Parse(null));
+        Assert.Equal((96, 128, 512), SgemmTuning.Parse("96,128,512"));
+        foreach (var bad in new[] { "96,128", "96,128,500", "1000,128,512", "a,b,c", "96,1024,512" })
+        {
+            var e = Assert.Throws<ArgumentException>(() => SgemmTuning.Parse(bad));
+            Assert.Contains(SgemmTuning.Variable, e.Message);
+            Assert.Contains("MC,KC,NC", e.Message);
+        }
+    }
+
     /// <summary>Every tiny shape (M, N ≤ 9, K ≤ 6): the MLP/attention weight-gradient GEMMs of the
     /// catalog's module cases live here, below one micro-tile, where edge handling decides everything.</summary>
     [Theory]

@@ -126,7 +126,7 @@ public static unsafe class Sgemm
         // Large operands with at least MC rows per thread: B is packed once and shared (no redundant cost).
         // With fewer rows per thread the per-K-block barriers cost more than packing A twice (measured on
         // 256x768x3072: 142-148 vs 156-162 GFLOP/s), so fall back to the cost rule.
-        bool shareB = !small && M >= (long)ks.MC * Math.Max(1, threads);
+        bool shareB = SgemmTuning.SharedB && !small && M >= (long)ks.MC * Math.Max(1, threads);
         long costSplitM = packB && !shareB ? (long)K * N * (p.Bjs == 1 ? 1 : 3) : 0;
         bool splitN = costSplitN < costSplitM || (costSplitN == costSplitM && N >= M);
         if (splitN && tilesN < Math.Min(threads, tilesM)) splitN = false;

@@ -70,6 +70,10 @@ internal static class SgemmTuning
         return (mc, kc, nc);
     }
 
+    /// <summary>NANOMBPO_SGEMM_SHARED_B=0 turns off the shared packed B block of two-thread GEMMs split
+    /// along M (each thread then packs its own), to compare the two on a new CPU.</summary>
+    public static readonly bool SharedB = Environment.GetEnvironmentVariable("NANOMBPO_SGEMM_SHARED_B") != "0";
+
     public static KernelSet Apply(KernelSet ks) =>
         Blocking is { } b ? ks.WithBlocking(b.Mc - b.Mc % ks.MR, b.Kc, b.Nc) : ks;
 }

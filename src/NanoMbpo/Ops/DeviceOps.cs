@@ -109,7 +109,8 @@ internal static class Dev
         }
     }
 
-    /// <summary>C = alpha op(A) op(B) + beta C, argument order of Cpu.Gemm.Run so backward code mirrors the CPU's.</summary>
+    /// <summary>C = alpha op(A) op(B) + beta C, argument order of Cpu.Gemm.Run so backward code mirrors the
+    /// CPU's. Large GEMMs take the TF32 tensor-core kernel when the Tf32 policy allows it.</summary>
     public static void Gemm(KernelLauncher l, bool tA, bool tB, int batch, int M, int N, int K, float alpha,
         ArrayView<float> a, int lda, long sA, ArrayView<float> b, int ldb, long sB, float beta, ArrayView<float> c, int ldc, long sC)
     {
@@ -121,7 +122,10 @@ internal static class Dev
             else if (beta != 1f) l.Affine(c, c, beta, 0f);
             return;
         }
-        l.Sgemm(c, a, b, M, N, K, tA, tB, alpha, beta, batch, sA, sB, sC, lda, ldb, ldc);
+        if (Tf32.Use((long)batch * M * N * K))
+            l.SgemmTf32(c, a, b, M, N, K, tA, tB, alpha, beta, batch, sA, sB, sC, lda, ldb, ldc);
+        else
+            l.Sgemm(c, a, b, M, N, K, tA, tB, alpha, beta, batch, sA, sB, sC, lda, ldb, ldc);
     }
 
     /// <summary>y = op(x) with an activation kernel; backward dx += op'(x)·dy on the device.</summary>

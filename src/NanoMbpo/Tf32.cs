@@ -1,0 +1,39 @@
+// TF32 policy for device matmuls, as torch.backends.cuda.matmul.allow_tf32: off by default (fp32
+// SGEMM everywhere); when allowed, device GEMMs of at least MinMacs multiply-adds (batch·M·N·K) run on
+// the tensor-core TF32 kernel (10-bit mantissa inputs, fp32 accumulation, ~1e-3 relative error).
+// A process-wide setting plus a per-thread scope that overrides it (tests run in parallel).
+// Tested by tests/NanoMbpo.Tests/Dispatch/Tf32PolicyTests.cs.
+namespace NanoMbpo;
+
+public static class Tf32
+{
+    [ThreadStatic] static (bool Allowed, long MinMacs)? scoped;
+
+    /// <summary>Process-wide: may large device matmuls use TF32? Default false.</summary>
+    public static bool Allowed { get; set; }
+
+    /// <summary>Process-wide size from which an allowed TF32 GEMM is used (batch·M·N·K multiply-adds).</summary>
+    public static long MinMacs { get; set; } = 1L << 27;
+
+    /// <summary>Whether a device GEMM of this size runs on the TF32 kernel on this thread.</summary>
+    public static bool Use(long macs)
+    {
+        var (allowed, min) = scoped ?? (Allowed, MinMacs);
+        return allowed && macs >= min;
+    }
+
+    /// <summary>Overrides the policy on this thread until the returned scope is disposed.</summary>
+    public static IDisposable Scope(bool allowed, long minMacs = 1L << 27)
+    {
+        if (minMacs < 0) throw new ArgumentOutOfRangeException(nameof(minMacs), minMacs, "expected a size >= 0");
+        var previous = scoped;
+        scoped = (allowed, minMacs);
+        return new Restore(previous);
+    }
+
+    sealed class Restore((bool, long)? previous) : IDisposable
+    {
+        bool done;
+        public void Dispose() { if (!done) { scoped = previous; done = true; } }
+    }
+}

@@ -137,6 +137,18 @@ public sealed class PtxCompileTests
         return n;
     }
 
+    /// <summary>`nanombpo ptx` discovers kernels by reflection (KernelCatalog): it must find every
+    /// kernel this hand-kept list names, with the same grouping.</summary>
+    [Fact]
+    public void KernelCatalogFindsEveryListedKernel()
+    {
+        var found = KernelCatalog.All().ToDictionary(k => k.Kernel, k => k.Explicit);
+        var missing = Kernels().Where(k => !found.TryGetValue(k.Kernel, out bool e) || e != k.Explicit)
+            .Select(k => KernelCatalog.Name(k.Kernel)).ToList();
+        Assert.True(missing.Count == 0, "KernelCatalog misses or misgroups: " + string.Join(", ", missing));
+        Assert.True(found.Count >= Kernels().Count(), $"catalog {found.Count} < list {Kernels().Count()}");
+    }
+
     [Fact]
     public void EveryKernelCompilesToPtxForSm90()
     {

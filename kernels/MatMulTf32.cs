@@ -49,9 +49,9 @@ public static partial class MatMulTf32Kernels
     public const int Bk = 16, WarpM = 64, WarpN = 32;
     /// <summary>Row stride of a shared tile: both operands are stored row-major in k ([m][k] for A,
     /// [n][k] for B) whatever their global layout, so the mma loop is one code for every transpose.
-    /// 20 ≡ 4 (mod 8): the scalar fragment loads of a warp (row g = lane/4, k t = lane%4) hit 32
-    /// distinct banks, and the k-fastest staging stores of a transposed operand do too.</summary>
-    public const int Stride = Bk + 4;
+    /// Unpadded: a lane reads its fragments as float4 at (row g = lane/4, k 4t, t = lane%4), and the
+    /// 8 lanes of a 128-bit phase (rows g, g+1) then cover the 32 banks exactly once.</summary>
+    public const int Stride = Bk;
 
     /// <summary>Floats of dynamic shared memory: two stages of the A (bm rows) and B (bn rows) tiles.</summary>
     public static int SharedFloats(int bm, int bn) => 2 * (bm + bn) * Stride;
@@ -128,12 +128,11 @@ public static partial class MatMulTf32Kernels
                 if (nB > 2) pb2 = Fetch(b, b4, bBase, g.Ldb, n0, g.N, k1, g.K, tid + 2 * threads, tb, g.VecB);
                 if (nB > 3) pb3 = Fetch(b, b4, bBase, g.Ldb, n0, g.N, k1, g.K, tid + 3 * threads, tb, g.VecB);
             }
-            // Views at this lane's first fragment element of the stage: every fragment load below is
-            // a constant offset from them (rows 16i / 8j, k-step 8s, +8 rows, +4 k).
-            var at = As.SubView(stage * aStage + (mw + gq) * Stride + tq, (WarpM - 7) * Stride - 3);
-            var bt = Bs.SubView(stage * bStage + (nw + gq) * Stride + tq, (WarpN - 7) * Stride - 3);
-            acc = Step(acc, at, bt, 0, scratch, gq, tq);
-            acc = Step(acc, at, bt, 8, scratch, gq, tq);
+            // Views at this lane's first fragment float4 of the stage: every fragment load below is a
+            // constant offset from them (A rows 16i and +8, B rows 8j).
+            var at = As4.SubView((stage * aStage + (mw + gq) * Stride) / 4 + tq, (WarpM - 8) * Stride / 4 + 1);
+            var bt = Bs4.SubView((stage * bStage + (nw + gq) * Stride) / 4 + tq, (WarpN - 8) * Stride / 4 + 1);
+            acc = KTile(acc, at, bt, scratch, gq, tq);
             if (more)
             {
                 // The other stage was last read before the previous barrier, so it is free.
@@ -215,61 +214,86 @@ public static partial class MatMulTf32Kernels
         }
         else
         {
+            // Lanes 16..31 hold the next row group (4 rows = 64 floats on, the same banks): they write
+            // their rows in the order 1, 0, 3, 2, so each store's two half-warps use different banks.
             int i = s + (f >> 4) * 4 * Stride + (f & 15);
-            xs[i] = v.X; xs[i + Stride] = v.Y; xs[i + 2 * Stride] = v.Z; xs[i + 3 * Stride] = v.W;
+            bool h = ((f >> 4) & 1) != 0;
+            int o = h ? Stride : 0;
+            xs[i + o] = h ? v.Y : v.X;
+            xs[i + Stride - o] = h ? v.X : v.Y;
+            xs[i + 2 * Stride + o] = h ? v.W : v.Z;
+            xs[i + 3 * Stride - o] = h ? v.Z : v.W;
         }
     }
 
-    /// <summary>One k-step of 8 (offset <paramref name="ks"/> in the stage): 4 A and 4 B fragments
-    /// from shared memory, 16 mma into the warp's 64x32 tile.</summary>
-    static Tf32Acc Step(Tf32Acc c, ArrayView<float> at, ArrayView<float> bt, int ks, ArrayView<float> scratch, int gq, int tq)
+    /// <summary>One K-tile (16 k) of the warp's 64x32 block: 32 mma. A lane holds, per A row (g and
+    /// g+8 of each 16-row tile) and per B row (n = g of each 8-column tile), the float4 at k 4t..4t+3.
+    /// The mma sums over k, so any k order shared by A and B is correct: the hardware's k index t is
+    /// fed k 4t+2s and its t+4 is fed k 4t+2s+1 in k-step s (s = 0 uses X, Y; s = 1 uses Z, W).
+    /// Fragment registers (PTX ISA m16n8k8): a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4);
+    /// b0 (k t, n g), b1 (k t+4, n g).</summary>
+    static Tf32Acc KTile(Tf32Acc c, ArrayView<GemmF4> at, ArrayView<GemmF4> bt, ArrayView<float> scratch, int gq, int tq)
     {
-        var a0 = LoadA(at, 0 * Stride + ks); var a1 = LoadA(at, 16 * Stride + ks);
-        var a2 = LoadA(at, 32 * Stride + ks); var a3 = LoadA(at, 48 * Stride + ks);
-        var b0 = LoadB(bt, 0 * Stride + ks); var b1 = LoadB(bt, 8 * Stride + ks);
-        var b2 = LoadB(bt, 16 * Stride + ks); var b3 = LoadB(bt, 24 * Stride + ks);
-        if (!CudaAsm.IsSupported)
-        {
-            // Emulation: publish the whole warp's fragments once per k-step (one barrier
-            // pair for 16 mma keeps the CPU accelerator's emulated barriers affordable).
-            Publish(scratch, 0, a0, b0, gq, tq); Publish(scratch, 1, a1, b1, gq, tq);
-            Publish(scratch, 2, a2, b2, gq, tq); Publish(scratch, 3, a3, b3, gq, tq);
-            Group.Barrier();
-        }
-        c.C00 = Mma(c.C00, a0, b0, scratch, 0, 0, gq, tq); c.C01 = Mma(c.C01, a0, b1, scratch, 0, 1, gq, tq);
-        c.C02 = Mma(c.C02, a0, b2, scratch, 0, 2, gq, tq); c.C03 = Mma(c.C03, a0, b3, scratch, 0, 3, gq, tq);
-        c.C10 = Mma(c.C10, a1, b0, scratch, 1, 0, gq, tq); c.C11 = Mma(c.C11, a1, b1, scratch, 1, 1, gq, tq);
-        c.C12 = Mma(c.C12, a1, b2, scratch, 1, 2, gq, tq); c.C13 = Mma(c.C13, a1, b3, scratch, 1, 3, gq, tq);
-        c.C20 = Mma(c.C20, a2, b0, scratch, 2, 0, gq, tq); c.C21 = Mma(c.C21, a2, b1, scratch, 2, 1, gq, tq);
-        c.C22 = Mma(c.C22, a2, b2, scratch, 2, 2, gq, tq); c.C23 = Mma(c.C23, a2, b3, scratch, 2, 3, gq, tq);
-        c.C30 = Mma(c.C30, a3, b0, scratch, 3, 0, gq, tq); c.C31 = Mma(c.C31, a3, b1, scratch, 3, 1, gq, tq);
-        c.C32 = Mma(c.C32, a3, b2, scratch, 3, 2, gq, tq); c.C33 = Mma(c.C33, a3, b3, scratch, 3, 3, gq, tq);
-        if (!CudaAsm.IsSupported) Group.Barrier();
-        return c;
-    }
-
-    /// <summary>A fragment of a 16x8 tile (view at the lane's row g, k t): a0 (g, t), a1 (g+8, t),
-    /// a2 (g, t+4), a3 (g+8, t+4).</summary>
-    static Frag4 LoadA(ArrayView<float> at, int o) => new()
-    {
-        X0 = at[o], X1 = at[o + 8 * Stride], X2 = at[o + 4], X3 = at[o + 8 * Stride + 4],
-    };
-
-    /// <summary>B fragment ("col" layout) of an 8x8 tile stored [n][k] (view at n = g, k = t):
-    /// b0 (k = t, n = g), b1 (k = t+4, n = g). Returned in X0, X1.</summary>
-    static Frag4 LoadB(ArrayView<float> bt, int o) => new() { X0 = bt[o], X1 = bt[o + 4] };
-
-    /// <summary>d = a b + c for one m16n8k8 tile (A fragment <paramref name="i"/>, B fragment
-    /// <paramref name="j"/> of the warp's k-step). a and b hold TF32-rounded floats.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Frag4 Mma(Frag4 c, Frag4 a, Frag4 b, ArrayView<float> scratch, int i, int j, int gq, int tq)
-    {
+        var q0 = bt[0]; var q1 = bt[32]; var q2 = bt[64]; var q3 = bt[96];
+        var l0 = at[0]; var h0 = at[32];
+        var l1 = at[64]; var h1 = at[96];
+        var l2 = at[128]; var h2 = at[160];
+        var l3 = at[192]; var h3 = at[224];
         if (CudaAsm.IsSupported)
         {
-            MmaRegs(i * 4 + j, a, b);
+            // Row by row of A tiles so that only two A float4 need to be live at a time; the two
+            // k-steps of one accumulator tile are four mma apart.
+            Row(0, l0, h0, q0, q1, q2, q3);
+            Row(1, l1, h1, q0, q1, q2, q3);
+            Row(2, l2, h2, q0, q1, q2, q3);
+            Row(3, l3, h3, q0, q1, q2, q3);
             return c;
         }
-        return EmulatedMma(c, scratch, i, j, gq, tq);
+        c = EmulatedStep(c, A(l0, h0, 0), A(l1, h1, 0), A(l2, h2, 0), A(l3, h3, 0),
+            B(q0, 0), B(q1, 0), B(q2, 0), B(q3, 0), scratch, gq, tq);
+        return EmulatedStep(c, A(l0, h0, 1), A(l1, h1, 1), A(l2, h2, 1), A(l3, h3, 1),
+            B(q0, 1), B(q1, 1), B(q2, 1), B(q3, 1), scratch, gq, tq);
+    }
+
+    /// <summary>A fragment of k-step s from the lane's float4 of rows g (lo) and g+8 (hi).</summary>
+    static Frag4 A(GemmF4 lo, GemmF4 hi, int s) => s == 0
+        ? new Frag4 { X0 = lo.X, X1 = hi.X, X2 = lo.Y, X3 = hi.Y }
+        : new Frag4 { X0 = lo.Z, X1 = hi.Z, X2 = lo.W, X3 = hi.W };
+
+    /// <summary>B fragment of k-step s from the lane's float4 of column n = g.</summary>
+    static Frag4 B(GemmF4 q, int s) => s == 0 ? new Frag4 { X0 = q.X, X1 = q.Y } : new Frag4 { X0 = q.Z, X1 = q.W };
+
+    /// <summary>The 8 mma of A tile i (rows 16i..) against the 4 B tiles, both k-steps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row(int i, GemmF4 lo, GemmF4 hi, GemmF4 q0, GemmF4 q1, GemmF4 q2, GemmF4 q3)
+    {
+        var a = A(lo, hi, 0);
+        MmaRegs(4 * i + 0, a, B(q0, 0)); MmaRegs(4 * i + 1, a, B(q1, 0));
+        MmaRegs(4 * i + 2, a, B(q2, 0)); MmaRegs(4 * i + 3, a, B(q3, 0));
+        a = A(lo, hi, 1);
+        MmaRegs(4 * i + 0, a, B(q0, 1)); MmaRegs(4 * i + 1, a, B(q1, 1));
+        MmaRegs(4 * i + 2, a, B(q2, 1)); MmaRegs(4 * i + 3, a, B(q3, 1));
+    }
+
+    /// <summary>Emulation of one k-step: the warp publishes its fragments (one barrier pair for 16
+    /// mma keeps the CPU accelerator's emulated barriers affordable), then every lane computes its
+    /// accumulator elements as the PTX ISA defines the mma.</summary>
+    static Tf32Acc EmulatedStep(Tf32Acc c, Frag4 a0, Frag4 a1, Frag4 a2, Frag4 a3, Frag4 b0, Frag4 b1, Frag4 b2, Frag4 b3,
+        ArrayView<float> scratch, int gq, int tq)
+    {
+        Publish(scratch, 0, a0, b0, gq, tq); Publish(scratch, 1, a1, b1, gq, tq);
+        Publish(scratch, 2, a2, b2, gq, tq); Publish(scratch, 3, a3, b3, gq, tq);
+        Group.Barrier();
+        c.C00 = EmulatedMma(c.C00, scratch, 0, 0, gq, tq); c.C01 = EmulatedMma(c.C01, scratch, 0, 1, gq, tq);
+        c.C02 = EmulatedMma(c.C02, scratch, 0, 2, gq, tq); c.C03 = EmulatedMma(c.C03, scratch, 0, 3, gq, tq);
+        c.C10 = EmulatedMma(c.C10, scratch, 1, 0, gq, tq); c.C11 = EmulatedMma(c.C11, scratch, 1, 1, gq, tq);
+        c.C12 = EmulatedMma(c.C12, scratch, 1, 2, gq, tq); c.C13 = EmulatedMma(c.C13, scratch, 1, 3, gq, tq);
+        c.C20 = EmulatedMma(c.C20, scratch, 2, 0, gq, tq); c.C21 = EmulatedMma(c.C21, scratch, 2, 1, gq, tq);
+        c.C22 = EmulatedMma(c.C22, scratch, 2, 2, gq, tq); c.C23 = EmulatedMma(c.C23, scratch, 2, 3, gq, tq);
+        c.C30 = EmulatedMma(c.C30, scratch, 3, 0, gq, tq); c.C31 = EmulatedMma(c.C31, scratch, 3, 1, gq, tq);
+        c.C32 = EmulatedMma(c.C32, scratch, 3, 2, gq, tq); c.C33 = EmulatedMma(c.C33, scratch, 3, 3, gq, tq);
+        Group.Barrier();
+        return c;
     }
 
     /// <summary>Emulation, step 1: every lane writes its A fragment <paramref name="i"/> and B

@@ -27,6 +27,8 @@ public struct Tf32GemmArgs
     public int M, N, K, Lda, Ldb, Ldc, WarpsN, VecA, VecB;
     public float Alpha, Beta;
     public long StrideA, StrideB, StrideC;
+    /// <summary>Device address of C's first element (the CUDA epilogue stores from PTX registers).</summary>
+    public long CPtr;
 }
 
 /// <summary>Up to four registers of one lane's mma fragment (PTX ISA "Matrix Fragments for
@@ -148,14 +150,19 @@ public static partial class MatMulTf32Kernels
             }
             Group.Barrier();
         }
+        int r = m0 + mw + gq, col = n0 + nw + 2 * tq;
         if (CudaAsm.IsSupported)
         {
-            acc.C00 = ReadAcc(0); acc.C01 = ReadAcc(1); acc.C02 = ReadAcc(2); acc.C03 = ReadAcc(3);
-            acc.C10 = ReadAcc(4); acc.C11 = ReadAcc(5); acc.C12 = ReadAcc(6); acc.C13 = ReadAcc(7);
-            acc.C20 = ReadAcc(8); acc.C21 = ReadAcc(9); acc.C22 = ReadAcc(10); acc.C23 = ReadAcc(11);
-            acc.C30 = ReadAcc(12); acc.C31 = ReadAcc(13); acc.C32 = ReadAcc(14); acc.C33 = ReadAcc(15);
+            StoreTileRegs(0, g, cBase, r + 0, col); StoreTileRegs(1, g, cBase, r + 0, col + 8);
+            StoreTileRegs(2, g, cBase, r + 0, col + 16); StoreTileRegs(3, g, cBase, r + 0, col + 24);
+            StoreTileRegs(4, g, cBase, r + 16, col); StoreTileRegs(5, g, cBase, r + 16, col + 8);
+            StoreTileRegs(6, g, cBase, r + 16, col + 16); StoreTileRegs(7, g, cBase, r + 16, col + 24);
+            StoreTileRegs(8, g, cBase, r + 32, col); StoreTileRegs(9, g, cBase, r + 32, col + 8);
+            StoreTileRegs(10, g, cBase, r + 32, col + 16); StoreTileRegs(11, g, cBase, r + 32, col + 24);
+            StoreTileRegs(12, g, cBase, r + 48, col); StoreTileRegs(13, g, cBase, r + 48, col + 8);
+            StoreTileRegs(14, g, cBase, r + 48, col + 16); StoreTileRegs(15, g, cBase, r + 48, col + 24);
+            return;
         }
-        int r = m0 + mw + gq, col = n0 + nw + 2 * tq;
         Store(g, c, cBase, r + 0, col, acc.C00); Store(g, c, cBase, r + 0, col + 8, acc.C01);
         Store(g, c, cBase, r + 0, col + 16, acc.C02); Store(g, c, cBase, r + 0, col + 24, acc.C03);
         Store(g, c, cBase, r + 16, col, acc.C10); Store(g, c, cBase, r + 16, col + 8, acc.C11);
@@ -341,6 +348,25 @@ public static partial class MatMulTf32Kernels
         return Interop.IntAsFloat((bits + 0x1000u) & 0xFFFFE000u);
     }
 
+    /// <summary>CUDA epilogue of accumulator tile t (registers tcacc[4t..4t+3] at (m, n), (m, n+1),
+    /// (m+8, n), (m+8, n+1)); C's device address comes from the host (Tf32GemmArgs.CPtr).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreTileRegs(int t, Tf32GemmArgs g, long cBase, int m, int n)
+    {
+        StoreOneReg(4 * t + 0, g, cBase, m, n);
+        StoreOneReg(4 * t + 1, g, cBase, m, n + 1);
+        StoreOneReg(4 * t + 2, g, cBase, m + 8, n);
+        StoreOneReg(4 * t + 3, g, cBase, m + 8, n + 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreOneReg(int reg, Tf32GemmArgs g, long cBase, int m, int n)
+    {
+        if (m >= g.M || n >= g.N) return;
+        long i = cBase + (long)m * g.Ldc + n;
+        StoreReg(reg, (ulong)(g.CPtr + 4 * i), g.Alpha, g.Beta);
+    }
+
     static void Store(Tf32GemmArgs g, ArrayView<float> c, long cBase, int m, int n, Frag4 v)
     {
         Store1(g, c, cBase, m, n, v.X0);
@@ -409,6 +435,7 @@ public sealed partial class KernelLauncher
             M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc, WarpsN = wn,
             VecA = Vec(a, lda, strideA), VecB = Vec(b, ldb, strideB),
             Alpha = alpha, Beta = beta, StrideA = strideA, StrideB = strideB, StrideC = strideC,
+            CPtr = c.LoadEffectiveAddressAsPtr().ToInt64(),
         };
         int bm = MatMulTf32Kernels.WarpM * wm, bn = MatMulTf32Kernels.WarpN * wn;
         int shared = MatMulTf32Kernels.SharedFloats(bm, bn);

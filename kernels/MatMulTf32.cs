@@ -58,6 +58,9 @@ public static partial class MatMulTf32Kernels
     /// <summary>Floats of dynamic shared memory: two stages of the A (bm rows) and B (bn rows) tiles.</summary>
     public static int SharedFloats(int bm, int bn) => 2 * (bm + bn) * Stride;
 
+    /// <summary>Block rows per group of the grid swizzle (see Sgemm).</summary>
+    const int SwizzleRows = 8;
+
     /// <summary>Per-warp scratch of the emulated mma: the 4 A (16x8) and 4 B (8x8) fragments of a k-step.</summary>
     public const int EmulationScratchPerWarp = 4 * (16 * 8 + 8 * 8);
 
@@ -81,7 +84,12 @@ public static partial class MatMulTf32Kernels
         int mw = (warp / g.WarpsN) * WarpM, nw = (warp % g.WarpsN) * WarpN;
         var scratch = smem.SubView(2 * (aStage + bStage) + warp * EmulationScratchPerWarp,
             CudaAsm.IsSupported ? 0 : EmulationScratchPerWarp);
-        int m0 = Grid.IdxY * bm, n0 = Grid.IdxX * bn;
+        // Groups of 8 block rows walk down N together (block id order): the 8 A panels and the
+        // B panel a wave is working on stay in L2 instead of streaming every B panel per block row.
+        int lin = Grid.IdxY * Grid.DimX + Grid.IdxX, perGroup = SwizzleRows * Grid.DimX;
+        int firstRow = lin / perGroup * SwizzleRows, groupRows = Math.Min(Grid.DimY - firstRow, SwizzleRows);
+        int inGroup = lin - lin / perGroup * perGroup;
+        int m0 = (firstRow + inGroup % groupRows) * bm, n0 = inGroup / groupRows * bn;
         long batch = Grid.IdxZ;
         long aBase = batch * g.StrideA, bBase = batch * g.StrideB, cBase = batch * g.StrideC;
         var a4 = a.Cast<GemmF4>();
@@ -242,20 +250,21 @@ public static partial class MatMulTf32Kernels
     static Tf32Acc KTile(Tf32Acc c, ArrayView<GemmF4> at, ArrayView<GemmF4> bt, ArrayView<float> scratch, int gq, int tq)
     {
         var q0 = bt[0]; var q1 = bt[32]; var q2 = bt[64]; var q3 = bt[96];
+        if (CudaAsm.IsSupported)
+        {
+            // Row by row of A tiles, each loading its two A float4 just before its 8 mma, so that
+            // ptxas need not keep all A fragments live; the two k-steps of one accumulator tile are
+            // four mma apart.
+            Row(0, at, q0, q1, q2, q3);
+            Row(1, at, q0, q1, q2, q3);
+            Row(2, at, q0, q1, q2, q3);
+            Row(3, at, q0, q1, q2, q3);
+            return c;
+        }
         var l0 = at[0]; var h0 = at[32];
         var l1 = at[64]; var h1 = at[96];
         var l2 = at[128]; var h2 = at[160];
         var l3 = at[192]; var h3 = at[224];
-        if (CudaAsm.IsSupported)
-        {
-            // Row by row of A tiles so that only two A float4 need to be live at a time; the two
-            // k-steps of one accumulator tile are four mma apart.
-            Row(0, l0, h0, q0, q1, q2, q3);
-            Row(1, l1, h1, q0, q1, q2, q3);
-            Row(2, l2, h2, q0, q1, q2, q3);
-            Row(3, l3, h3, q0, q1, q2, q3);
-            return c;
-        }
         c = EmulatedStep(c, A(l0, h0, 0), A(l1, h1, 0), A(l2, h2, 0), A(l3, h3, 0),
             B(q0, 0), B(q1, 0), B(q2, 0), B(q3, 0), scratch, gq, tq);
         return EmulatedStep(c, A(l0, h0, 1), A(l1, h1, 1), A(l2, h2, 1), A(l3, h3, 1),
@@ -272,8 +281,9 @@ public static partial class MatMulTf32Kernels
 
     /// <summary>The 8 mma of A tile i (rows 16i..) against the 4 B tiles, both k-steps.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Row(int i, GemmF4 lo, GemmF4 hi, GemmF4 q0, GemmF4 q1, GemmF4 q2, GemmF4 q3)
+    static void Row(int i, ArrayView<GemmF4> at, GemmF4 q0, GemmF4 q1, GemmF4 q2, GemmF4 q3)
     {
+        var lo = at[64 * i]; var hi = at[64 * i + 32]; // rows 16i + g and 16i + g + 8
         var a = A(lo, hi, 0);
         MmaRegs(4 * i + 0, a, B(q0, 0)); MmaRegs(4 * i + 1, a, B(q1, 0));
         MmaRegs(4 * i + 2, a, B(q2, 0)); MmaRegs(4 * i + 3, a, B(q3, 0));

@@ -27,6 +27,8 @@ public sealed class MatMulTf32Tests(IlgpuFixture fx) : IClassFixture<IlgpuFixtur
 
     [Fact] public void SgemmTf32_CpuWarp32_AllTransposes() => Check(fx.CpuWarp32, null, M, N, K, Batch, tight: true);
     [Fact] public void SgemmTf32_CpuWarp32_TwoWarpGroup() => Check(fx.CpuWarp32, (1, 2), 41, 70, 19, 1, tight: true, onlyPlain: true);
+    // 10 x 2 groups of 64x64: the grouped grid order's full group of 8 block rows and its partial last one.
+    [Fact] public void SgemmTf32_CpuWarp32_GroupedGridOrder() => Check(fx.CpuWarp32, (1, 2), 581, 70, 9, 1, tight: true, onlyPlain: true);
     [CudaFact] public void SgemmTf32_Cuda_AllTransposes() => Check(fx.Cuda, null, 300, 211, 190, Batch, tight: false);
     [CudaFact] public void SgemmTf32_Cuda_Large() => Check(fx.Cuda, null, 1031, 517, 769, 1, tight: false, onlyPlain: true);
 

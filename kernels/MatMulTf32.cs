@@ -1,19 +1,22 @@
 // TF32 tensor-core SGEMM: C = alpha op(A) op(B) + beta C over row-major float32, every transpose
 // variant, batched via strides (grid z = batch), the same arguments as MatMulKernels.Sgemm.
 // Inner product: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 through CudaAsm (inline PTX).
-// Tiling: a group is WarpsM x WarpsN warps of 32 lanes; a warp owns a 64x32 block of C as 4x4 mma
-// tiles of 16x8 (16 four-float accumulators per lane); the group tile is (64 WarpsM) x (32 WarpsN)
-// and K advances 16 at a time through double-buffered shared memory: the next K-tile is fetched with
-// float4 global loads into registers while the mma of the current one run, one barrier per K-tile.
-// Both operands are stored [row][k] in shared memory whatever their transpose (a compile-time
-// layout TL), so the mma loop is the same for all four variants. Inputs are rounded to TF32 (round to nearest,
-// ties away, as cvt.rna does) once, when staged in shared memory; accumulation is float32. On CUDA the
-// accumulators are 64 PTX registers the kernel declares itself (tcacc*), so each mma is an input-only
-// inline asm: ILGPU's multi-output EmitRef had put every operand in .local memory (656-byte frame).
+// Tiling: a group is WarpsM x WarpsN warps (2x4 = 128x128 on CUDA); a warp owns a 64x32 block of C
+// as 4x4 mma tiles of 16x8. K advances 16 at a time through double-buffered shared memory: the next
+// K-tile is fetched with float4 global loads into registers while the 32 mma of the current one run,
+// one barrier per K-tile. Both operands are stored [row][k] (unpadded) whatever their transpose (a
+// compile-time layout TL), so the mma loop is one code; a lane reads its fragments as float4
+// (12 ld.shared.v4 per warp per K-tile), feeding the mma's k slots in an order A and B share.
+// Inputs are rounded to TF32 (round to nearest, ties away, as cvt.rna does) once, when staged;
+// accumulation is float32. On CUDA the 64 accumulators per lane are PTX registers the kernel
+// declares itself (tcacc*, MatMulTf32Asm.cs): each mma is an input-only inline asm and the epilogue
+// stores straight from them, because ILGPU routes Emit outputs through .local memory. The grid is
+// walked in groups of 8 block rows for L2 reuse.
 // Off CUDA (ILGPU's CPU accelerator) the same kernel runs with an emulated mma that gathers the
 // documented per-lane fragments into shared memory and multiplies them, so the CPU parity test
-// checks the tile and fragment index logic, not just a plain GEMM.
-// Test: dotnet test --filter "FullyQualifiedName~Kernels.MatMulTf32Tests". Bench: GpuBench.Gemm.
+// checks the tile, fragment and k-order logic, not just a plain GEMM.
+// Test: dotnet test --filter "FullyQualifiedName~Kernels.MatMulTf32Tests"; PTX: Kernels.PtxCompileTests
+// and `nanombpo ptx --filter Tf32`. Bench: nanombpo bench gpu (GpuBench.Gemm) against cuBLAS TF32.
 using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;

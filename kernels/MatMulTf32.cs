@@ -73,6 +73,8 @@ public static partial class MatMulTf32Kernels
         ArrayView<float> a /* (batch,M,K) or (batch,K,M) */, ArrayView<float> b /* (batch,K,N) or (batch,N,K) */)
         where TL : struct, IGemmLayout
     {
+        // First, so that the PTX declaration of tcacc*/tcv* precedes every block that uses them.
+        if (CudaAsm.IsSupported) CudaAsm.Emit(DeclareAcc);
         var smem = SharedMemory.GetDynamic<float>();
         int threads = Group.DimX, tid = Group.IdxX;
         int warps = threads >> 5, warpsM = warps / g.WarpsN;
@@ -121,7 +123,6 @@ public static partial class MatMulTf32Kernels
         if (nB > 3) Put(Bs, Bs4, 0, pb3, tid + 3 * threads, tb);
         Group.Barrier();
 
-        if (CudaAsm.IsSupported) CudaAsm.Emit(DeclareAcc);
         Tf32Acc acc = default;
         int tiles = (g.K + Bk - 1) / Bk;
         for (int t = 0; t < tiles; t++)

@@ -1,16 +1,22 @@
 // TF32 tensor-core SGEMM: C = alpha op(A) op(B) + beta C over row-major float32, every transpose
 // variant, batched via strides (grid z = batch), the same arguments as MatMulKernels.Sgemm.
 // Inner product: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 through CudaAsm (inline PTX).
-// Tiling: a group is WarpsM x WarpsN warps of 32 lanes; a warp owns a 64x32 block of C as 4x4 mma
-// tiles of 16x8 (16 four-float accumulators per lane); the group tile is (64 WarpsM) x (32 WarpsN)
-// and K advances 16 at a time through shared memory. Inputs are rounded to TF32 (round to nearest,
-// ties away, as cvt.rna does) once, when staged in shared memory; accumulation is float32. On CUDA the
-// accumulators are 64 PTX registers the kernel declares itself (tcacc*), so each mma is an input-only
-// inline asm: ILGPU's multi-output EmitRef had put every operand in .local memory (656-byte frame).
+// Tiling: a group is WarpsM x WarpsN warps (2x4 = 128x128 on CUDA); a warp owns a 64x32 block of C
+// as 4x4 mma tiles of 16x8. K advances 16 at a time through double-buffered shared memory: the next
+// K-tile is fetched with float4 global loads into registers while the 32 mma of the current one run,
+// one barrier per K-tile. Both operands are stored [row][k] (unpadded) whatever their transpose (a
+// compile-time layout TL), so the mma loop is one code; a lane reads its fragments as float4
+// (12 ld.shared.v4 per warp per K-tile), feeding the mma's k slots in an order A and B share.
+// Inputs are rounded to TF32 (round to nearest, ties away, as cvt.rna does) once, when staged;
+// accumulation is float32. On CUDA the 64 accumulators per lane are PTX registers the kernel
+// declares itself (tcacc*, MatMulTf32Asm.cs): each mma is an input-only inline asm and the epilogue
+// stores straight from them, because ILGPU routes Emit outputs through .local memory. The grid is
+// walked in groups of 8 block rows for L2 reuse.
 // Off CUDA (ILGPU's CPU accelerator) the same kernel runs with an emulated mma that gathers the
 // documented per-lane fragments into shared memory and multiplies them, so the CPU parity test
-// checks the tile and fragment index logic, not just a plain GEMM.
-// Test: dotnet test --filter "FullyQualifiedName~Kernels.MatMulTf32Tests". Bench: GpuBench.Gemm.
+// checks the tile, fragment and k-order logic, not just a plain GEMM.
+// Test: dotnet test --filter "FullyQualifiedName~Kernels.MatMulTf32Tests"; PTX: Kernels.PtxCompileTests
+// and `nanombpo ptx --filter Tf32`. Bench: nanombpo bench gpu (GpuBench.Gemm) against cuBLAS TF32.
 using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
@@ -21,9 +27,11 @@ namespace NanoMbpo.Kernels;
 /// <summary>Sizes of one (batched) TF32 SGEMM; WarpsN is the number of warps along N in a group.</summary>
 public struct Tf32GemmArgs
 {
-    public int M, N, K, Lda, Ldb, Ldc, TransA, TransB, WarpsN;
+    public int M, N, K, Lda, Ldb, Ldc, WarpsN, VecA, VecB;
     public float Alpha, Beta;
     public long StrideA, StrideB, StrideC;
+    /// <summary>Device address of C's first element (the CUDA epilogue stores from PTX registers).</summary>
+    public long CPtr;
 }
 
 /// <summary>Up to four registers of one lane's mma fragment (PTX ISA "Matrix Fragments for
@@ -34,209 +42,279 @@ public struct Frag4
     public float X0, X1, X2, X3;
 }
 
-public static class MatMulTf32Kernels
+/// <summary>A warp's 64x32 block of C as 4x4 mma tiles (row i = 16i, column j = 8j). Used by the
+/// emulation; on CUDA the same values live in the PTX registers tcacc*.</summary>
+public struct Tf32Acc
+{
+    public Frag4 C00, C01, C02, C03, C10, C11, C12, C13, C20, C21, C22, C23, C30, C31, C32, C33;
+}
+
+public static partial class MatMulTf32Kernels
 {
     public const int Bk = 16, WarpM = 64, WarpN = 32;
-    const int PadK = 4, PadMN = 8;
+    /// <summary>Row stride of a shared tile: both operands are stored row-major in k ([m][k] for A,
+    /// [n][k] for B) whatever their global layout, so the mma loop is one code for every transpose.
+    /// Unpadded: a lane reads its fragments as float4 at (row g = lane/4, k 4t, t = lane%4), and the
+    /// 8 lanes of a 128-bit phase (rows g, g+1) then cover the 32 banks exactly once.</summary>
+    public const int Stride = Bk;
 
-    /// <summary>Floats of shared memory for the A tile (BM rows) under either transpose. k-contiguous
-    /// rows get stride BK+4 (≡ 4 mod 32 banks), m-contiguous rows stride BM+8 (≡ 8 mod 32), so the
-    /// fragment loads of a warp (8 groups x 4 lanes) hit 32 distinct banks in both layouts.</summary>
-    public static int TileFloats(int rows) => Math.Max(rows * (Bk + PadK), Bk * (rows + PadMN));
+    /// <summary>Floats of dynamic shared memory: two stages of the A (bm rows) and B (bn rows) tiles.</summary>
+    public static int SharedFloats(int bm, int bn) => 2 * (bm + bn) * Stride;
+
+    /// <summary>Block rows per group of the grid swizzle (see Sgemm).</summary>
+    const int SwizzleRows = 8;
 
     /// <summary>Per-warp scratch of the emulated mma: the 4 A (16x8) and 4 B (8x8) fragments of a k-step.</summary>
     public const int EmulationScratchPerWarp = 4 * (16 * 8 + 8 * 8);
 
-    public static void Sgemm(Tf32GemmArgs g, ArrayView<float> c /* (batch,M,N) */,
+    /// <summary>Explicitly grouped: 32·WarpsM·WarpsN threads (WarpsN in {2,4,8}, WarpsM in {1,2,4}),
+    /// grid (ceil(N/bn), ceil(M/bm), batch). TL fixes the transposes at compile time.</summary>
+    public static void Sgemm<TL>(Tf32GemmArgs g, ArrayView<float> c /* (batch,M,N) */,
         ArrayView<float> a /* (batch,M,K) or (batch,K,M) */, ArrayView<float> b /* (batch,K,N) or (batch,N,K) */)
+        where TL : struct, IGemmLayout
     {
+        // First, so that the PTX declaration of tcacc*/tcv* precedes every block that uses them.
+        if (CudaAsm.IsSupported) CudaAsm.Emit(DeclareAcc);
         var smem = SharedMemory.GetDynamic<float>();
         int threads = Group.DimX, tid = Group.IdxX;
-        int warps = threads / 32, warpsM = warps / g.WarpsN;
+        int warps = threads >> 5, warpsM = warps / g.WarpsN;
         int bm = WarpM * warpsM, bn = WarpN * g.WarpsN;
-        int aFloats = TileFloats(bm), bFloats = TileFloats(bn);
-        var As = smem.SubView(0, aFloats);
-        var Bs = smem.SubView(aFloats, bFloats);
-        int warp = tid / 32, lane = tid % 32;
-        int gq = lane / 4, tq = lane % 4; // PTX "groupID" and "threadID_in_group"
+        int aStage = bm * Stride, bStage = bn * Stride;
+        var As = smem.SubView(0, 2 * aStage);
+        var Bs = smem.SubView(2 * aStage, 2 * bStage);
+        var As4 = As.Cast<GemmF4>();
+        var Bs4 = Bs.Cast<GemmF4>();
+        int warp = tid >> 5, lane = tid & 31;
+        int gq = lane >> 2, tq = lane & 3; // PTX "groupID" and "threadID_in_group"
         int mw = (warp / g.WarpsN) * WarpM, nw = (warp % g.WarpsN) * WarpN;
-        var scratch = smem.SubView(aFloats + bFloats + warp * EmulationScratchPerWarp,
+        var scratch = smem.SubView(2 * (aStage + bStage) + warp * EmulationScratchPerWarp,
             CudaAsm.IsSupported ? 0 : EmulationScratchPerWarp);
-        int m0 = Grid.IdxY * bm, n0 = Grid.IdxX * bn;
+        // Groups of 8 block rows walk down N together (block id order): the 8 A panels and the
+        // B panel a wave is working on stay in L2 instead of streaming every B panel per block row.
+        int lin = Grid.IdxY * Grid.DimX + Grid.IdxX, perGroup = SwizzleRows * Grid.DimX;
+        int firstRow = lin / perGroup * SwizzleRows, groupRows = Math.Min(Grid.DimY - firstRow, SwizzleRows);
+        int inGroup = lin - lin / perGroup * perGroup;
+        int m0 = (firstRow + inGroup % groupRows) * bm, n0 = inGroup / groupRows * bn;
         long batch = Grid.IdxZ;
         long aBase = batch * g.StrideA, bBase = batch * g.StrideB, cBase = batch * g.StrideC;
+        var a4 = a.Cast<GemmF4>();
+        var b4 = b.Cast<GemmF4>();
+        bool ta = default(TL).TransA, tb = default(TL).TransB;
+        // float4 pieces of a tile per thread: A has bm·BK/4, B bn·BK/4 (at most 4 each, see launcher).
+        int nA = bm * (Bk / 4) / threads, nB = bn * (Bk / 4) / threads;
 
-        if (CudaAsm.IsSupported) CudaAsm.Emit(DeclareAcc);
-        Frag4 c00 = default, c01 = default, c02 = default, c03 = default;
-        Frag4 c10 = default, c11 = default, c12 = default, c13 = default;
-        Frag4 c20 = default, c21 = default, c22 = default, c23 = default;
-        Frag4 c30 = default, c31 = default, c32 = default, c33 = default;
-        for (int k0 = 0; k0 < g.K; k0 += Bk)
+        GemmF4 pa0 = default, pa1 = default, pa2 = default, pa3 = default;
+        GemmF4 pb0 = default, pb1 = default, pb2 = default, pb3 = default;
+        pa0 = Fetch(a, a4, aBase, g.Lda, m0, g.M, 0, g.K, tid, !ta, g.VecA);
+        if (nA > 1) pa1 = Fetch(a, a4, aBase, g.Lda, m0, g.M, 0, g.K, tid + threads, !ta, g.VecA);
+        if (nA > 2) pa2 = Fetch(a, a4, aBase, g.Lda, m0, g.M, 0, g.K, tid + 2 * threads, !ta, g.VecA);
+        if (nA > 3) pa3 = Fetch(a, a4, aBase, g.Lda, m0, g.M, 0, g.K, tid + 3 * threads, !ta, g.VecA);
+        pb0 = Fetch(b, b4, bBase, g.Ldb, n0, g.N, 0, g.K, tid, tb, g.VecB);
+        if (nB > 1) pb1 = Fetch(b, b4, bBase, g.Ldb, n0, g.N, 0, g.K, tid + threads, tb, g.VecB);
+        if (nB > 2) pb2 = Fetch(b, b4, bBase, g.Ldb, n0, g.N, 0, g.K, tid + 2 * threads, tb, g.VecB);
+        if (nB > 3) pb3 = Fetch(b, b4, bBase, g.Ldb, n0, g.N, 0, g.K, tid + 3 * threads, tb, g.VecB);
+        Put(As, As4, 0, pa0, tid, !ta);
+        if (nA > 1) Put(As, As4, 0, pa1, tid + threads, !ta);
+        if (nA > 2) Put(As, As4, 0, pa2, tid + 2 * threads, !ta);
+        if (nA > 3) Put(As, As4, 0, pa3, tid + 3 * threads, !ta);
+        Put(Bs, Bs4, 0, pb0, tid, tb);
+        if (nB > 1) Put(Bs, Bs4, 0, pb1, tid + threads, tb);
+        if (nB > 2) Put(Bs, Bs4, 0, pb2, tid + 2 * threads, tb);
+        if (nB > 3) Put(Bs, Bs4, 0, pb3, tid + 3 * threads, tb);
+        Group.Barrier();
+
+        Tf32Acc acc = default;
+        int tiles = (g.K + Bk - 1) / Bk;
+        for (int t = 0; t < tiles; t++)
         {
-            // Staging: consecutive threads read consecutive global addresses whatever the transpose;
-            // out-of-range elements are zero so partial tiles need no masking in the mma loop.
-            for (int e = tid; e < Bk * bm; e += threads)
+            int stage = t & 1;
+            bool more = t + 1 < tiles;
+            if (more)
             {
-                int mm = g.TransA == 0 ? e / Bk : e % bm;
-                int kk = g.TransA == 0 ? e % Bk : e / bm;
-                int gm = m0 + mm, gk = k0 + kk;
-                float v = 0f;
-                if (gm < g.M && gk < g.K)
-                    v = g.TransA == 0 ? a[aBase + (long)gm * g.Lda + gk] : a[aBase + (long)gk * g.Lda + gm];
-                As[TileIndex(g.TransA, bm, mm, kk)] = RoundTf32(v);
+                // The next tile's global loads are issued now; their latency hides behind the mma below.
+                int k1 = (t + 1) * Bk;
+                pa0 = Fetch(a, a4, aBase, g.Lda, m0, g.M, k1, g.K, tid, !ta, g.VecA);
+                if (nA > 1) pa1 = Fetch(a, a4, aBase, g.Lda, m0, g.M, k1, g.K, tid + threads, !ta, g.VecA);
+                if (nA > 2) pa2 = Fetch(a, a4, aBase, g.Lda, m0, g.M, k1, g.K, tid + 2 * threads, !ta, g.VecA);
+                if (nA > 3) pa3 = Fetch(a, a4, aBase, g.Lda, m0, g.M, k1, g.K, tid + 3 * threads, !ta, g.VecA);
+                pb0 = Fetch(b, b4, bBase, g.Ldb, n0, g.N, k1, g.K, tid, tb, g.VecB);
+                if (nB > 1) pb1 = Fetch(b, b4, bBase, g.Ldb, n0, g.N, k1, g.K, tid + threads, tb, g.VecB);
+                if (nB > 2) pb2 = Fetch(b, b4, bBase, g.Ldb, n0, g.N, k1, g.K, tid + 2 * threads, tb, g.VecB);
+                if (nB > 3) pb3 = Fetch(b, b4, bBase, g.Ldb, n0, g.N, k1, g.K, tid + 3 * threads, tb, g.VecB);
             }
-            for (int e = tid; e < Bk * bn; e += threads)
+            // Views at this lane's first fragment float4 of the stage: every fragment load below is a
+            // constant offset from them (A rows 16i and +8, B rows 8j).
+            var at = As4.SubView((stage * aStage + (mw + gq) * Stride) / 4 + tq, (WarpM - 8) * Stride / 4 + 1);
+            var bt = Bs4.SubView((stage * bStage + (nw + gq) * Stride) / 4 + tq, (WarpN - 8) * Stride / 4 + 1);
+            acc = KTile(acc, at, bt, scratch, gq, tq);
+            if (more)
             {
-                int nn = g.TransB == 0 ? e % bn : e / Bk;
-                int kk = g.TransB == 0 ? e / bn : e % Bk;
-                int gn = n0 + nn, gk = k0 + kk;
-                float v = 0f;
-                if (gn < g.N && gk < g.K)
-                    v = g.TransB == 0 ? b[bBase + (long)gk * g.Ldb + gn] : b[bBase + (long)gn * g.Ldb + gk];
-                // B is stored n-major like A is m-major: "k-contiguous" is the transposed layout for B.
-                Bs[TileIndex(1 - g.TransB, bn, nn, kk)] = RoundTf32(v);
+                // The other stage was last read before the previous barrier, so it is free.
+                int next = 1 - stage;
+                Put(As, As4, next * aStage, pa0, tid, !ta);
+                if (nA > 1) Put(As, As4, next * aStage, pa1, tid + threads, !ta);
+                if (nA > 2) Put(As, As4, next * aStage, pa2, tid + 2 * threads, !ta);
+                if (nA > 3) Put(As, As4, next * aStage, pa3, tid + 3 * threads, !ta);
+                Put(Bs, Bs4, next * bStage, pb0, tid, tb);
+                if (nB > 1) Put(Bs, Bs4, next * bStage, pb1, tid + threads, tb);
+                if (nB > 2) Put(Bs, Bs4, next * bStage, pb2, tid + 2 * threads, tb);
+                if (nB > 3) Put(Bs, Bs4, next * bStage, pb3, tid + 3 * threads, tb);
             }
             Group.Barrier();
-            for (int kk = 0; kk < Bk; kk += 8)
-            {
-                var a0 = LoadA(As, g.TransA, bm, mw + 0, kk, gq, tq);
-                var a1 = LoadA(As, g.TransA, bm, mw + 16, kk, gq, tq);
-                var a2 = LoadA(As, g.TransA, bm, mw + 32, kk, gq, tq);
-                var a3 = LoadA(As, g.TransA, bm, mw + 48, kk, gq, tq);
-                var b0 = LoadB(Bs, 1 - g.TransB, bn, nw + 0, kk, gq, tq);
-                var b1 = LoadB(Bs, 1 - g.TransB, bn, nw + 8, kk, gq, tq);
-                var b2 = LoadB(Bs, 1 - g.TransB, bn, nw + 16, kk, gq, tq);
-                var b3 = LoadB(Bs, 1 - g.TransB, bn, nw + 24, kk, gq, tq);
-                if (!CudaAsm.IsSupported)
-                {
-                    // Emulation: publish the whole warp's fragments once per k-step (one barrier
-                    // pair for 16 mma keeps the CPU accelerator's emulated barriers affordable).
-                    Publish(scratch, 0, a0, b0, gq, tq); Publish(scratch, 1, a1, b1, gq, tq);
-                    Publish(scratch, 2, a2, b2, gq, tq); Publish(scratch, 3, a3, b3, gq, tq);
-                    Group.Barrier();
-                }
-                c00 = Mma(c00, a0, b0, scratch, 0, 0, gq, tq); c01 = Mma(c01, a0, b1, scratch, 0, 1, gq, tq);
-                c02 = Mma(c02, a0, b2, scratch, 0, 2, gq, tq); c03 = Mma(c03, a0, b3, scratch, 0, 3, gq, tq);
-                c10 = Mma(c10, a1, b0, scratch, 1, 0, gq, tq); c11 = Mma(c11, a1, b1, scratch, 1, 1, gq, tq);
-                c12 = Mma(c12, a1, b2, scratch, 1, 2, gq, tq); c13 = Mma(c13, a1, b3, scratch, 1, 3, gq, tq);
-                c20 = Mma(c20, a2, b0, scratch, 2, 0, gq, tq); c21 = Mma(c21, a2, b1, scratch, 2, 1, gq, tq);
-                c22 = Mma(c22, a2, b2, scratch, 2, 2, gq, tq); c23 = Mma(c23, a2, b3, scratch, 2, 3, gq, tq);
-                c30 = Mma(c30, a3, b0, scratch, 3, 0, gq, tq); c31 = Mma(c31, a3, b1, scratch, 3, 1, gq, tq);
-                c32 = Mma(c32, a3, b2, scratch, 3, 2, gq, tq); c33 = Mma(c33, a3, b3, scratch, 3, 3, gq, tq);
-                if (!CudaAsm.IsSupported) Group.Barrier();
-            }
-            Group.Barrier();
-        }
-        if (CudaAsm.IsSupported)
-        {
-            c00 = ReadAcc(0); c01 = ReadAcc(1); c02 = ReadAcc(2); c03 = ReadAcc(3);
-            c10 = ReadAcc(4); c11 = ReadAcc(5); c12 = ReadAcc(6); c13 = ReadAcc(7);
-            c20 = ReadAcc(8); c21 = ReadAcc(9); c22 = ReadAcc(10); c23 = ReadAcc(11);
-            c30 = ReadAcc(12); c31 = ReadAcc(13); c32 = ReadAcc(14); c33 = ReadAcc(15);
         }
         int r = m0 + mw + gq, col = n0 + nw + 2 * tq;
-        Store(g, c, cBase, r + 0, col, c00); Store(g, c, cBase, r + 0, col + 8, c01);
-        Store(g, c, cBase, r + 0, col + 16, c02); Store(g, c, cBase, r + 0, col + 24, c03);
-        Store(g, c, cBase, r + 16, col, c10); Store(g, c, cBase, r + 16, col + 8, c11);
-        Store(g, c, cBase, r + 16, col + 16, c12); Store(g, c, cBase, r + 16, col + 24, c13);
-        Store(g, c, cBase, r + 32, col, c20); Store(g, c, cBase, r + 32, col + 8, c21);
-        Store(g, c, cBase, r + 32, col + 16, c22); Store(g, c, cBase, r + 32, col + 24, c23);
-        Store(g, c, cBase, r + 48, col, c30); Store(g, c, cBase, r + 48, col + 8, c31);
-        Store(g, c, cBase, r + 48, col + 16, c32); Store(g, c, cBase, r + 48, col + 24, c33);
-    }
-
-    /// <summary>Shared index of (row, k) in a tile of <paramref name="rows"/> rows: k-contiguous
-    /// (kMajor = 0, stride BK+4) or row-contiguous (kMajor = 1, stride rows+8).</summary>
-    static int TileIndex(int kMajor, int rows, int row, int k) =>
-        kMajor == 0 ? row * (Bk + PadK) + k : k * (rows + PadMN) + row;
-
-    /// <summary>A fragment of the 16x8 tile at rows m.., columns k..: a0 (g, t), a1 (g+8, t),
-    /// a2 (g, t+4), a3 (g+8, t+4).</summary>
-    static Frag4 LoadA(ArrayView<float> As, int transA, int bm, int m, int k, int gq, int tq) => new()
-    {
-        X0 = As[TileIndex(transA, bm, m + gq, k + tq)],
-        X1 = As[TileIndex(transA, bm, m + gq + 8, k + tq)],
-        X2 = As[TileIndex(transA, bm, m + gq, k + tq + 4)],
-        X3 = As[TileIndex(transA, bm, m + gq + 8, k + tq + 4)],
-    };
-
-    /// <summary>B fragment ("col" layout) of the 8x8 tile at k.., columns n..: b0 (k = t, n = g),
-    /// b1 (k = t+4, n = g). Returned in X0, X1.</summary>
-    static Frag4 LoadB(ArrayView<float> Bs, int kMajor, int bn, int n, int k, int gq, int tq) => new()
-    {
-        X0 = Bs[TileIndex(kMajor, bn, n + gq, k + tq)],
-        X1 = Bs[TileIndex(kMajor, bn, n + gq, k + tq + 4)],
-    };
-
-    /// <summary>d = a b + c for one m16n8k8 tile (A fragment <paramref name="i"/>, B fragment
-    /// <paramref name="j"/> of the warp's k-step). a and b hold TF32-rounded floats.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Frag4 Mma(Frag4 c, Frag4 a, Frag4 b, ArrayView<float> scratch, int i, int j, int gq, int tq)
-    {
         if (CudaAsm.IsSupported)
         {
-            MmaRegs(i * 4 + j, a, b);
+            StoreTileRegs(0, g, cBase, r + 0, col); StoreTileRegs(1, g, cBase, r + 0, col + 8);
+            StoreTileRegs(2, g, cBase, r + 0, col + 16); StoreTileRegs(3, g, cBase, r + 0, col + 24);
+            StoreTileRegs(4, g, cBase, r + 16, col); StoreTileRegs(5, g, cBase, r + 16, col + 8);
+            StoreTileRegs(6, g, cBase, r + 16, col + 16); StoreTileRegs(7, g, cBase, r + 16, col + 24);
+            StoreTileRegs(8, g, cBase, r + 32, col); StoreTileRegs(9, g, cBase, r + 32, col + 8);
+            StoreTileRegs(10, g, cBase, r + 32, col + 16); StoreTileRegs(11, g, cBase, r + 32, col + 24);
+            StoreTileRegs(12, g, cBase, r + 48, col); StoreTileRegs(13, g, cBase, r + 48, col + 8);
+            StoreTileRegs(14, g, cBase, r + 48, col + 16); StoreTileRegs(15, g, cBase, r + 48, col + 24);
+            return;
+        }
+        Store(g, c, cBase, r + 0, col, acc.C00); Store(g, c, cBase, r + 0, col + 8, acc.C01);
+        Store(g, c, cBase, r + 0, col + 16, acc.C02); Store(g, c, cBase, r + 0, col + 24, acc.C03);
+        Store(g, c, cBase, r + 16, col, acc.C10); Store(g, c, cBase, r + 16, col + 8, acc.C11);
+        Store(g, c, cBase, r + 16, col + 16, acc.C12); Store(g, c, cBase, r + 16, col + 24, acc.C13);
+        Store(g, c, cBase, r + 32, col, acc.C20); Store(g, c, cBase, r + 32, col + 8, acc.C21);
+        Store(g, c, cBase, r + 32, col + 16, acc.C22); Store(g, c, cBase, r + 32, col + 24, acc.C23);
+        Store(g, c, cBase, r + 48, col, acc.C30); Store(g, c, cBase, r + 48, col + 8, acc.C31);
+        Store(g, c, cBase, r + 48, col + 16, acc.C32); Store(g, c, cBase, r + 48, col + 24, acc.C33);
+    }
+
+    /// <summary>float4 piece <paramref name="f"/> of a BK-wide tile of rows row0.. (m of A, n of B).
+    /// kContig (A, or B transposed: rows run along k in memory): piece = (row f/4, k 4·(f%4)), 4 lanes
+    /// per 64-byte row segment. Else (rows contiguous in memory): piece = (k f%16, rows 4·(f/16)..),
+    /// 16 lanes on 16 k-rows so that the transposing shared stores spread over all banks.</summary>
+    static GemmF4 Fetch(ArrayView<float> x, ArrayView<GemmF4> x4, long xBase, int ld, int row0, int rows,
+        int k0, int kLen, int f, bool kContig, int vec)
+    {
+        if (kContig)
+        {
+            int gr = row0 + (f >> 2), gk = k0 + (f & 3) * 4;
+            long at = xBase + (long)gr * ld + gk;
+            return Load4(x, x4, at, vec != 0 && gr < rows && gk + 3 < kLen, gr < rows, kLen - gk);
+        }
+        else
+        {
+            int gk = k0 + (f & 15), gr = row0 + (f >> 4) * 4;
+            long at = xBase + (long)gk * ld + gr;
+            return Load4(x, x4, at, vec != 0 && gk < kLen && gr + 3 < rows, gk < kLen, rows - gr);
+        }
+    }
+
+    /// <summary>Four consecutive floats: one vector load when allowed, else the first
+    /// <paramref name="left"/> of them (zeros past the edge or when the line is out of range).</summary>
+    static GemmF4 Load4(ArrayView<float> x, ArrayView<GemmF4> x4, long at, bool vector, bool lineOk, int left)
+    {
+        if (vector) return x4[at >> 2];
+        GemmF4 v = default;
+        if (lineOk)
+        {
+            if (left > 0) v.X = x[at];
+            if (left > 1) v.Y = x[at + 1];
+            if (left > 2) v.Z = x[at + 2];
+            if (left > 3) v.W = x[at + 3];
+        }
+        return v;
+    }
+
+    /// <summary>Stores piece <paramref name="f"/> (see <see cref="Fetch"/>) rounded to TF32 into the
+    /// stage at <paramref name="s"/> of a [row][k] tile: one float4 store when kContig, else 4 floats down a k column.</summary>
+    static void Put(ArrayView<float> xs, ArrayView<GemmF4> xs4, int s, GemmF4 v, int f, bool kContig)
+    {
+        v.X = RoundTf32(v.X); v.Y = RoundTf32(v.Y); v.Z = RoundTf32(v.Z); v.W = RoundTf32(v.W);
+        if (kContig)
+        {
+            xs4[(s + (f >> 2) * Stride + (f & 3) * 4) >> 2] = v;
+        }
+        else
+        {
+            // Lanes 16..31 hold the next row group (4 rows = 64 floats on, the same banks): they write
+            // their rows in the order 1, 0, 3, 2, so each store's two half-warps use different banks.
+            int i = s + (f >> 4) * 4 * Stride + (f & 15);
+            bool h = ((f >> 4) & 1) != 0;
+            int o = h ? Stride : 0;
+            xs[i + o] = h ? v.Y : v.X;
+            xs[i + Stride - o] = h ? v.X : v.Y;
+            xs[i + 2 * Stride + o] = h ? v.W : v.Z;
+            xs[i + 3 * Stride - o] = h ? v.Z : v.W;
+        }
+    }
+
+    /// <summary>One K-tile (16 k) of the warp's 64x32 block: 32 mma. A lane holds, per A row (g and
+    /// g+8 of each 16-row tile) and per B row (n = g of each 8-column tile), the float4 at k 4t..4t+3.
+    /// The mma sums over k, so any k order shared by A and B is correct: the hardware's k index t is
+    /// fed k 4t+2s and its t+4 is fed k 4t+2s+1 in k-step s (s = 0 uses X, Y; s = 1 uses Z, W).
+    /// Fragment registers (PTX ISA m16n8k8): a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4);
+    /// b0 (k t, n g), b1 (k t+4, n g).</summary>
+    static Tf32Acc KTile(Tf32Acc c, ArrayView<GemmF4> at, ArrayView<GemmF4> bt, ArrayView<float> scratch, int gq, int tq)
+    {
+        var q0 = bt[0]; var q1 = bt[32]; var q2 = bt[64]; var q3 = bt[96];
+        if (CudaAsm.IsSupported)
+        {
+            // Row by row of A tiles, each loading its two A float4 just before its 8 mma, so that
+            // ptxas need not keep all A fragments live; the two k-steps of one accumulator tile are
+            // four mma apart.
+            Row(0, at, q0, q1, q2, q3);
+            Row(1, at, q0, q1, q2, q3);
+            Row(2, at, q0, q1, q2, q3);
+            Row(3, at, q0, q1, q2, q3);
             return c;
         }
-        return EmulatedMma(c, scratch, i, j, gq, tq);
+        var l0 = at[0]; var h0 = at[32];
+        var l1 = at[64]; var h1 = at[96];
+        var l2 = at[128]; var h2 = at[160];
+        var l3 = at[192]; var h3 = at[224];
+        c = EmulatedStep(c, A(l0, h0, 0), A(l1, h1, 0), A(l2, h2, 0), A(l3, h3, 0),
+            B(q0, 0), B(q1, 0), B(q2, 0), B(q3, 0), scratch, gq, tq);
+        return EmulatedStep(c, A(l0, h0, 1), A(l1, h1, 1), A(l2, h2, 1), A(l3, h3, 1),
+            B(q0, 1), B(q1, 1), B(q2, 1), B(q3, 1), scratch, gq, tq);
     }
 
-    /// <summary>On CUDA the 64 accumulator floats of a lane live in PTX registers tcacc0..63 declared
-    /// by the kernel itself (tile t = 4i + j owns tcacc[4t..4t+3]): ILGPU's multi-output EmitRef would
-    /// route every mma operand through .local memory, while an Emit with inputs only keeps them in
-    /// registers. <see cref="ReadAcc"/> copies a tile out once, for the epilogue.</summary>
-    const string DeclareAcc = ".reg .f32 tcacc<64>; mov.f32 tcacc0, 0f00000000; mov.f32 tcacc1, 0f00000000; mov.f32 tcacc2, 0f00000000; mov.f32 tcacc3, 0f00000000; mov.f32 tcacc4, 0f00000000; mov.f32 tcacc5, 0f00000000; mov.f32 tcacc6, 0f00000000; mov.f32 tcacc7, 0f00000000; mov.f32 tcacc8, 0f00000000; mov.f32 tcacc9, 0f00000000; mov.f32 tcacc10, 0f00000000; mov.f32 tcacc11, 0f00000000; mov.f32 tcacc12, 0f00000000; mov.f32 tcacc13, 0f00000000; mov.f32 tcacc14, 0f00000000; mov.f32 tcacc15, 0f00000000; mov.f32 tcacc16, 0f00000000; mov.f32 tcacc17, 0f00000000; mov.f32 tcacc18, 0f00000000; mov.f32 tcacc19, 0f00000000; mov.f32 tcacc20, 0f00000000; mov.f32 tcacc21, 0f00000000; mov.f32 tcacc22, 0f00000000; mov.f32 tcacc23, 0f00000000; mov.f32 tcacc24, 0f00000000; mov.f32 tcacc25, 0f00000000; mov.f32 tcacc26, 0f00000000; mov.f32 tcacc27, 0f00000000; mov.f32 tcacc28, 0f00000000; mov.f32 tcacc29, 0f00000000; mov.f32 tcacc30, 0f00000000; mov.f32 tcacc31, 0f00000000; mov.f32 tcacc32, 0f00000000; mov.f32 tcacc33, 0f00000000; mov.f32 tcacc34, 0f00000000; mov.f32 tcacc35, 0f00000000; mov.f32 tcacc36, 0f00000000; mov.f32 tcacc37, 0f00000000; mov.f32 tcacc38, 0f00000000; mov.f32 tcacc39, 0f00000000; mov.f32 tcacc40, 0f00000000; mov.f32 tcacc41, 0f00000000; mov.f32 tcacc42, 0f00000000; mov.f32 tcacc43, 0f00000000; mov.f32 tcacc44, 0f00000000; mov.f32 tcacc45, 0f00000000; mov.f32 tcacc46, 0f00000000; mov.f32 tcacc47, 0f00000000; mov.f32 tcacc48, 0f00000000; mov.f32 tcacc49, 0f00000000; mov.f32 tcacc50, 0f00000000; mov.f32 tcacc51, 0f00000000; mov.f32 tcacc52, 0f00000000; mov.f32 tcacc53, 0f00000000; mov.f32 tcacc54, 0f00000000; mov.f32 tcacc55, 0f00000000; mov.f32 tcacc56, 0f00000000; mov.f32 tcacc57, 0f00000000; mov.f32 tcacc58, 0f00000000; mov.f32 tcacc59, 0f00000000; mov.f32 tcacc60, 0f00000000; mov.f32 tcacc61, 0f00000000; mov.f32 tcacc62, 0f00000000; mov.f32 tcacc63, 0f00000000;";
+    /// <summary>A fragment of k-step s from the lane's float4 of rows g (lo) and g+8 (hi).</summary>
+    static Frag4 A(GemmF4 lo, GemmF4 hi, int s) => s == 0
+        ? new Frag4 { X0 = lo.X, X1 = hi.X, X2 = lo.Y, X3 = hi.Y }
+        : new Frag4 { X0 = lo.Z, X1 = hi.Z, X2 = lo.W, X3 = hi.W };
 
+    /// <summary>B fragment of k-step s from the lane's float4 of column n = g.</summary>
+    static Frag4 B(GemmF4 q, int s) => s == 0 ? new Frag4 { X0 = q.X, X1 = q.Y } : new Frag4 { X0 = q.Z, X1 = q.W };
+
+    /// <summary>The 8 mma of A tile i (rows 16i..) against the 4 B tiles, both k-steps.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void MmaRegs(int t, Frag4 a, Frag4 b)
+    static void Row(int i, ArrayView<GemmF4> at, GemmF4 q0, GemmF4 q1, GemmF4 q2, GemmF4 q3)
     {
-        uint a0 = Interop.FloatAsInt(a.X0), a1 = Interop.FloatAsInt(a.X1), a2 = Interop.FloatAsInt(a.X2), a3 = Interop.FloatAsInt(a.X3);
-        uint b0 = Interop.FloatAsInt(b.X0), b1 = Interop.FloatAsInt(b.X1);
-        switch (t)
-        {
-            case 0: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc0, tcacc1, tcacc2, tcacc3}, {%0, %1, %2, %3}, {%4, %5}, {tcacc0, tcacc1, tcacc2, tcacc3};", a0, a1, a2, a3, b0, b1); break;
-            case 1: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc4, tcacc5, tcacc6, tcacc7}, {%0, %1, %2, %3}, {%4, %5}, {tcacc4, tcacc5, tcacc6, tcacc7};", a0, a1, a2, a3, b0, b1); break;
-            case 2: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc8, tcacc9, tcacc10, tcacc11}, {%0, %1, %2, %3}, {%4, %5}, {tcacc8, tcacc9, tcacc10, tcacc11};", a0, a1, a2, a3, b0, b1); break;
-            case 3: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc12, tcacc13, tcacc14, tcacc15}, {%0, %1, %2, %3}, {%4, %5}, {tcacc12, tcacc13, tcacc14, tcacc15};", a0, a1, a2, a3, b0, b1); break;
-            case 4: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc16, tcacc17, tcacc18, tcacc19}, {%0, %1, %2, %3}, {%4, %5}, {tcacc16, tcacc17, tcacc18, tcacc19};", a0, a1, a2, a3, b0, b1); break;
-            case 5: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc20, tcacc21, tcacc22, tcacc23}, {%0, %1, %2, %3}, {%4, %5}, {tcacc20, tcacc21, tcacc22, tcacc23};", a0, a1, a2, a3, b0, b1); break;
-            case 6: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc24, tcacc25, tcacc26, tcacc27}, {%0, %1, %2, %3}, {%4, %5}, {tcacc24, tcacc25, tcacc26, tcacc27};", a0, a1, a2, a3, b0, b1); break;
-            case 7: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc28, tcacc29, tcacc30, tcacc31}, {%0, %1, %2, %3}, {%4, %5}, {tcacc28, tcacc29, tcacc30, tcacc31};", a0, a1, a2, a3, b0, b1); break;
-            case 8: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc32, tcacc33, tcacc34, tcacc35}, {%0, %1, %2, %3}, {%4, %5}, {tcacc32, tcacc33, tcacc34, tcacc35};", a0, a1, a2, a3, b0, b1); break;
-            case 9: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc36, tcacc37, tcacc38, tcacc39}, {%0, %1, %2, %3}, {%4, %5}, {tcacc36, tcacc37, tcacc38, tcacc39};", a0, a1, a2, a3, b0, b1); break;
-            case 10: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc40, tcacc41, tcacc42, tcacc43}, {%0, %1, %2, %3}, {%4, %5}, {tcacc40, tcacc41, tcacc42, tcacc43};", a0, a1, a2, a3, b0, b1); break;
-            case 11: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc44, tcacc45, tcacc46, tcacc47}, {%0, %1, %2, %3}, {%4, %5}, {tcacc44, tcacc45, tcacc46, tcacc47};", a0, a1, a2, a3, b0, b1); break;
-            case 12: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc48, tcacc49, tcacc50, tcacc51}, {%0, %1, %2, %3}, {%4, %5}, {tcacc48, tcacc49, tcacc50, tcacc51};", a0, a1, a2, a3, b0, b1); break;
-            case 13: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc52, tcacc53, tcacc54, tcacc55}, {%0, %1, %2, %3}, {%4, %5}, {tcacc52, tcacc53, tcacc54, tcacc55};", a0, a1, a2, a3, b0, b1); break;
-            case 14: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc56, tcacc57, tcacc58, tcacc59}, {%0, %1, %2, %3}, {%4, %5}, {tcacc56, tcacc57, tcacc58, tcacc59};", a0, a1, a2, a3, b0, b1); break;
-            case 15: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {tcacc60, tcacc61, tcacc62, tcacc63}, {%0, %1, %2, %3}, {%4, %5}, {tcacc60, tcacc61, tcacc62, tcacc63};", a0, a1, a2, a3, b0, b1); break;
-        }
+        var lo = at[64 * i]; var hi = at[64 * i + 32]; // rows 16i + g and 16i + g + 8
+        var a = A(lo, hi, 0);
+        MmaRegs(4 * i + 0, a, B(q0, 0)); MmaRegs(4 * i + 1, a, B(q1, 0));
+        MmaRegs(4 * i + 2, a, B(q2, 0)); MmaRegs(4 * i + 3, a, B(q3, 0));
+        a = A(lo, hi, 1);
+        MmaRegs(4 * i + 0, a, B(q0, 1)); MmaRegs(4 * i + 1, a, B(q1, 1));
+        MmaRegs(4 * i + 2, a, B(q2, 1)); MmaRegs(4 * i + 3, a, B(q3, 1));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Frag4 ReadAcc(int t)
+    /// <summary>Emulation of one k-step: the warp publishes its fragments (one barrier pair for 16
+    /// mma keeps the CPU accelerator's emulated barriers affordable), then every lane computes its
+    /// accumulator elements as the PTX ISA defines the mma.</summary>
+    static Tf32Acc EmulatedStep(Tf32Acc c, Frag4 a0, Frag4 a1, Frag4 a2, Frag4 a3, Frag4 b0, Frag4 b1, Frag4 b2, Frag4 b3,
+        ArrayView<float> scratch, int gq, int tq)
     {
-        uint x0 = 0, x1 = 0, x2 = 0, x3 = 0;
-        switch (t)
-        {
-            case 0: CudaAsm.Emit("mov.b32 %0, tcacc0;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc1;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc2;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc3;", out x3); break;
-            case 1: CudaAsm.Emit("mov.b32 %0, tcacc4;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc5;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc6;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc7;", out x3); break;
-            case 2: CudaAsm.Emit("mov.b32 %0, tcacc8;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc9;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc10;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc11;", out x3); break;
-            case 3: CudaAsm.Emit("mov.b32 %0, tcacc12;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc13;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc14;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc15;", out x3); break;
-            case 4: CudaAsm.Emit("mov.b32 %0, tcacc16;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc17;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc18;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc19;", out x3); break;
-            case 5: CudaAsm.Emit("mov.b32 %0, tcacc20;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc21;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc22;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc23;", out x3); break;
-            case 6: CudaAsm.Emit("mov.b32 %0, tcacc24;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc25;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc26;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc27;", out x3); break;
-            case 7: CudaAsm.Emit("mov.b32 %0, tcacc28;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc29;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc30;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc31;", out x3); break;
-            case 8: CudaAsm.Emit("mov.b32 %0, tcacc32;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc33;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc34;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc35;", out x3); break;
-            case 9: CudaAsm.Emit("mov.b32 %0, tcacc36;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc37;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc38;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc39;", out x3); break;
-            case 10: CudaAsm.Emit("mov.b32 %0, tcacc40;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc41;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc42;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc43;", out x3); break;
-            case 11: CudaAsm.Emit("mov.b32 %0, tcacc44;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc45;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc46;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc47;", out x3); break;
-            case 12: CudaAsm.Emit("mov.b32 %0, tcacc48;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc49;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc50;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc51;", out x3); break;
-            case 13: CudaAsm.Emit("mov.b32 %0, tcacc52;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc53;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc54;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc55;", out x3); break;
-            case 14: CudaAsm.Emit("mov.b32 %0, tcacc56;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc57;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc58;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc59;", out x3); break;
-            case 15: CudaAsm.Emit("mov.b32 %0, tcacc60;", out x0); CudaAsm.Emit("mov.b32 %0, tcacc61;", out x1); CudaAsm.Emit("mov.b32 %0, tcacc62;", out x2); CudaAsm.Emit("mov.b32 %0, tcacc63;", out x3); break;
-        }
-        return new Frag4 { X0 = Interop.IntAsFloat(x0), X1 = Interop.IntAsFloat(x1), X2 = Interop.IntAsFloat(x2), X3 = Interop.IntAsFloat(x3) };
+        Publish(scratch, 0, a0, b0, gq, tq); Publish(scratch, 1, a1, b1, gq, tq);
+        Publish(scratch, 2, a2, b2, gq, tq); Publish(scratch, 3, a3, b3, gq, tq);
+        Group.Barrier();
+        c.C00 = EmulatedMma(c.C00, scratch, 0, 0, gq, tq); c.C01 = EmulatedMma(c.C01, scratch, 0, 1, gq, tq);
+        c.C02 = EmulatedMma(c.C02, scratch, 0, 2, gq, tq); c.C03 = EmulatedMma(c.C03, scratch, 0, 3, gq, tq);
+        c.C10 = EmulatedMma(c.C10, scratch, 1, 0, gq, tq); c.C11 = EmulatedMma(c.C11, scratch, 1, 1, gq, tq);
+        c.C12 = EmulatedMma(c.C12, scratch, 1, 2, gq, tq); c.C13 = EmulatedMma(c.C13, scratch, 1, 3, gq, tq);
+        c.C20 = EmulatedMma(c.C20, scratch, 2, 0, gq, tq); c.C21 = EmulatedMma(c.C21, scratch, 2, 1, gq, tq);
+        c.C22 = EmulatedMma(c.C22, scratch, 2, 2, gq, tq); c.C23 = EmulatedMma(c.C23, scratch, 2, 3, gq, tq);
+        c.C30 = EmulatedMma(c.C30, scratch, 3, 0, gq, tq); c.C31 = EmulatedMma(c.C31, scratch, 3, 1, gq, tq);
+        c.C32 = EmulatedMma(c.C32, scratch, 3, 2, gq, tq); c.C33 = EmulatedMma(c.C33, scratch, 3, 3, gq, tq);
+        Group.Barrier();
+        return c;
     }
 
     /// <summary>Emulation, step 1: every lane writes its A fragment <paramref name="i"/> and B
@@ -284,6 +362,25 @@ public static class MatMulTf32Kernels
         return Interop.IntAsFloat((bits + 0x1000u) & 0xFFFFE000u);
     }
 
+    /// <summary>CUDA epilogue of accumulator tile t (registers tcacc[4t..4t+3] at (m, n), (m, n+1),
+    /// (m+8, n), (m+8, n+1)); C's device address comes from the host (Tf32GemmArgs.CPtr).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreTileRegs(int t, Tf32GemmArgs g, long cBase, int m, int n)
+    {
+        StoreOneReg(4 * t + 0, g, cBase, m, n);
+        StoreOneReg(4 * t + 1, g, cBase, m, n + 1);
+        StoreOneReg(4 * t + 2, g, cBase, m + 8, n);
+        StoreOneReg(4 * t + 3, g, cBase, m + 8, n + 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreOneReg(int reg, Tf32GemmArgs g, long cBase, int m, int n)
+    {
+        if (m >= g.M || n >= g.N) return;
+        long i = cBase + (long)m * g.Ldc + n;
+        StoreReg(reg, (ulong)(g.CPtr + 4 * i), g.Alpha, g.Beta);
+    }
+
     static void Store(Tf32GemmArgs g, ArrayView<float> c, long cBase, int m, int n, Frag4 v)
     {
         Store1(g, c, cBase, m, n, v.X0);
@@ -298,69 +395,5 @@ public static class MatMulTf32Kernels
         long i = cBase + (long)m * g.Ldc + n;
         // beta == 0 must not read C: it may hold garbage or NaN.
         c[i] = g.Beta == 0f ? g.Alpha * v : g.Alpha * v + g.Beta * c[i];
-    }
-}
-
-public sealed partial class KernelLauncher
-{
-    /// <summary>TF32 pays off only when the tensor cores have enough work to hide the rounding and the
-    /// fixed 128x128 group tile is mostly full: every side at least 256 and 2^28 multiply-adds
-    /// (about 645³). Smaller matmuls stay on the fp32 SGEMM.</summary>
-    public static bool UseTf32(long m, long n, long k) => m >= 256 && n >= 256 && k >= 256 && m * n * k >= 1L << 28;
-
-    /// <summary>Warps of the TF32 group along (M, N): 2x4 (128x128 tile, 256 threads) on CUDA, or the
-    /// largest layout the device's group size allows (2x2 = 128 threads on the CPU test device).</summary>
-    public (int WarpsM, int WarpsN) DefaultTf32Warps =>
-        MaxGroupSize >= 256 ? (2, 4) : MaxGroupSize >= 128 ? (2, 2) : (1, 1);
-
-    /// <summary>C (batch,M,N) = alpha op(A) op(B) + beta C with TF32 tensor-core products (10-bit
-    /// mantissa inputs, float32 accumulation): relative error ~1e-3 of the dot-product magnitude, not
-    /// the 1e-4 of <see cref="Sgemm"/>. Same arguments and defaults as Sgemm. Needs warp size 32; off
-    /// CUDA the mma is emulated (correctness only, slow).</summary>
-    public void SgemmTf32(ArrayView<float> c, ArrayView<float> a, ArrayView<float> b, int m, int n, int k,
-        bool transA = false, bool transB = false, float alpha = 1f, float beta = 0f, int batch = 1,
-        long strideA = 0, long strideB = 0, long strideC = 0, int lda = 0, int ldb = 0, int ldc = 0,
-        (int WarpsM, int WarpsN)? warps = null)
-    {
-        const string op = "sgemm_tf32";
-        Require(m > 0 && n > 0 && k > 0 && batch > 0, op, $"sizes must be positive, got M={m} N={n} K={k} batch={batch}");
-        Require(WarpSize == 32, op, $"needs a warp size of 32 (mma fragments), the device has {WarpSize}");
-        if (lda == 0) lda = transA ? m : k;
-        if (ldb == 0) ldb = transB ? k : n;
-        if (ldc == 0) ldc = n;
-        var (wm, wn) = warps ?? DefaultTf32Warps;
-        Require(wm > 0 && wn > 0 && 32 * wm * wn <= MaxGroupSize, op,
-            $"{wm}x{wn} warps need {32 * wm * wn} threads, the device allows {MaxGroupSize} per group");
-        string sizes = $"M={m} N={n} K={k} batch={batch}";
-        RequireLength(a, (batch - 1) * strideA + (long)((transA ? k : m) - 1) * lda + (transA ? m : k), op + " " + sizes, "A");
-        RequireLength(b, (batch - 1) * strideB + (long)((transB ? n : k) - 1) * ldb + (transB ? k : n), op + " " + sizes, "B");
-        RequireLength(c, (batch - 1) * strideC + (long)(m - 1) * ldc + n, op + " " + sizes, "C");
-        var kernel = Cache.Get("MatMulTf32.Sgemm", acc =>
-            acc.LoadStreamKernel<Tf32GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MatMulTf32Kernels.Sgemm));
-        var args = new Tf32GemmArgs
-        {
-            M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc, TransA = transA ? 1 : 0, TransB = transB ? 1 : 0,
-            WarpsN = wn, Alpha = alpha, Beta = beta, StrideA = strideA, StrideB = strideB, StrideC = strideC,
-        };
-        int bm = MatMulTf32Kernels.WarpM * wm, bn = MatMulTf32Kernels.WarpN * wn;
-        int shared = MatMulTf32Kernels.TileFloats(bm) + MatMulTf32Kernels.TileFloats(bn);
-        if (Accelerator.AcceleratorType != AcceleratorType.Cuda)
-            shared += wm * wn * MatMulTf32Kernels.EmulationScratchPerWarp;
-        var grid = new Index3D((n + bn - 1) / bn, (m + bm - 1) / bm, batch);
-        var config = new KernelConfig(grid, new Index3D(32 * wm * wn, 1, 1), SharedMemoryConfig.RequestDynamic<float>(shared));
-        kernel(config, args, c, a, b);
-    }
-
-    /// <summary>The matmul the engine should call: the TF32 kernel when <paramref name="allowTf32"/>
-    /// (opt-in, like torch's allow_tf32), the device is CUDA and <see cref="UseTf32"/> says the size
-    /// is worth it; otherwise the fp32 SGEMM. Returns true when TF32 ran.</summary>
-    public bool MatMul(ArrayView<float> c, ArrayView<float> a, ArrayView<float> b, int m, int n, int k,
-        bool transA = false, bool transB = false, bool allowTf32 = false, int batch = 1,
-        long strideA = 0, long strideB = 0, long strideC = 0)
-    {
-        bool tf32 = allowTf32 && Accelerator.AcceleratorType == AcceleratorType.Cuda && UseTf32(m, n, k);
-        if (tf32) SgemmTf32(c, a, b, m, n, k, transA, transB, batch: batch, strideA: strideA, strideB: strideB, strideC: strideC);
-        else Sgemm(c, a, b, m, n, k, transA, transB, batch: batch, strideA: strideA, strideB: strideB, strideC: strideC);
-        return tf32;
     }
 }

@@ -112,22 +112,27 @@ public sealed class PtxCompileTests
         }
     }
 
-    /// <summary>The TF32 kernel's mma loop touches no .local memory (ILGPU's EmitRef used to route
-    /// every mma operand through it); the accumulators are copied out of registers once, after it.</summary>
+    /// <summary>The TF32 kernel uses no .local memory at all (ILGPU's EmitRef used to route every mma
+    /// operand through it, and Emit outputs the epilogue's copies), has its two k-steps unrolled and
+    /// float4 global loads, for every transpose.</summary>
     [Fact]
     public void SgemmTf32MmaLoopHasNoLocalMemory()
     {
         using var context = Context.Create(b => b.EnableAlgorithms());
         using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),
             CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
-        var kernel = M(typeof(MatMulTf32Kernels), nameof(MatMulTf32Kernels.Sgemm));
-        var ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel),
-            KernelSpecialization.Empty)).PTXAssembly;
-        int first = ptx.IndexOf("mma.sync", StringComparison.Ordinal), last = ptx.LastIndexOf("mma.sync", StringComparison.Ordinal);
-        Assert.True(first >= 0, "no mma.sync in the TF32 kernel's PTX");
-        Assert.Equal(16, Count(ptx, "mma.sync"));
-        string loop = ptx[first..last];
-        Assert.Equal(0, Count(loop, "ld.local") + Count(loop, "st.local"));
+        foreach (var layout in new[] { typeof(GemmNN), typeof(GemmNT), typeof(GemmTN), typeof(GemmTT) })
+        {
+            var kernel = M(typeof(MatMulTf32Kernels), nameof(MatMulTf32Kernels.Sgemm)).MakeGenericMethod(layout);
+            var ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel),
+                KernelSpecialization.Empty)).PTXAssembly;
+            int first = ptx.IndexOf("mma.sync", StringComparison.Ordinal);
+            Assert.True(first >= 0, "no mma.sync in the TF32 kernel's PTX");
+            Assert.Equal(32, Count(ptx, "mma.sync")); // 2 k-steps x 16 tiles per K-tile, unrolled
+            // Accumulators stay in PTX registers from the first mma through the epilogue's stores.
+            Assert.False(ptx.Contains(".local"), $"{layout.Name}: local memory in PTX");
+            Assert.True(Count(ptx, "ld.v4.f32") + Count(ptx, "ld.global.v4.f32") >= 2, $"{layout.Name}: no float4 global loads");
+        }
     }
 
     static int Count(string text, string what)

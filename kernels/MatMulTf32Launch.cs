@@ -18,6 +18,9 @@ public sealed partial class KernelLauncher
     public (int WarpsM, int WarpsN) DefaultTf32Warps =>
         MaxGroupSize >= 256 ? (2, 4) : MaxGroupSize >= 128 ? (2, 2) : (1, 2);
 
+    /// <summary>Whether this accelerator can run the TF32 kernel: warp 32 and at least 1x2 warps per group.</summary>
+    public bool SupportsTf32 => WarpSize == 32 && MaxGroupSize >= 64;
+
     /// <summary>C (batch,M,N) = alpha op(A) op(B) + beta C with TF32 tensor-core products (10-bit
     /// mantissa inputs, float32 accumulation): relative error ~1e-3 of the dot-product magnitude, not
     /// the 1e-4 of <see cref="Sgemm"/>. Same arguments and defaults as Sgemm. Needs warp size 32; off

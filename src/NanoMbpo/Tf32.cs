@@ -1,6 +1,7 @@
 // TF32 policy for device matmuls, as torch.backends.cuda.matmul.allow_tf32: off by default (fp32
 // SGEMM everywhere); when allowed, device GEMMs of at least MinMacs multiply-adds (batch·M·N·K) run on
-// the tensor-core TF32 kernel (10-bit mantissa inputs, fp32 accumulation, ~1e-3 relative error).
+// the tensor-core TF32 kernel (10-bit mantissa inputs, fp32 accumulation, ~1e-3 relative error) on
+// accelerators that can run it (warp 32, groups of at least 64 threads; others stay fp32).
 // A process-wide setting plus a per-thread scope that overrides it (tests run in parallel).
 // Tested by tests/NanoMbpo.Tests/Dispatch/Tf32PolicyTests.cs.
 namespace NanoMbpo;

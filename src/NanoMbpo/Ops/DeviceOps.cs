@@ -110,7 +110,8 @@ internal static class Dev
     }
 
     /// <summary>C = alpha op(A) op(B) + beta C, argument order of Cpu.Gemm.Run so backward code mirrors the
-    /// CPU's. Large GEMMs take the TF32 tensor-core kernel when the Tf32 policy allows it.</summary>
+    /// CPU's. Large GEMMs take the TF32 tensor-core kernel when the Tf32 policy allows it and the
+    /// accelerator can run it (ILGPU's CPU device here has 32-thread groups, too few: fp32 there).</summary>
     public static void Gemm(KernelLauncher l, bool tA, bool tB, int batch, int M, int N, int K, float alpha,
         ArrayView<float> a, int lda, long sA, ArrayView<float> b, int ldb, long sB, float beta, ArrayView<float> c, int ldc, long sC)
     {
@@ -122,7 +123,7 @@ internal static class Dev
             else if (beta != 1f) l.Affine(c, c, beta, 0f);
             return;
         }
-        if (Tf32.Use((long)batch * M * N * K))
+        if (Tf32.Use((long)batch * M * N * K) && l.SupportsTf32)
             l.SgemmTf32(c, a, b, M, N, K, tA, tB, alpha, beta, batch, sA, sB, sC, lda, ldb, ldc);
         else
             l.Sgemm(c, a, b, M, N, K, tA, tB, alpha, beta, batch, sA, sB, sC, lda, ldb, ldc);

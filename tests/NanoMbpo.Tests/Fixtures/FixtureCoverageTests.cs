@@ -18,6 +18,7 @@ public sealed class FixtureCoverageTests
         ["log_softmax"] = nameof(OpParityTests.UnaryRowOpMatchesTorch),
         ["gelu"] = nameof(OpParityTests.UnaryRowOpMatchesTorch),
         ["layer_norm"] = nameof(OpParityTests.LayerNormMatchesTorch),
+        ["linear_relu"] = nameof(OpParityTests.LinearReluMatchesTorch),
         ["attention"] = nameof(OpParityTests.ScaledDotProductAttentionWithPaddingMaskMatchesTorch),
         ["cross_entropy"] = nameof(OpParityTests.CrossEntropyMatchesTorch),
         ["gaussian_nll"] = nameof(OpParityTests.GaussianNllMatchesTorch),

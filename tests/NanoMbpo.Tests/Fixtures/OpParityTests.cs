@@ -77,6 +77,21 @@ public sealed class OpParityTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void LinearReluMatchesTorch()
+    {
+        using var f = Load("linear_relu");
+        var x = F32(f, "x", true);             // (N,In)
+        var weight = F32(f, "weight", true);   // (Out,In)
+        var bias = F32(f, "bias", true);       // (Out)
+        var y = F.LinearRelu(x, weight, bias);
+        AssertClose(f, "out", y, ForwardTol, log);
+        y.Backward(F32(f, "r"));
+        AssertClose(f, "dx", x.Grad, GradTol, log);
+        AssertClose(f, "dweight", weight.Grad, GradTol, log);
+        AssertClose(f, "dbias", bias.Grad, GradTol, log);
+    }
+
+    [Fact]
     public void ScaledDotProductAttentionWithPaddingMaskMatchesTorch()
     {
         using var f = Load("attention");

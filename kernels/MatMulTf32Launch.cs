@@ -1,6 +1,6 @@
 // Launch side of the TF32 tensor-core SGEMM (kernels/MatMulTf32.cs): argument checks, the kernel
-// per transpose and group size (with a register launch bound), and MatMul, which picks TF32 only on
-// request. Test: dotnet test --filter "FullyQualifiedName~Kernels.MatMulTf32Tests". Bench: GpuBench.Gemm.
+// per transpose and group size (with a register launch bound), and the shape rule (UseTf32) the
+// engine's TF32 policy (src/NanoMbpo/Tf32.cs) applies. Test: dotnet test --filter "FullyQualifiedName~Kernels.MatMulTf32Tests". Bench: GpuBench.Gemm.
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -93,19 +93,5 @@ public sealed partial class KernelLauncher
                 throw new ArgumentException($"NANOMBPO_TF32_GROUPS_PER_SM must be an integer 1..8, got '{v}'");
             return n;
         }
-    }
-
-    /// <summary>The matmul the engine may call: the TF32 kernel when <paramref name="allowTf32"/>
-    /// (opt-in, like torch's allow_tf32), the device is CUDA and <see cref="UseTf32"/> says the size
-    /// is worth it; otherwise the fp32 SGEMM. Returns true when TF32 ran. No op passes allowTf32 (the
-    /// device ops call the fp32 Sgemm), so TF32 never runs unasked.</summary>
-    public bool MatMul(ArrayView<float> c, ArrayView<float> a, ArrayView<float> b, int m, int n, int k,
-        bool transA = false, bool transB = false, bool allowTf32 = false, int batch = 1,
-        long strideA = 0, long strideB = 0, long strideC = 0)
-    {
-        bool tf32 = allowTf32 && Accelerator.AcceleratorType == AcceleratorType.Cuda && UseTf32(m, n, k);
-        if (tf32) SgemmTf32(c, a, b, m, n, k, transA, transB, batch: batch, strideA: strideA, strideB: strideB, strideC: strideC);
-        else Sgemm(c, a, b, m, n, k, transA, transB, batch: batch, strideA: strideA, strideB: strideB, strideC: strideC);
-        return tf32;
     }
 }

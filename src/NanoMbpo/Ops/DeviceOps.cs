@@ -123,7 +123,7 @@ internal static class Dev
             else if (beta != 1f) l.Affine(c, c, beta, 0f);
             return;
         }
-        if (Tf32.Use((long)batch * M * N * K) && l.SupportsTf32)
+        if (Tf32.Use(batch, M, N, K) && l.SupportsTf32)
             l.SgemmTf32(c, a, b, M, N, K, tA, tB, alpha, beta, batch, sA, sB, sC, lda, ldb, ldc);
         else
             l.Sgemm(c, a, b, M, N, K, tA, tB, alpha, beta, batch, sA, sB, sC, lda, ldb, ldc);

@@ -32,6 +32,9 @@ public sealed class DeviceDispatchTests
         Assert.Contains("slice", e.Message); Assert.Contains("ilgpu-cpu", e.Message); Assert.Contains("I32", e.Message);
         e = Assert.Throws<NotSupportedException>(() => F.Concat([x, x], 0));
         Assert.Contains("concat", e.Message);
+        // Inputs on different devices (integer ones included) are named, not silently copied.
+        var m = Assert.Throws<ArgumentException>(() => F.Concat([x, Tensor.FromArray(new[] { 7, 8, 9 }, 1, 3)], 0));
+        Assert.Contains("concat: xs[1] is on cpu but xs[0] is on ilgpu-cpu", m.Message);
     }
 
     [Fact]

@@ -14,15 +14,20 @@ public sealed class Tf32PolicyTests
     [Fact]
     public void ScopeOverridesTheDefaultAndIsRestored()
     {
-        Assert.False(Tf32.Use(long.MaxValue));   // the process default: fp32 only
+        Assert.False(Tf32.Use(1, 4096, 4096, 4096));   // the process default: fp32 only
+        using (Tf32.Scope(true))                       // the launcher's shape rule decides
+        {
+            Assert.True(Tf32.Use(1, 4096, 4096, 4096));
+            Assert.False(Tf32.Use(1, 64, 4096, 4096));
+        }
         using (Tf32.Scope(true, minMacs: 1000))
         {
-            Assert.True(Tf32.Use(1000));
-            Assert.False(Tf32.Use(999));
-            using (Tf32.Scope(false)) Assert.False(Tf32.Use(long.MaxValue));
-            Assert.True(Tf32.Use(5000));         // the inner scope restored the outer one
+            Assert.True(Tf32.Use(1, 10, 10, 10));
+            Assert.False(Tf32.Use(1, 9, 10, 11));
+            using (Tf32.Scope(false)) Assert.False(Tf32.Use(1, 4096, 4096, 4096));
+            Assert.True(Tf32.Use(2, 10, 10, 10));      // the inner scope restored the outer one
         }
-        Assert.False(Tf32.Use(long.MaxValue));
+        Assert.False(Tf32.Use(1, 4096, 4096, 4096));
         Assert.Throws<ArgumentOutOfRangeException>(() => Tf32.Scope(true, -1));
     }
 

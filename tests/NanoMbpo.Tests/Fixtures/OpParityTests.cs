@@ -65,25 +65,22 @@ public sealed class OpParityTests(ITestOutputHelper log)
     public void LayerNormMatchesTorch()
     {
         using var f = Load("layer_norm");
-        var x = F32(f, "x", true);             // (B,T,C)
-        var weight = F32(f, "weight", true);   // (C)
-        var bias = F32(f, "bias", true);       // (C)
-        var y = F.LayerNorm(x, weight, bias, double.Parse(f.Metadata["eps"], System.Globalization.CultureInfo.InvariantCulture));
-        AssertClose(f, "out", y, ForwardTol, log);
-        y.Backward(F32(f, "r"));
-        AssertClose(f, "dx", x.Grad, GradTol, log);
-        AssertClose(f, "dweight", weight.Grad, GradTol, log);
-        AssertClose(f, "dbias", bias.Grad, GradTol, log);
+        double eps = double.Parse(f.Metadata["eps"], System.Globalization.CultureInfo.InvariantCulture);
+        CheckXWeightBias(f, (x, w, b) => F.LayerNorm(x, w, b, eps));   // x (B,T,C), weight and bias (C)
     }
 
     [Fact]
     public void LinearReluMatchesTorch()
     {
         using var f = Load("linear_relu");
-        var x = F32(f, "x", true);             // (N,In)
-        var weight = F32(f, "weight", true);   // (Out,In)
-        var bias = F32(f, "bias", true);       // (Out)
-        var y = F.LinearRelu(x, weight, bias);
+        CheckXWeightBias(f, F.LinearRelu);   // x (N,In), weight (Out,In), bias (Out)
+    }
+
+    /// <summary>out = op(x, weight, bias) and the three gradients of sum(out · r) against the fixture.</summary>
+    void CheckXWeightBias(NanoMbpo.IO.SafeTensorsFile f, Func<Tensor, Tensor, Tensor, Tensor> op)
+    {
+        var x = F32(f, "x", true); var weight = F32(f, "weight", true); var bias = F32(f, "bias", true);
+        var y = op(x, weight, bias);
         AssertClose(f, "out", y, ForwardTol, log);
         y.Backward(F32(f, "r"));
         AssertClose(f, "dx", x.Grad, GradTol, log);

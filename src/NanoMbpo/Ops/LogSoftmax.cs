@@ -1,5 +1,5 @@
 // LogSoftmax along an axis, stable: y = x − max − log Σ exp(x − max). Backward: dx = dy − exp(y)·Σ dy.
-// Same layout and loops as Softmax.cs. Gradient check: catalog "log_softmax*";
+// Forward, threads, tape node and device path are shared with softmax (Softmax.cs, flag log: true). Gradient check: catalog "log_softmax*";
 // tests: tests/NanoMbpo.Tests/Ops/SoftmaxTests.cs.
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -8,77 +8,7 @@ namespace NanoMbpo;
 
 public static partial class F
 {
-    public static Tensor LogSoftmax(Tensor x, int axis = -1)
-    {
-        var s = AxisSplit.Of(x, axis, "log_softmax");
-        if (!x.Device.IsCpu) return LogSoftmaxOnDevice(x, s);
-        var y = Tensor.Zeros(x.Shape, x.DType);
-        Cpu.CpuThreads.For(s.Outer, Math.Max(1, Elementwise.Grain / Math.Max(1, s.N * s.Inner)), (o0, o1) =>
-        {
-            if (x.DType == DType.F32) LogSoftmaxForward<float>(s, x.F32, y.F32, o0, o1);
-            else LogSoftmaxForward<double>(s, x.F64, y.F64, o0, o1);
-        });
-        return Autograd.Record(y, "log_softmax", dy =>
-        {
-            if (!x.RequiresGrad) return;
-            if (x.DType == DType.F32) x.GradData<float>(); else x.GradData<double>();
-            Cpu.CpuThreads.For(s.Outer, Math.Max(1, Elementwise.Grain / Math.Max(1, s.N * s.Inner)), (o0, o1) =>
-            {
-                if (x.DType == DType.F32) LogSoftmaxBackward<float>(s, y.F32, dy.F32, x.Grad!.F32, o0, o1);
-                else LogSoftmaxBackward<double>(s, y.F64, dy.F64, x.Grad!.F64, o0, o1);
-            });
-        }, x);
-    }
-
-    /// <summary>Device twin: the row kernel over the last axis (warp/group reductions); another axis
-    /// is moved last with Transpose and back, so its gradient flows through the permute kernels.</summary>
-    static Tensor LogSoftmaxOnDevice(Tensor x, AxisSplit s)
-    {
-        Dev.F32("log_softmax", x);
-        if (s.Inner != 1) return Transpose(LogSoftmax(Transpose(x, s.Axis, -1), -1), s.Axis, -1);
-        var l = Dev.L(x);
-        var y = Dev.Empty(x.Shape, x.Device);
-        if (y.Length > 0) l.LogSoftmax(Dev.V(y), Dev.V(x), s.Outer, s.N);
-        return Autograd.Record(y, "log_softmax", dy =>
-        {
-            if (!x.RequiresGrad || x.Length == 0) return;
-            using var g = Dev.Sink(x);
-            l.LogSoftmaxBackward(g.View, Dev.V(dy), Dev.V(y), s.Outer, s.N);
-        }, x);
-    }
-
-    static void LogSoftmaxForward<T>(AxisSplit s, ReadOnlySpan<T> x, Span<T> y, int o0, int o1) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = s.N, inner = s.Inner, blk = n * inner;
-        if (n == 0) return;
-        var tmp = new T[inner == 1 ? n : inner];
-        var m = inner == 1 ? [] : new T[inner]; var sum = inner == 1 ? [] : new T[inner];
-        for (int o = o0; o < o1; o++)
-        {
-            var xb = x.Slice(o * blk, blk); var yb = y.Slice(o * blk, blk);
-            if (inner == 1)
-            {
-                T max = TensorPrimitives.Max(xb);
-                TensorPrimitives.Subtract(xb, max, yb);
-                TensorPrimitives.Exp(yb, tmp);
-                T lse = T.Log(TensorPrimitives.Sum<T>(tmp));
-                TensorPrimitives.Subtract(yb, lse, yb);
-                continue;
-            }
-            xb[..inner].CopyTo(m);
-            for (int a = 1; a < n; a++) TensorPrimitives.Max(m, xb.Slice(a * inner, inner), m);
-            sum.AsSpan().Clear();
-            for (int a = 0; a < n; a++)
-            {
-                var yr = yb.Slice(a * inner, inner);
-                TensorPrimitives.Subtract(xb.Slice(a * inner, inner), m, yr);
-                TensorPrimitives.Exp(yr, tmp);
-                TensorPrimitives.Add(sum, tmp, sum);
-            }
-            TensorPrimitives.Log(sum, sum);
-            for (int a = 0; a < n; a++) { var yr = yb.Slice(a * inner, inner); TensorPrimitives.Subtract(yr, sum, yr); }
-        }
-    }
+    public static Tensor LogSoftmax(Tensor x, int axis = -1) => SoftmaxFamily(x, axis, log: true);
 
     static void LogSoftmaxBackward<T>(AxisSplit s, ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> dx, int o0, int o1) where T : unmanaged, IFloatingPointIeee754<T>
     {

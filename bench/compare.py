@@ -5,8 +5,9 @@ threads) and bench/anchors.py in alternation for several rounds, keeps each cell
 markdown table with ratios.
 
 Build first: dotnet build -c Release src/NanoMbpo.Trainer
-Run:  python3 bench/compare.py [--rounds 2] [--seconds 0.3] [--only SUBSTR] [--nanombpo PATH] [--rt]
+Run:  python3 bench/compare.py [--rounds 2] [--seconds 0.3] [--only SUBSTR] [--nanombpo PATH] [--rt] [--hugepages]
 --rt runs every measurement under `chrt -f 10` (SCHED_FIFO) so other processes cannot preempt it.
+--hugepages gives our operands transparent huge pages, as numpy gives the anchor's arrays of 4 MiB and more.
 """
 import argparse, os, subprocess, sys
 
@@ -24,13 +25,14 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--nanombpo", default=os.path.join(REPO, "src", "NanoMbpo.Trainer", "bin", "Release", "net10.0", "nanombpo"))
     ap.add_argument("--rt", action="store_true")
+    ap.add_argument("--hugepages", action="store_true")
     args = ap.parse_args()
     best, shapes, header = {}, {}, ""
     def keep(name, col, g):
         best.setdefault(name, {})[col] = max(best.get(name, {}).get(col, 0.0), g)
     for r in range(args.rounds):
         for t in (1, 2):
-            out = run([args.nanombpo, "bench", "gemm", "--suite", "--threads", str(t), "--seconds", str(args.seconds)], args.rt)
+            out = run([args.nanombpo, "bench", "gemm", "--suite", "--threads", str(t), "--seconds", str(args.seconds)] + (["--hugepages"] if args.hugepages else []), args.rt)
             for line in out.splitlines():
                 f = line.split()
                 if len(f) == 7 and f[-1] == "GFLOP/s" and (not args.only or args.only in f[0]):

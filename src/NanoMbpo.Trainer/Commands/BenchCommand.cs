@@ -1,7 +1,9 @@
 // `nanombpo bench gemm --m M --k K --n N --threads T [--ta] [--tb]`: warms up, times repeated SGEMM
 // calls and ends with one line "... GFLOP/s" (best of several timed batches, since the 2-core
 // machine is shared). `--suite` instead prints one row per shape of the standard set (cubes, BERT
-// and every MLP transpose variant) that bench/RESULTS.md reports.
+// and every MLP transpose variant) that bench/RESULTS.md reports. `--hugepages` puts the operands on
+// transparent huge pages as numpy does for its arrays of 4 MiB and more (the OpenBLAS anchor in
+// bench/anchors.py gets them that way), so large shapes can be compared on equal TLB footing.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -42,7 +44,8 @@ internal static class BenchCommand
         var seconds = new Option<double>("--seconds") { Description = "timed seconds per shape", DefaultValueFactory = _ => 1.0 };
         var pack = new Option<int>("--pack") { Description = "diagnostic: 0 auto, 1 always pack A and B, -1 read in place where possible" };
         var device = new Option<string>("--device") { Description = "cpu (SIMD SGEMM) or cuda (our kernels beside cuBLAS, TFLOP/s)", DefaultValueFactory = _ => "cpu" };
-        var gemm = new Command("gemm", "SGEMM GFLOP/s: C(M,N) = op(A)(M,K)·op(B)(K,N).") { m, k, n, threads, ta, tb, suite, seconds, pack, device };
+        var huge = new Option<bool>("--hugepages") { Description = "operands of 4 MiB or more on transparent huge pages (madvise, Linux), as numpy allocates them" };
+        var gemm = new Command("gemm", "SGEMM GFLOP/s: C(M,N) = op(A)(M,K)·op(B)(K,N).") { m, k, n, threads, ta, tb, suite, seconds, pack, device, huge };
         gemm.SetAction(r =>
         {
             string dev = r.GetValue(device)!.Trim().ToLowerInvariant();
@@ -53,16 +56,18 @@ internal static class BenchCommand
             CpuThreads.Count = t;
             Sgemm.ForcePack = r.GetValue(pack);
             double secs = r.GetValue(seconds);
-            Console.WriteLine($"kernel set: {Sgemm.ActiveIsa}, threads: {t}");
+            bool hp = r.GetValue(huge);
+            if (hp && !OperatingSystem.IsLinux()) throw new ArgumentException("--hugepages needs Linux (madvise MADV_HUGEPAGE).");
+            Console.WriteLine($"kernel set: {Sgemm.ActiveIsa}, threads: {t}{(hp ? ", operands >= 4 MiB on transparent huge pages" : "")}");
             if (r.GetValue(suite))
             {
                 foreach (var s in Suite)
-                    Console.WriteLine($"{s.Name,-24} {s.M,5} {s.N,5} {s.K,5} {(s.TA ? 'T' : 'N')}{(s.TB ? 'T' : 'N')} {Measure(s.M, s.N, s.K, s.TA, s.TB, secs),8:F1} GFLOP/s");
+                    Console.WriteLine($"{s.Name,-24} {s.M,5} {s.N,5} {s.K,5} {(s.TA ? 'T' : 'N')}{(s.TB ? 'T' : 'N')} {Measure(s.M, s.N, s.K, s.TA, s.TB, secs, hp),8:F1} GFLOP/s");
                 return 0;
             }
             int M = r.GetValue(m), N = r.GetValue(n), K = r.GetValue(k);
             if (M < 1 || N < 1 || K < 1) throw new ArgumentOutOfRangeException("--m/--n/--k", "sizes must be >= 1.");
-            double g = Measure(M, N, K, r.GetValue(ta), r.GetValue(tb), secs);
+            double g = Measure(M, N, K, r.GetValue(ta), r.GetValue(tb), secs, hp);
             Console.WriteLine($"sgemm {(r.GetValue(ta) ? 'T' : 'N')}{(r.GetValue(tb) ? 'T' : 'N')} M={M} N={N} K={K} threads={t}: {g:F1} GFLOP/s");
             return 0;
         });
@@ -75,9 +80,9 @@ internal static class BenchCommand
     }
 
     /// <summary>Best GFLOP/s over timed batches of calls (warm-up first).</summary>
-    internal static unsafe double Measure(int M, int N, int K, bool ta, bool tb, double seconds)
+    internal static unsafe double Measure(int M, int N, int K, bool ta, bool tb, double seconds, bool hugePages = false)
     {
-        float* a = Alloc((long)M * K), b = Alloc((long)K * N), c = Alloc((long)M * N);
+        float* a = Alloc((long)M * K, hugePages), b = Alloc((long)K * N, hugePages), c = Alloc((long)M * N, hugePages);
         try
         {
             int lda = ta ? M : K, ldb = tb ? K : N;
@@ -100,11 +105,31 @@ internal static class BenchCommand
         finally { NativeMemory.AlignedFree(a); NativeMemory.AlignedFree(b); NativeMemory.AlignedFree(c); }
     }
 
-    static unsafe float* Alloc(long n)
+    static unsafe float* Alloc(long n, bool hugePages)
     {
-        var p = (float*)NativeMemory.AlignedAlloc((nuint)(n * sizeof(float)), 64);
+        const nuint Huge = 2u << 20;
+        nuint bytes = (nuint)(n * sizeof(float));
+        bool advise = hugePages && bytes >= 4u << 20;   // numpy's threshold
+        var p = (float*)NativeMemory.AlignedAlloc(bytes, advise ? Huge : 64);
+        if (advise) LinuxMemory.AdviseHugePages(p, (bytes + Huge - 1) & ~(Huge - 1));
         var rng = new Random(1);
         for (long i = 0; i < n; i++) p[i] = (float)(rng.NextDouble() - 0.5);
         return p;
+    }
+}
+
+/// <summary>madvise(MADV_HUGEPAGE): where transparent huge pages are in "madvise" mode, pages first
+/// touched in the range come as 2 MiB pages (fewer TLB misses on large strided operands).</summary>
+internal static unsafe partial class LinuxMemory
+{
+    const int MadvHugePage = 14;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int madvise(void* addr, nuint length, int advice);
+
+    public static void AdviseHugePages(void* p, nuint bytes)
+    {
+        if (madvise(p, bytes, MadvHugePage) != 0)
+            throw new InvalidOperationException($"--hugepages: madvise(MADV_HUGEPAGE) failed with errno {Marshal.GetLastPInvokeError()} (transparent huge pages disabled?).");
     }
 }

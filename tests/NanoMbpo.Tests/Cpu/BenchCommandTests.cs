@@ -14,6 +14,16 @@ public class BenchCommandTests
         Assert.EndsWith("GFLOP/s", stdout.Trim());
     }
 
+    /// <summary>A 1024x1024 operand is 4 MiB, numpy's huge-page threshold, so the madvise path runs.</summary>
+    [LinuxFact]
+    public void GemmOnHugePagesPrintsGflopsLine()
+    {
+        var (code, stdout, err) = Cli.Run("bench", "gemm", "--m", "1024", "--k", "1024", "--n", "8", "--threads", "1", "--seconds", "0.01", "--hugepages");
+        Assert.True(code == 0, err);
+        Assert.Contains("transparent huge pages", stdout);
+        Assert.EndsWith("GFLOP/s", stdout.Trim());
+    }
+
     [Theory]
     [InlineData("--device", "tpu", "--device")]
     [InlineData("--threads", "0", "--threads")]
@@ -23,5 +33,14 @@ public class BenchCommandTests
         var (code, stdout, err) = Cli.Run("bench", "gemm", option, value, "--seconds", "0.01");
         Assert.NotEqual(0, code);
         Assert.Contains(named, stdout + err);
+    }
+}
+
+/// <summary>A fact that needs Linux (madvise); elsewhere it is skipped with that reason.</summary>
+public sealed class LinuxFactAttribute : FactAttribute
+{
+    public LinuxFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux()) Skip = "--hugepages uses madvise(MADV_HUGEPAGE), which only Linux has.";
     }
 }

@@ -3,8 +3,9 @@
 // small devices). A group of 128 threads owns 64 query rows of one (batch, head) and walks the keys in
 // blocks of 64: K and V are staged in shared memory, each thread keeps an 8x4 register tile of the
 // score block S = Q Kᵀ (rows rg + 8i, keys 4cg..4cg+3 with rg = tid/16, cg = tid%16) and an 8x4 tile
-// of O (the same rows, head columns 4cg..4cg+3). The online softmax needs the row max across the 16
-// threads of a row (warp shuffles, xor 8..1); the row sum stays per thread until the end. P goes
+// of O (the same rows, head columns 4cg..4cg+3): two FlashRows4 of four rows each, whose helpers the
+// 32-row and wide kernels share. The online softmax needs the row max across the 16 threads of a row
+// (warp shuffles, xor 8..1); the row sum stays per thread until the end. P goes
 // through shared memory (over the consumed K tile: 48 KB in all, the limit without an opt-in).
 // Scores are in log2 units (Q is pre-scaled by scale·log2 e) so every exponential is one exp2.
 // Shared rows are 16 float4 slots, XOR-swizzled so the float4 loads of a warp are conflict-free:
@@ -23,6 +24,15 @@ namespace NanoMbpo.Kernels;
 public struct Float4
 {
     public float X, Y, Z, W;
+}
+
+/// <summary>One thread's four query rows (rg + r0 + 8i, i &lt; 4) of a flash tile: score block S (keys
+/// 4cg..4cg+3), output O (head columns 4cg..4cg+3), running max M and sum L of the online softmax.
+/// A struct of scalars, so ILGPU keeps every field in registers; kernels hold one (32 rows) or two (64).</summary>
+public struct FlashRows4
+{
+    public Float4 S0, S1, S2, S3, O0, O1, O2, O3;
+    public float M0, M1, M2, M3, L0, L1, L2, L3;
 }
 
 public static partial class AttentionKernels
@@ -44,18 +54,10 @@ public static partial class AttentionKernels
         int q0 = Grid.IdxX * FlashRows, h = Grid.IdxY, b = Grid.IdxZ;
         bool vec = g.Vec != 0;
 
-        float qScale = g.Scale * Log2E;
-        for (int e = tid; e < FlashRows * Slots; e += FlashThreads)
-        {
-            int r = e >> 4, s = e & 15, t = q0 + r;
-            var x = LoadSlot(q, t < g.T ? g.Q(b, h, t) : -1, s, g.HS, vec);
-            x.X *= qScale; x.Y *= qScale; x.Z *= qScale; x.W *= qScale;
-            qs[r * Slots + (s ^ (r & 7))] = x;
-        }
+        StageQuery(g, q, qs, FlashRows, b, h, q0, tid, vec);
 
-        float m0 = float.NegativeInfinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0;
-        float l0 = 0f, l1 = 0f, l2 = 0f, l3 = 0f, l4 = 0f, l5 = 0f, l6 = 0f, l7 = 0f;
-        Float4 o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
+        // Rows rg + 8i: i < 4 in lo, 4..7 in hi (rows 32 apart), each updated in that order as one 8-row tile.
+        var lo = StartRows(); var hi = StartRows();
         int kEnd = g.Causal != 0 ? Math.Min(g.S, q0 + FlashRows) : g.S;
         int row0 = q0 + rg;
         for (int k0 = 0; k0 < kEnd; k0 += FlashKeys)
@@ -64,7 +66,7 @@ public static partial class AttentionKernels
             StageKeyValue(g, k, v, kps, vs, b, h, k0, tid, vec);
             Group.Barrier();
 
-            Float4 s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            ClearScores(ref lo); ClearScores(ref hi);
             int swK = cg & 7;
             for (int d4 = 0; d4 < Slots; d4++)
             {
@@ -72,35 +74,22 @@ public static partial class AttentionKernels
                 var kv = kps.SubView(cg * 4 * Slots + (d4 ^ swK));
                 Float4 ka = kv[0], kb = kv[Slots], kc = kv[2 * Slots], kd = kv[3 * Slots];
                 var qv = qs.SubView(rg * Slots + (d4 ^ rg));
-                Dot4(ref s0, qv[0], ka, kb, kc, kd);
-                Dot4(ref s1, qv[8 * Slots], ka, kb, kc, kd);
-                Dot4(ref s2, qv[16 * Slots], ka, kb, kc, kd);
-                Dot4(ref s3, qv[24 * Slots], ka, kb, kc, kd);
-                Dot4(ref s4, qv[32 * Slots], ka, kb, kc, kd);
-                Dot4(ref s5, qv[40 * Slots], ka, kb, kc, kd);
-                Dot4(ref s6, qv[48 * Slots], ka, kb, kc, kd);
-                Dot4(ref s7, qv[56 * Slots], ka, kb, kc, kd);
+                ScoreRows(ref lo, qv, 0, ka, kb, kc, kd);
+                ScoreRows(ref hi, qv, 32, ka, kb, kc, kd);
             }
 
             int c = k0 + 4 * cg;
             if (g.HasMask != 0 || k0 + FlashKeys > g.S || (g.Causal != 0 && k0 + FlashKeys - 1 > q0))
             {
                 bool kx = Keep(g, mask, b, c), ky = Keep(g, mask, b, c + 1), kz = Keep(g, mask, b, c + 2), kw = Keep(g, mask, b, c + 3);
-                int causal = g.Causal;
-                Mask(ref s0, row0, c, causal, kx, ky, kz, kw); Mask(ref s1, row0 + 8, c, causal, kx, ky, kz, kw);
-                Mask(ref s2, row0 + 16, c, causal, kx, ky, kz, kw); Mask(ref s3, row0 + 24, c, causal, kx, ky, kz, kw);
-                Mask(ref s4, row0 + 32, c, causal, kx, ky, kz, kw); Mask(ref s5, row0 + 40, c, causal, kx, ky, kz, kw);
-                Mask(ref s6, row0 + 48, c, causal, kx, ky, kz, kw); Mask(ref s7, row0 + 56, c, causal, kx, ky, kz, kw);
+                MaskRows(ref lo, row0, c, g.Causal, kx, ky, kz, kw);
+                MaskRows(ref hi, row0 + 32, c, g.Causal, kx, ky, kz, kw);
             }
-            Online(ref s0, ref m0, ref l0, ref o0); Online(ref s1, ref m1, ref l1, ref o1);
-            Online(ref s2, ref m2, ref l2, ref o2); Online(ref s3, ref m3, ref l3, ref o3);
-            Online(ref s4, ref m4, ref l4, ref o4); Online(ref s5, ref m5, ref l5, ref o5);
-            Online(ref s6, ref m6, ref l6, ref o6); Online(ref s7, ref m7, ref l7, ref o7);
+            OnlineRows(ref lo); OnlineRows(ref hi);
 
             Group.Barrier(); // every thread is done reading K: P may overwrite it
             var pw = kps.SubView(rg * Slots + (cg ^ rg));
-            pw[0] = s0; pw[8 * Slots] = s1; pw[16 * Slots] = s2; pw[24 * Slots] = s3;
-            pw[32 * Slots] = s4; pw[40 * Slots] = s5; pw[48 * Slots] = s6; pw[56 * Slots] = s7;
+            StoreScores(ref lo, pw, 0); StoreScores(ref hi, pw, 32);
             Group.Barrier();
 
             for (int j4 = 0; j4 < Slots; j4++)
@@ -108,21 +97,103 @@ public static partial class AttentionKernels
                 var vv = vs.SubView(j4 * 4 * Slots + cg);
                 Float4 va = vv[0], vb = vv[Slots], vc = vv[2 * Slots], vd = vv[3 * Slots];
                 var pv = kps.SubView(rg * Slots + (j4 ^ rg));
-                Axpy4(ref o0, pv[0], va, vb, vc, vd);
-                Axpy4(ref o1, pv[8 * Slots], va, vb, vc, vd);
-                Axpy4(ref o2, pv[16 * Slots], va, vb, vc, vd);
-                Axpy4(ref o3, pv[24 * Slots], va, vb, vc, vd);
-                Axpy4(ref o4, pv[32 * Slots], va, vb, vc, vd);
-                Axpy4(ref o5, pv[40 * Slots], va, vb, vc, vd);
-                Axpy4(ref o6, pv[48 * Slots], va, vb, vc, vd);
-                Axpy4(ref o7, pv[56 * Slots], va, vb, vc, vd);
+                ValueRows(ref lo, pv, 0, va, vb, vc, vd);
+                ValueRows(ref hi, pv, 32, va, vb, vc, vd);
             }
         }
 
-        Finish(g, o, lse, b, h, row0, cg, vec, o0, l0, m0); Finish(g, o, lse, b, h, row0 + 8, cg, vec, o1, l1, m1);
-        Finish(g, o, lse, b, h, row0 + 16, cg, vec, o2, l2, m2); Finish(g, o, lse, b, h, row0 + 24, cg, vec, o3, l3, m3);
-        Finish(g, o, lse, b, h, row0 + 32, cg, vec, o4, l4, m4); Finish(g, o, lse, b, h, row0 + 40, cg, vec, o5, l5, m5);
-        Finish(g, o, lse, b, h, row0 + 48, cg, vec, o6, l6, m6); Finish(g, o, lse, b, h, row0 + 56, cg, vec, o7, l7, m7);
+        FinishRows(ref lo, g, o, lse, b, h, row0, cg, vec);
+        FinishRows(ref hi, g, o, lse, b, h, row0 + 32, cg, vec);
+    }
+
+    /// <summary>Stages query rows q0..q0+rows-1 pre-scaled by scale·log2 e (scores in log2 units),
+    /// row-swizzled (slot s ^ (r &amp; 7)); zeros past T.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StageQuery(AttentionArgs g, ArrayView<float> q, ArrayView<Float4> qs, int rows, int b, int h, int q0, int tid, bool vec)
+    {
+        float qScale = g.Scale * Log2E;
+        for (int e = tid; e < rows * Slots; e += FlashThreads)
+        {
+            int r = e >> 4, s = e & 15, t = q0 + r;
+            var x = LoadSlot(q, t < g.T ? g.Q(b, h, t) : -1, s, g.HS, vec);
+            x.X *= qScale; x.Y *= qScale; x.Z *= qScale; x.W *= qScale;
+            qs[r * Slots + (s ^ (r & 7))] = x;
+        }
+    }
+
+    /// <summary>A tile's running state before the first key block: max -inf, sum and output 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static FlashRows4 StartRows()
+    {
+        FlashRows4 t = default;
+        t.M0 = t.M1 = t.M2 = t.M3 = float.NegativeInfinity;
+        return t;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void ClearScores(ref FlashRows4 t) { t.S0 = default; t.S1 = default; t.S2 = default; t.S3 = default; }
+
+    /// <summary>S += Q rows · keys for one slot d4: qv is the tile's first row at that slot (r0 is 0 or
+    /// 32, a compile-time offset, as every row offset below).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void ScoreRows(ref FlashRows4 t, ArrayView<Float4> qv, int r0, Float4 ka, Float4 kb, Float4 kc, Float4 kd)
+        => Dot4Rows(qv, r0, ka, kb, kc, kd, ref t.S0, ref t.S1, ref t.S2, ref t.S3);
+
+    /// <summary>-inf for masked keys and, when causal, keys after the row (row = the tile's first row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void MaskRows(ref FlashRows4 t, int row, int c, int causal, bool kx, bool ky, bool kz, bool kw)
+    {
+        Mask(ref t.S0, row, c, causal, kx, ky, kz, kw); Mask(ref t.S1, row + 8, c, causal, kx, ky, kz, kw);
+        Mask(ref t.S2, row + 16, c, causal, kx, ky, kz, kw); Mask(ref t.S3, row + 24, c, causal, kx, ky, kz, kw);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void OnlineRows(ref FlashRows4 t)
+    {
+        Online(ref t.S0, ref t.M0, ref t.L0, ref t.O0); Online(ref t.S1, ref t.M1, ref t.L1, ref t.O1);
+        Online(ref t.S2, ref t.M2, ref t.L2, ref t.O2); Online(ref t.S3, ref t.M3, ref t.L3, ref t.O3);
+    }
+
+    /// <summary>P (the exponentiated scores) into shared rows r0 + 8i of pw.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreScores(ref FlashRows4 t, ArrayView<Float4> pw, int r0) => Store4Rows(pw, r0, t.S0, t.S1, t.S2, t.S3);
+
+    /// <summary>O += P rows · V for one slot j4 (pv as qv in ScoreRows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void ValueRows(ref FlashRows4 t, ArrayView<Float4> pv, int r0, Float4 va, Float4 vb, Float4 vc, Float4 vd)
+        => Axpy4Rows(pv, r0, va, vb, vc, vd, ref t.O0, ref t.O1, ref t.O2, ref t.O3);
+
+    /// <summary>x_i += rows[(r0 + 8i)·Slots] · (a, b, c, d), i &lt; 4: one shared operand (four staged rows
+    /// of the other side) against a thread's four register rows, as every flash kernel does per slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Dot4Rows(ArrayView<Float4> rows, int r0, Float4 a, Float4 b, Float4 c, Float4 d,
+        ref Float4 x0, ref Float4 x1, ref Float4 x2, ref Float4 x3)
+    {
+        Dot4(ref x0, rows[r0 * Slots], a, b, c, d); Dot4(ref x1, rows[(r0 + 8) * Slots], a, b, c, d);
+        Dot4(ref x2, rows[(r0 + 16) * Slots], a, b, c, d); Dot4(ref x3, rows[(r0 + 24) * Slots], a, b, c, d);
+    }
+
+    /// <summary>x_i += rows[(r0 + 8i)·Slots] as weights of (a, b, c, d), i &lt; 4 (Axpy4 per row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Axpy4Rows(ArrayView<Float4> rows, int r0, Float4 a, Float4 b, Float4 c, Float4 d,
+        ref Float4 x0, ref Float4 x1, ref Float4 x2, ref Float4 x3)
+    {
+        Axpy4(ref x0, rows[r0 * Slots], a, b, c, d); Axpy4(ref x1, rows[(r0 + 8) * Slots], a, b, c, d);
+        Axpy4(ref x2, rows[(r0 + 16) * Slots], a, b, c, d); Axpy4(ref x3, rows[(r0 + 24) * Slots], a, b, c, d);
+    }
+
+    /// <summary>rows[(r0 + 8i)·Slots] = x_i, i &lt; 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store4Rows(ArrayView<Float4> rows, int r0, Float4 x0, Float4 x1, Float4 x2, Float4 x3)
+    {
+        rows[r0 * Slots] = x0; rows[(r0 + 8) * Slots] = x1; rows[(r0 + 16) * Slots] = x2; rows[(r0 + 24) * Slots] = x3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void FinishRows(ref FlashRows4 t, AttentionArgs g, ArrayView<float> o, ArrayView<float> lse, int b, int h, int row, int cg, bool vec)
+    {
+        Finish(g, o, lse, b, h, row, cg, vec, t.O0, t.L0, t.M0); Finish(g, o, lse, b, h, row + 8, cg, vec, t.O1, t.L1, t.M1);
+        Finish(g, o, lse, b, h, row + 16, cg, vec, t.O2, t.L2, t.M2); Finish(g, o, lse, b, h, row + 24, cg, vec, t.O3, t.L3, t.M3);
     }
 
     /// <summary>Stages keys k0..k0+63 into shared memory: K rows column-swizzled (slot s ^ ((r >> 2) & 7)),

@@ -70,13 +70,11 @@ public static partial class AttentionKernels
                 var kv = ks.SubView(cg * 4 * Slots + (d4 ^ swC));
                 Float4 ka = kv[0], kb = kv[Slots], kc = kv[2 * Slots], kd = kv[3 * Slots];
                 var qv = qs.SubView(rg * Slots + (d4 ^ rg));
-                Dot4(ref s0, qv[0], ka, kb, kc, kd); Dot4(ref s1, qv[8 * Slots], ka, kb, kc, kd);
-                Dot4(ref s2, qv[16 * Slots], ka, kb, kc, kd); Dot4(ref s3, qv[24 * Slots], ka, kb, kc, kd);
+                Dot4Rows(qv, 0, ka, kb, kc, kd, ref s0, ref s1, ref s2, ref s3);
                 var vv = vds.SubView(cg * 4 * Slots + (d4 ^ swC));
                 Float4 va = vv[0], vb = vv[Slots], vc = vv[2 * Slots], vd = vv[3 * Slots];
                 var ov = dos.SubView(rg * Slots + (d4 ^ rg));
-                Dot4(ref p0, ov[0], va, vb, vc, vd); Dot4(ref p1, ov[8 * Slots], va, vb, vc, vd);
-                Dot4(ref p2, ov[16 * Slots], va, vb, vc, vd); Dot4(ref p3, ov[24 * Slots], va, vb, vc, vd);
+                Dot4Rows(ov, 0, va, vb, vc, vd, ref p0, ref p1, ref p2, ref p3);
             }
             int c = k0 + 4 * cg;
             bool kx = Keep(g, mask, b, c), ky = Keep(g, mask, b, c + 1), kz = Keep(g, mask, b, c + 2), kw = Keep(g, mask, b, c + 3);
@@ -86,7 +84,7 @@ public static partial class AttentionKernels
             GradScores(ref s3, p3, row0 + 24, c, g.Causal, kx, ky, kz, kw, lse3, d3);
             Group.Barrier(); // V is consumed: dS takes its place
             var dw = vds.SubView(rg * Slots + (cg ^ rg));
-            dw[0] = s0; dw[8 * Slots] = s1; dw[16 * Slots] = s2; dw[24 * Slots] = s3;
+            Store4Rows(dw, 0, s0, s1, s2, s3);
             Group.Barrier();
             for (int j4 = 0; j4 < Slots; j4++)
             {
@@ -94,8 +92,7 @@ public static partial class AttentionKernels
                 var kv = ks.SubView(j4 * 4 * Slots + (cg ^ (j4 & 7)));
                 Float4 ka = kv[0], kb = kv[Slots], kc = kv[2 * Slots], kd = kv[3 * Slots];
                 var sv = vds.SubView(rg * Slots + (j4 ^ rg));
-                Axpy4(ref a0, sv[0], ka, kb, kc, kd); Axpy4(ref a1, sv[8 * Slots], ka, kb, kc, kd);
-                Axpy4(ref a2, sv[16 * Slots], ka, kb, kc, kd); Axpy4(ref a3, sv[24 * Slots], ka, kb, kc, kd);
+                Axpy4Rows(sv, 0, ka, kb, kc, kd, ref a0, ref a1, ref a2, ref a3);
             }
         }
         StoreRow(dq, row0 < g.T ? g.Q(b, h, row0) : -1, cg, g.HS, vec, a0, g.Scale);
@@ -158,13 +155,11 @@ public static partial class AttentionKernels
                 var qv = qs.SubView(cg * 4 * Slots + (d4 ^ swC));
                 Float4 qa = qv[0], qb = qv[Slots], qc = qv[2 * Slots], qd = qv[3 * Slots];
                 var kv = ks.SubView(rg * Slots + (d4 ^ rg));
-                Dot4(ref s0, kv[0], qa, qb, qc, qd); Dot4(ref s1, kv[8 * Slots], qa, qb, qc, qd);
-                Dot4(ref s2, kv[16 * Slots], qa, qb, qc, qd); Dot4(ref s3, kv[24 * Slots], qa, qb, qc, qd);
+                Dot4Rows(kv, 0, qa, qb, qc, qd, ref s0, ref s1, ref s2, ref s3);
                 var ov = dos.SubView(cg * 4 * Slots + (d4 ^ swC));
                 Float4 oa = ov[0], ob = ov[Slots], oc = ov[2 * Slots], od = ov[3 * Slots];
                 var vv = vs.SubView(rg * Slots + (d4 ^ rg));
-                Dot4(ref p0, vv[0], oa, ob, oc, od); Dot4(ref p1, vv[8 * Slots], oa, ob, oc, od);
-                Dot4(ref p2, vv[16 * Slots], oa, ob, oc, od); Dot4(ref p3, vv[24 * Slots], oa, ob, oc, od);
+                Dot4Rows(vv, 0, oa, ob, oc, od, ref p0, ref p1, ref p2, ref p3);
             }
             // Sᵀ rows are keys, columns queries: p = exp2(s - lse_query), ds = p (dp - D_query).
             GradScoresT(ref s0, ref p0, key0, c, g, keep0, lx, ly, lz, lw, dx, dy, dz, dw);
@@ -173,22 +168,20 @@ public static partial class AttentionKernels
             GradScoresT(ref s3, ref p3, key0 + 24, c, g, keep3, lx, ly, lz, lw, dx, dy, dz, dw);
             Group.Barrier(); // K and V are consumed: Pᵀ and dSᵀ take their places
             var pw = ks.SubView(rg * Slots + (cg ^ rg));
-            pw[0] = s0; pw[8 * Slots] = s1; pw[16 * Slots] = s2; pw[24 * Slots] = s3;
+            Store4Rows(pw, 0, s0, s1, s2, s3);
             var sw = vs.SubView(rg * Slots + (cg ^ rg));
-            sw[0] = p0; sw[8 * Slots] = p1; sw[16 * Slots] = p2; sw[24 * Slots] = p3;
+            Store4Rows(sw, 0, p0, p1, p2, p3);
             Group.Barrier();
             for (int j4 = 0; j4 < Slots; j4++)
             {
                 var ov = dos.SubView(j4 * 4 * Slots + (cg ^ (j4 & 7)));
                 Float4 oa = ov[0], ob = ov[Slots], oc = ov[2 * Slots], od = ov[3 * Slots];
                 var pv = ks.SubView(rg * Slots + (j4 ^ rg));
-                Axpy4(ref dv0, pv[0], oa, ob, oc, od); Axpy4(ref dv1, pv[8 * Slots], oa, ob, oc, od);
-                Axpy4(ref dv2, pv[16 * Slots], oa, ob, oc, od); Axpy4(ref dv3, pv[24 * Slots], oa, ob, oc, od);
+                Axpy4Rows(pv, 0, oa, ob, oc, od, ref dv0, ref dv1, ref dv2, ref dv3);
                 var qv = qs.SubView(j4 * 4 * Slots + (cg ^ (j4 & 7)));
                 Float4 qa = qv[0], qb = qv[Slots], qc = qv[2 * Slots], qd = qv[3 * Slots];
                 var sv = vs.SubView(rg * Slots + (j4 ^ rg));
-                Axpy4(ref dk0, sv[0], qa, qb, qc, qd); Axpy4(ref dk1, sv[8 * Slots], qa, qb, qc, qd);
-                Axpy4(ref dk2, sv[16 * Slots], qa, qb, qc, qd); Axpy4(ref dk3, sv[24 * Slots], qa, qb, qc, qd);
+                Axpy4Rows(sv, 0, qa, qb, qc, qd, ref dk0, ref dk1, ref dk2, ref dk3);
             }
         }
         StoreRow(dv, key0 < g.S ? g.V(b, h, key0) : -1, cg, g.HV, vec, dv0, 1f);

@@ -43,58 +43,49 @@ public static partial class AttentionKernels
             qs[hf * Rows * Slots + r * Slots + (s ^ (r & 7))] = x;
         }
 
-        float m0 = float.NegativeInfinity, m1 = m0, m2 = m0, m3 = m0;
-        float l0 = 0f, l1 = 0f, l2 = 0f, l3 = 0f;
-        Float4 a0 = default, a1 = default, a2 = default, a3 = default; // O columns 4cg..4cg+3
+        var tile = StartRows();  // its O holds head columns 4cg..4cg+3
         Float4 z0 = default, z1 = default, z2 = default, z3 = default; // O columns 64+4cg..
         int kEnd = g.Causal != 0 ? Math.Min(g.S, q0 + Rows) : g.S;
         int row0 = q0 + rg;
         for (int k0 = 0; k0 < kEnd; k0 += FlashKeys)
         {
-            Float4 s0 = default, s1 = default, s2 = default, s3 = default;
+            ClearScores(ref tile);
             Group.Barrier(); // the previous block's V half 1 is consumed
             StageHalf(g, k, kv, b, h, k0, 0, g.KStrideT, g.HS, true, tid, vec);
             Group.Barrier();
-            ScoreHalf(kv, qs, rg, cg, ref s0, ref s1, ref s2, ref s3);
+            ScoreBlock(ref tile, kv, qs, rg, cg);
             if (wideK)
             {
                 Group.Barrier();
                 StageHalf(g, k, kv, b, h, k0, 1, g.KStrideT, g.HS, true, tid, vec);
                 Group.Barrier();
-                ScoreHalf(kv, qs.SubView(Rows * Slots), rg, cg, ref s0, ref s1, ref s2, ref s3);
+                ScoreBlock(ref tile, kv, qs.SubView(Rows * Slots), rg, cg);
             }
 
             int c = k0 + 4 * cg;
             if (g.HasMask != 0 || k0 + FlashKeys > g.S || (g.Causal != 0 && k0 + FlashKeys - 1 > q0))
-            {
-                bool kx = Keep(g, mask, b, c), ky = Keep(g, mask, b, c + 1), kz = Keep(g, mask, b, c + 2), kw = Keep(g, mask, b, c + 3);
-                int causal = g.Causal;
-                Mask(ref s0, row0, c, causal, kx, ky, kz, kw); Mask(ref s1, row0 + 8, c, causal, kx, ky, kz, kw);
-                Mask(ref s2, row0 + 16, c, causal, kx, ky, kz, kw); Mask(ref s3, row0 + 24, c, causal, kx, ky, kz, kw);
-            }
+                MaskRows(ref tile, row0, c, g.Causal, Keep(g, mask, b, c), Keep(g, mask, b, c + 1), Keep(g, mask, b, c + 2), Keep(g, mask, b, c + 3));
             // Online rescales one accumulator; the second half gets the same factor from m's change.
-            float n0 = m0, n1 = m1, n2 = m2, n3 = m3;
-            Online(ref s0, ref m0, ref l0, ref a0); Online(ref s1, ref m1, ref l1, ref a1);
-            Online(ref s2, ref m2, ref l2, ref a2); Online(ref s3, ref m3, ref l3, ref a3);
-            Rescale(ref z0, n0, m0); Rescale(ref z1, n1, m1); Rescale(ref z2, n2, m2); Rescale(ref z3, n3, m3);
+            float n0 = tile.M0, n1 = tile.M1, n2 = tile.M2, n3 = tile.M3;
+            OnlineRows(ref tile);
+            Rescale(ref z0, n0, tile.M0); Rescale(ref z1, n1, tile.M1); Rescale(ref z2, n2, tile.M2); Rescale(ref z3, n3, tile.M3);
 
-            var pw = ps.SubView(rg * Slots + (cg ^ rg));
-            pw[0] = s0; pw[8 * Slots] = s1; pw[16 * Slots] = s2; pw[24 * Slots] = s3;
+            StoreScores(ref tile, ps.SubView(rg * Slots + (cg ^ rg)), 0);
             Group.Barrier(); // K is consumed and P is written: V half 0 may take K's place
             StageHalf(g, v, kv, b, h, k0, 0, g.VStrideT, g.HV, false, tid, vec);
             Group.Barrier();
-            ValueHalf(kv, ps, rg, cg, ref a0, ref a1, ref a2, ref a3);
+            ValueBlock(ref tile.O0, ref tile.O1, ref tile.O2, ref tile.O3, kv, ps, rg, cg);
             if (wideV)
             {
                 Group.Barrier();
                 StageHalf(g, v, kv, b, h, k0, 1, g.VStrideT, g.HV, false, tid, vec);
                 Group.Barrier();
-                ValueHalf(kv, ps, rg, cg, ref z0, ref z1, ref z2, ref z3);
+                ValueBlock(ref z0, ref z1, ref z2, ref z3, kv, ps, rg, cg);
             }
         }
 
-        FinishWide(g, o, lse, b, h, row0, cg, vec, a0, z0, l0, m0); FinishWide(g, o, lse, b, h, row0 + 8, cg, vec, a1, z1, l1, m1);
-        FinishWide(g, o, lse, b, h, row0 + 16, cg, vec, a2, z2, l2, m2); FinishWide(g, o, lse, b, h, row0 + 24, cg, vec, a3, z3, l3, m3);
+        FinishWide(g, o, lse, b, h, row0, cg, vec, tile.O0, z0, tile.L0, tile.M0); FinishWide(g, o, lse, b, h, row0 + 8, cg, vec, tile.O1, z1, tile.L1, tile.M1);
+        FinishWide(g, o, lse, b, h, row0 + 16, cg, vec, tile.O2, z2, tile.L2, tile.M2); FinishWide(g, o, lse, b, h, row0 + 24, cg, vec, tile.O3, z3, tile.L3, tile.M3);
     }
 
     /// <summary>Stages columns 64·hf..64·hf+63 of keys k0..k0+63 (K: column-swizzled; V: plain).</summary>
@@ -112,38 +103,28 @@ public static partial class AttentionKernels
         }
     }
 
-    /// <summary>s_i += Q rows (rg + 8i) · K rows 4cg..4cg+3 over one 64-column half.</summary>
+    /// <summary>S += Q rows (rg + 8i) · K rows 4cg..4cg+3 over one staged 64-column block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void ScoreHalf(ArrayView<Float4> ks, ArrayView<Float4> qs, int rg, int cg,
-        ref Float4 s0, ref Float4 s1, ref Float4 s2, ref Float4 s3)
+    static void ScoreBlock(ref FlashRows4 t, ArrayView<Float4> ks, ArrayView<Float4> qs, int rg, int cg)
     {
         int swK = cg & 7;
         for (int d4 = 0; d4 < Slots; d4++)
         {
             var kv = ks.SubView(cg * 4 * Slots + (d4 ^ swK));
             Float4 ka = kv[0], kb = kv[Slots], kc = kv[2 * Slots], kd = kv[3 * Slots];
-            var qv = qs.SubView(rg * Slots + (d4 ^ rg));
-            Dot4(ref s0, qv[0], ka, kb, kc, kd);
-            Dot4(ref s1, qv[8 * Slots], ka, kb, kc, kd);
-            Dot4(ref s2, qv[16 * Slots], ka, kb, kc, kd);
-            Dot4(ref s3, qv[24 * Slots], ka, kb, kc, kd);
+            ScoreRows(ref t, qs.SubView(rg * Slots + (d4 ^ rg)), 0, ka, kb, kc, kd);
         }
     }
 
-    /// <summary>o_i += P rows (rg + 8i) · V (64 keys x columns 4cg..4cg+3 of the staged half).</summary>
+    /// <summary>o_i += P rows (rg + 8i) · V (64 keys x columns 4cg..4cg+3 of the staged block).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void ValueHalf(ArrayView<Float4> vs, ArrayView<Float4> ps, int rg, int cg,
-        ref Float4 o0, ref Float4 o1, ref Float4 o2, ref Float4 o3)
+    static void ValueBlock(ref Float4 o0, ref Float4 o1, ref Float4 o2, ref Float4 o3, ArrayView<Float4> vs, ArrayView<Float4> ps, int rg, int cg)
     {
         for (int j4 = 0; j4 < Slots; j4++)
         {
             var vv = vs.SubView(j4 * 4 * Slots + cg);
             Float4 va = vv[0], vb = vv[Slots], vc = vv[2 * Slots], vd = vv[3 * Slots];
-            var pv = ps.SubView(rg * Slots + (j4 ^ rg));
-            Axpy4(ref o0, pv[0], va, vb, vc, vd);
-            Axpy4(ref o1, pv[8 * Slots], va, vb, vc, vd);
-            Axpy4(ref o2, pv[16 * Slots], va, vb, vc, vd);
-            Axpy4(ref o3, pv[24 * Slots], va, vb, vc, vd);
+            Axpy4Rows(ps.SubView(rg * Slots + (j4 ^ rg)), 0, va, vb, vc, vd, ref o0, ref o1, ref o2, ref o3);
         }
     }
 

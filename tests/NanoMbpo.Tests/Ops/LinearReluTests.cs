@@ -30,7 +30,8 @@ public class LinearReluTests
     }
 
     [Theory]
-    [InlineData(256, 64, 256, true, DType.F32)]    // MLP layer: two-thread mask pass, full tiles
+    [InlineData(256, 64, 256, true, DType.F32)]    // MLP layer: mask pass on the caller, full tiles
+    [InlineData(512, 24, 640, true, DType.F32)]    // above MaskSerialElements: two-thread mask pass
     [InlineData(37, 70, 45, true, DType.F32)]      // edge tiles in M and N, scalar tail of the mask
     [InlineData(50, 33, 16, false, DType.F32)]     // N = 16 kernel path, no bias
     [InlineData(7, 5, 9, true, DType.F64)]
@@ -53,6 +54,14 @@ public class LinearReluTests
             }
         }
         finally { CpuThreads.Count = saved; }
+    }
+
+    /// <summary>The cases above cover both mask paths: the caller alone, and the two-thread split.</summary>
+    [Fact]
+    public void CasesStraddleTheSerialMaskLimit()
+    {
+        Assert.True(256 * 256 <= F.MaskSerialElements);
+        Assert.True(512 * 640 > F.MaskSerialElements);
     }
 
     [Fact]

@@ -3,7 +3,8 @@
 // rows on 132 SMs is 1.45 waves, so half the SMs run 2 groups and half 1). Same tiles, swizzles and
 // helpers as AttentionFlash.cs, but each of the 128 threads keeps one FlashRows4 (rows rg + 8i,
 // i < 4; keys or head columns 4cg..4cg+3) instead of two: fewer registers, twice the groups, at the
-// price of half the reuse of every staged K/V tile. Its block loops are the wide kernel's (per half). KernelLauncher.FlashForwardRows picks it.
+// price of half the reuse of every staged K/V tile. Its block loops (ScoreBlock, ValueBlock) are the
+// wide kernel's, which runs them once per 64-column half. KernelLauncher.FlashForwardRows picks it.
 // Shared memory: Q 8 KB + K/P 16 KB + V 16 KB = 40 KB.
 // Test: dotnet test --filter "FullyQualifiedName~Kernels.AttentionKernelTests" (Flash32 cases).
 using ILGPU;

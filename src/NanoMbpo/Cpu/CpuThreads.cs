@@ -13,6 +13,8 @@ internal abstract class PoolJob
     /// false when the pool runs them one after another on the caller.</summary>
     internal bool Concurrent;
     internal abstract void Execute(int chunk, int chunkCount);
+    /// <summary>The row this job's regions fill in the NANOMBPO_TRACE_THREADS table.</summary>
+    internal virtual string TraceName => GetType().Name;
 }
 
 public static class CpuThreads
@@ -59,6 +61,7 @@ public static class CpuThreads
     sealed class InvokeJob : PoolJob
     {
         internal Action? First, Second;
+        internal override string TraceName => $"Invoke {First?.Method.Name} | {Second?.Method.Name}";
         internal override void Execute(int chunk, int chunkCount) => (chunk == 0 ? First : Second)!();
     }
 
@@ -89,6 +92,7 @@ public static class CpuThreads
     {
         internal int N;
         internal Action<int, int>? Body;
+        internal override string TraceName => $"For {Body?.Method.Name} n={N}";
         internal override void Execute(int chunk, int chunkCount)
         {
             int s = (int)((long)N * chunk / chunkCount), e = (int)((long)N * (chunk + 1) / chunkCount);
@@ -109,6 +113,8 @@ public static class CpuThreads
         try
         {
             job.Concurrent = true;
+            bool trace = CpuThreadsTrace.Enabled;
+            long start = trace ? Stopwatch.GetTimestamp() : 0;
             EnsureWorkers(chunks - 1);
             var ws = _workers;
             for (int w = 0; w < chunks - 1; w++) ws[w].Post(job, w + 1, chunks);
@@ -117,11 +123,15 @@ public static class CpuThreads
             try { job.Execute(0, chunks); }
             catch (Exception ex) { first = ex; }
             finally { _insideJob = false; }
+            long callerDone = trace ? Stopwatch.GetTimestamp() : 0;
+            Span<long> workerDone = trace ? stackalloc long[Math.Min(chunks - 1, 64)] : default;
             for (int w = 0; w < chunks - 1; w++)
             {
                 var ex = ws[w].WaitDone();
                 first ??= ex;
+                if (trace && w < workerDone.Length) workerDone[w] = ws[w].DoneAt;
             }
+            if (trace) CpuThreadsTrace.Record(job.TraceName, start, callerDone, workerDone);
             if (first != null) ExceptionDispatchInfo.Capture(first).Throw();
         }
         finally { Monitor.Exit(Gate); }
@@ -144,6 +154,7 @@ public static class CpuThreads
         int _posted;      // generation posted by the caller
         int _finished;    // generation the worker completed
         int _sleeping;
+        internal long DoneAt;   // when the last job finished (read only while tracing)
         Exception? _error;
 
         internal Worker(int index)
@@ -190,6 +201,7 @@ public static class CpuThreads
                 seen = Volatile.Read(ref _posted);
                 try { _job!.Execute(_chunk, _chunkCount); }
                 catch (Exception ex) { _error = ex; }
+                if (CpuThreadsTrace.Enabled) DoneAt = Stopwatch.GetTimestamp();
                 Volatile.Write(ref _finished, seen);
             }
         }

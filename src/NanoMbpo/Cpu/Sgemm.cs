@@ -170,6 +170,7 @@ public static unsafe class Sgemm
         internal int Tiles;
         internal SharedPanel? Shared; // created by the caller before the threads start
         internal bool UseShared;
+        internal override string TraceName => $"Sgemm {P.M}x{P.N}x{P.K} split {(SplitN ? "N" : "M")}";
 
         internal override void Execute(int chunk, int chunkCount)
         {

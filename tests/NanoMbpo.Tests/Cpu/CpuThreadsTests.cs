@@ -1,5 +1,5 @@
 // Tests for NanoMbpo.Cpu.CpuThreads: every index covered once, fixed chunking, exceptions surface,
-// nested loops run serially. Run: dotnet test -c Release --filter "FullyQualifiedName~Cpu"
+// nested loops run serially, the NANOMBPO_TRACE_THREADS table. Run: dotnet test -c Release --filter "FullyQualifiedName~Cpu"
 using NanoMbpo.Cpu;
 using Xunit;
 
@@ -71,6 +71,27 @@ public class CpuThreadsTests
         Assert.Equal(2 * chunks, nested);
         Assert.Throws<ArgumentNullException>(() => CpuThreads.Invoke(null!, () => { }));
     }
+
+    /// <summary>NANOMBPO_TRACE_THREADS: a traced two-thread region shows up under its body's name.
+    /// Another test may hold the pool (the region then runs serially and is not traced), so retry.</summary>
+    [Fact]
+    public void TraceRecordsRegionsByName()
+    {
+        int saved = CpuThreads.Count; bool was = CpuThreadsTrace.Enabled;
+        try
+        {
+            if (CpuThreads.Count < 2) CpuThreads.Count = 2;
+            CpuThreadsTrace.Enabled = true;
+            for (int i = 0; i < 500 && !CpuThreadsTrace.Report().Contains(nameof(TracedBody)); i++)
+                CpuThreads.For(64, 1, TracedBody);
+            string report = CpuThreadsTrace.Report();
+            Assert.Contains($"For {nameof(TracedBody)} n=64", report);
+            Assert.Contains("worker idle", report);
+        }
+        finally { CpuThreadsTrace.Enabled = was; CpuThreads.Count = saved; }
+    }
+
+    static void TracedBody(int start, int end) => Thread.SpinWait(50 * (end - start));
 
     [Fact]
     public void BadArgumentsAreNamed()

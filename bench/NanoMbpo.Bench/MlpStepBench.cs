@@ -11,7 +11,7 @@ namespace NanoMbpo.Bench;
 [MemoryDiagnoser]
 public class MlpStepBench
 {
-    MlpTrainStep engine = null!, engineNoReuse = null!;
+    MlpTrainStep engine = null!, engineNoReuse = null!, engineSplit = null!;
     NaiveMlp naive = null!;
 
     [Params(1, 2)] public int Threads { get; set; }
@@ -22,6 +22,7 @@ public class MlpStepBench
         CpuThreads.Count = Threads;
         engine = new MlpTrainStep();
         engineNoReuse = new MlpTrainStep(reuseBuffers: false);
+        engineSplit = new MlpTrainStep();
         naive = new NaiveMlp([64, 256, 256, 16], 256, seed: 1);
     }
 
@@ -30,6 +31,17 @@ public class MlpStepBench
 
     [Benchmark]
     public float Engine() => engine.Step();
+
+    /// <summary>The same step with the ReLU-mask pass split over the threads (as before session 3) instead
+    /// of kept on the caller: the A/B behind F.MaskSerialElements.</summary>
+    [Benchmark]
+    public float EngineSplitMask()
+    {
+        int saved = F.MaskSerialElements;
+        F.MaskSerialElements = 0;
+        try { return engineSplit.Step(); }
+        finally { F.MaskSerialElements = saved; }
+    }
 
     /// <summary>The same step allocating fresh activation buffers (no TensorArena): the cost of GC churn.</summary>
     [Benchmark]

@@ -30,8 +30,9 @@ public static partial class F
         }, inputs);
     }
 
-    /// <summary>Mask passes of up to this many elements (1 MiB of floats) run on the calling thread.</summary>
-    internal const int MaskSerialElements = 1 << 18;
+    /// <summary>Mask passes of up to this many elements (1 MiB of floats) run on the calling thread.
+    /// Settable for bench/ MlpStepBench's A/B (0 restores the two-thread split).</summary>
+    internal static int MaskSerialElements = 1 << 18;
 
     static void LinearReluBackward<T>(Tensor x, Tensor w, Tensor? b, Tensor y, Tensor dy, int rows, int inF, int outF) where T : unmanaged, IFloatingPointIeee754<T>
     {

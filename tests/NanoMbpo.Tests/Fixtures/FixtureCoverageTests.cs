@@ -24,6 +24,8 @@ public sealed class FixtureCoverageTests
         ["gaussian_nll"] = nameof(OpParityTests.GaussianNllMatchesTorch),
         ["multihead_attention"] = nameof(ModuleParityTests.MultiHeadAttentionMatchesTorch),
         ["transformer_encoder_layer"] = nameof(ModuleParityTests.TransformerEncoderLayerMatchesTorch),
+        ["elementwise_ops"] = nameof(OpFamilyParityTests.ElementwiseOpMatchesTorch),
+        ["shape_index_ops"] = nameof(OpFamilyParityTests.ShapeOrIndexOpMatchesTorch),
         ["adam"] = nameof(OptimizerParityTests.ThreeStepsMatchTorch),
         ["adamw"] = nameof(OptimizerParityTests.ThreeStepsMatchTorch),
     };

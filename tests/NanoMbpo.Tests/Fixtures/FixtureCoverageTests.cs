@@ -26,6 +26,8 @@ public sealed class FixtureCoverageTests
         ["transformer_encoder_layer"] = nameof(ModuleParityTests.TransformerEncoderLayerMatchesTorch),
         ["elementwise_ops"] = nameof(OpFamilyParityTests.ElementwiseOpMatchesTorch),
         ["shape_index_ops"] = nameof(OpFamilyParityTests.ShapeOrIndexOpMatchesTorch),
+        ["transformer_encoder_preln"] = nameof(ModuleParityTests.TransformerEncoderPreLnWithFinalNormMatchesTorch),
+        ["mlp_sequential"] = nameof(ModuleParityTests.MlpMatchesTorchSequential),
         ["adam"] = nameof(OptimizerParityTests.ThreeStepsMatchTorch),
         ["adamw"] = nameof(OptimizerParityTests.ThreeStepsMatchTorch),
     };

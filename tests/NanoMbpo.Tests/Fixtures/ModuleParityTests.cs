@@ -1,5 +1,6 @@
-// PyTorch parity of the nn modules (torch naming): torch.nn.MultiheadAttention and torch.nn.TransformerEncoderLayer
-// (gelu, post-LN, eps 1e-12, batch_first, dropout 0). The fixture weights load into a float32 ParameterStore by
+// PyTorch parity of the nn modules (torch naming): torch.nn.MultiheadAttention, torch.nn.TransformerEncoderLayer
+// (gelu, post-LN, eps 1e-12, batch_first, dropout 0), a 2-layer pre-LN torch.nn.TransformerEncoder with its final
+// norm (relu, eps 1e-5), and an MLP as torch.nn.Sequential(Linear, ReLU, Linear, ReLU, Linear). The fixture weights load into a float32 ParameterStore by
 // their exact state_dict keys through Checkpoint.Load; forward runs with the key-padding mask, backward with the
 // fixture's r (loss = sum(out * r)); out (≤ 1e-5), dx and every grad.<key> (≤ 1e-4) are compared. Metric: Parity.cs.
 // Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
@@ -47,6 +48,39 @@ public sealed class ModuleParityTests(ITestOutputHelper log)
         var x = F32(f, "x", true);   // (B,T,C)
         var y = layer.Forward(x, I32(f, "src_key_padding_mask"));
         CompareOutAndGrads(f, store, x, y);
+    }
+
+    [Fact]
+    public void TransformerEncoderPreLnWithFinalNormMatchesTorch()
+    {
+        const string name = "transformer_encoder_preln";
+        using var f = Load(name);
+        double eps = double.Parse(f.Metadata["layer_norm_eps"], System.Globalization.CultureInfo.InvariantCulture);
+        var store = new ParameterStore(DType.F32);
+        var encoder = new TransformerEncoder(store, "", new TransformerOptions(DModel: 8, NumHeads: 2, DimFeedforward: 16)
+        {
+            Dropout = 0,
+            Activation = Activation.Relu,
+            NormFirst = true,
+            LayerNormEps = eps,
+            Naming = TransformerNaming.Torch,
+        }, numLayers: 2, new Rng(8), finalNorm: true);
+        LoadWeights(store, name, f);   // layers.{i}.* and norm.* as nn.TransformerEncoder names them
+        var x = F32(f, "x", true);   // (B,T,C)
+        var y = encoder.Forward(x, I32(f, "src_key_padding_mask"));
+        CompareOutAndGrads(f, store, x, y);
+    }
+
+    [Fact]
+    public void MlpMatchesTorchSequential()
+    {
+        const string name = "mlp_sequential";
+        using var f = Load(name);
+        var store = new ParameterStore(DType.F32);
+        var mlp = new Mlp(store, "", [5, 7, 6, 3], Activation.Relu, rng: null);   // keys 0.*, 2.*, 4.*
+        LoadWeights(store, name, f);
+        var x = F32(f, "x", true);   // (4,5)
+        CompareOutAndGrads(f, store, x, mlp.Forward(x));
     }
 
     /// <summary>Loads the fixture's weights by state_dict key and checks the module has exactly the parameters

@@ -20,6 +20,7 @@ public sealed class FixtureCoverageTests
         ["layer_norm"] = nameof(OpParityTests.LayerNormMatchesTorch),
         ["linear_relu"] = nameof(OpParityTests.LinearReluMatchesTorch),
         ["attention"] = nameof(OpParityTests.ScaledDotProductAttentionWithPaddingMaskMatchesTorch),
+        ["attention_causal_cross"] = nameof(OpParityTests.CausalCrossAttentionWithPaddingMaskMatchesTorch),
         ["cross_entropy"] = nameof(OpParityTests.CrossEntropyMatchesTorch),
         ["gaussian_nll"] = nameof(OpParityTests.GaussianNllMatchesTorch),
         ["multihead_attention"] = nameof(ModuleParityTests.MultiHeadAttentionMatchesTorch),

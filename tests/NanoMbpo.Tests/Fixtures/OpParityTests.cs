@@ -106,6 +106,21 @@ public sealed class OpParityTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void CausalCrossAttentionWithPaddingMaskMatchesTorch()
+    {
+        using var f = Load("attention_causal_cross");
+        var q = F32(f, "q", true);   // (B,NH,T,HS) = (2,2,4,4)
+        var k = F32(f, "k", true);   // (B,NH,S,HS) = (2,2,6,4)
+        var v = F32(f, "v", true);   // (B,NH,S,HV) = (2,2,6,3)
+        var y = F.ScaledDotProductAttention(q, k, v, I32(f, "key_padding_mask"), causal: true);
+        AssertClose(f, "out", y, ForwardTol, log);
+        y.Backward(F32(f, "r"));
+        AssertClose(f, "dq", q.Grad, GradTol, log);
+        AssertClose(f, "dk", k.Grad, GradTol, log);
+        AssertClose(f, "dv", v.Grad, GradTol, log);
+    }
+
+    [Fact]
     public void AttentionProbabilitiesMatchTorchThroughIdentityValues()
     {
         // The fused op does not expose its probabilities; with v = identity (S = HV) its output IS the

@@ -31,6 +31,7 @@ public sealed class FixtureCoverageTests
         ["mlp_sequential"] = nameof(ModuleParityTests.MlpMatchesTorchSequential),
         ["adam"] = nameof(OptimizerParityTests.ThreeStepsMatchTorch),
         ["adamw"] = nameof(OptimizerParityTests.ThreeStepsMatchTorch),
+        ["adamw_clip"] = nameof(OptimizerParityTests.AdamWWithGradNormClippingMatchesTorch),
     };
 
     [Fact]

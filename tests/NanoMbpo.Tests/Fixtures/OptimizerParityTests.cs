@@ -1,4 +1,4 @@
-// PyTorch parity of Adam / AdamW (torch.optim, float32 store): three steps from param0 with the fixture's
+// PyTorch parity of Adam / AdamW (torch.optim, float32 store), and of AdamW after clip_grad_norm_: three steps from param0 with the fixture's
 // grad1..grad3 written into the store's flat gradient buffer. Compared per step: the parameter (≤ 1e-5 relative,
 // as a forward value) and the step's update param<t> − param<t−1> (≤ 1e-4 relative: the update is ~lr, so
 // checking only the parameter would hide a 1e-3 error in it); after step 3 the moments exp_avg / exp_avg_sq
@@ -46,6 +46,37 @@ public sealed class OptimizerParityTests(ITestOutputHelper log)
         Assert.Equal(3, opt.StepCount);
         AssertClose(f, "exp_avg3", Slice(opt.ExpAvg<float>(), p), ForwardTol, log);
         AssertClose(f, "exp_avg_sq3", Slice(opt.ExpAvgSq<float>(), p), ForwardTol, log);
+    }
+
+    /// <summary>AdamW over two parameters with torch.nn.utils.clip_grad_norm_ before every step (each step
+    /// clips): the global norm before clipping (≤ 1e-5), both parameters (≤ 1e-5) and each step's update
+    /// (≤ 1e-4) against torch.</summary>
+    [Fact]
+    public void AdamWWithGradNormClippingMatchesTorch()
+    {
+        using var f = Load("adamw_clip");
+        double Meta(string key) => double.Parse(f.Metadata[key], CultureInfo.InvariantCulture);
+        var store = new ParameterStore(DType.F32);
+        var a = store.Create("a", f["a0"].ShapeArray());   // (3,4)
+        var b = store.Create("b", f["b0"].ShapeArray());   // (5)
+        f["a0"].ReadFloat32(a.F32); f["b0"].ReadFloat32(b.F32);
+        var opt = new AdamW(store, Meta("lr"), Meta("beta1"), Meta("beta2"), Meta("eps"), Meta("weight_decay"));
+        double[] prev = [.. f["a0"].ReadFloat64(), .. f["b0"].ReadFloat64()];
+        for (int t = 1; t <= 3; t++)
+        {
+            double[] before = [.. a.ToDoubleArray(), .. b.ToDoubleArray()];
+            opt.ZeroGrad();
+            f[$"grad_a{t}"].ReadFloat32(a.Grad!.F32); f[$"grad_b{t}"].ReadFloat32(b.Grad!.F32);
+            double norm = GradClip.ClipGradNorm(store, Meta("max_norm"));
+            AssertClose($"adamw_clip/norm{t}", [norm], f[$"norm{t}"].ReadFloat64(), ForwardTol, log);
+            opt.Step();
+            AssertClose(f, $"a{t}", a, ForwardTol, log);
+            AssertClose(f, $"b{t}", b, ForwardTol, log);
+            double[] expected = [.. f[$"a{t}"].ReadFloat64(), .. f[$"b{t}"].ReadFloat64()];
+            double[] ours = [.. a.ToDoubleArray(), .. b.ToDoubleArray()];
+            AssertClose($"adamw_clip/update{t}", [.. ours.Zip(before, (x, y) => x - y)], [.. expected.Zip(prev, (x, y) => x - y)], GradTol, log);
+            prev = expected;
+        }
     }
 
     /// <summary>The part of a flat optimizer-state buffer that belongs to parameter <paramref name="p"/>.</summary>

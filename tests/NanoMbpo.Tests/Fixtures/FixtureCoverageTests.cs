@@ -14,6 +14,7 @@ public sealed class FixtureCoverageTests
         ["matmul_nt"] = nameof(OpParityTests.MatMulMatchesTorch),
         ["matmul_tn"] = nameof(OpParityTests.MatMulMatchesTorch),
         ["matmul_batched"] = nameof(OpParityTests.MatMulMatchesTorch),
+        ["matmul_batched_tt"] = nameof(OpParityTests.MatMulMatchesTorch),
         ["softmax"] = nameof(OpParityTests.UnaryRowOpMatchesTorch),
         ["log_softmax"] = nameof(OpParityTests.UnaryRowOpMatchesTorch),
         ["gelu"] = nameof(OpParityTests.UnaryRowOpMatchesTorch),

@@ -15,11 +15,12 @@ public sealed class OpParityTests(ITestOutputHelper log)
     [InlineData("matmul_nt", false, true)]
     [InlineData("matmul_tn", true, false)]
     [InlineData("matmul_batched", false, false)]
+    [InlineData("matmul_batched_tt", true, true)]
     public void MatMulMatchesTorch(string name, bool transA, bool transB)
     {
         using var f = Load(name);
-        var a = F32(f, "a", true);   // (M,K) | (K,M) with transA | (2,M,K)
-        var b = F32(f, "b", true);   // (K,N) | (N,K) with transB | (2,K,N)
+        var a = F32(f, "a", true);   // (M,K) | (K,M) with transA | (2,M,K) | (2,K,M) batched with transA
+        var b = F32(f, "b", true);   // (K,N) | (N,K) with transB | (2,K,N) | (2,N,K) batched with transB
         var y = F.MatMul(a, b, transA, transB);
         AssertClose(f, "out", y, ForwardTol, log);
         y.Backward(F32(f, "r"));

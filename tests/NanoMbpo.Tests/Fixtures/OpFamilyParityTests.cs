@@ -1,7 +1,8 @@
 // PyTorch parity of the small ops that share a fixture file (tests/fixtures/elementwise_ops and
 // shape_index_ops, written by make_fixtures.py): every entry prefix is one op, with its inputs, torch's
 // output, the r of loss = sum(out · r) and torch's input gradients. Same tolerances and error metric
-// as OpParityTests (forward ≤ 1e-5, gradients ≤ 1e-4 relative, in float32; see Parity.cs).
+// as OpParityTests (forward ≤ 1e-5, gradients ≤ 1e-4 relative, in float32; see Parity.cs). Each case runs
+// on the CPU and again on ILGPU's CPU accelerator (the GPU kernels' code), both against torch.
 // Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
 using Xunit;
 using Xunit.Abstractions;
@@ -66,6 +67,16 @@ public sealed class OpFamilyParityTests(ITestOutputHelper log)
     [MemberData(nameof(ShapeIndexKeys))]
     public void ShapeOrIndexOpMatchesTorch(string key) => Check("shape_index_ops", key, ShapeIndex[key]);
 
+    /// <summary>The same torch references for the ILGPU kernels: inputs moved to ILGPU's CPU accelerator (which
+    /// runs the CUDA kernels' code), forward and backward there, results copied back and compared.</summary>
+    [Theory]
+    [MemberData(nameof(ElementwiseKeys))]
+    public void ElementwiseOpMatchesTorchOnIlgpuCpu(string key) => Check("elementwise_ops", key, Elementwise[key], Device.IlgpuCpu);
+
+    [Theory]
+    [MemberData(nameof(ShapeIndexKeys))]
+    public void ShapeOrIndexOpMatchesTorchOnIlgpuCpu(string key) => Check("shape_index_ops", key, ShapeIndex[key], Device.IlgpuCpu);
+
     /// <summary>Every entry prefix in the two files has a case here, so a new torch entry cannot go unchecked.</summary>
     [Fact]
     public void EveryEntryIsChecked()
@@ -78,14 +89,21 @@ public sealed class OpFamilyParityTests(ITestOutputHelper log)
         }
     }
 
-    void Check(string file, string key, ((string Name, In Kind)[] Inputs, Func<Tensor[], Tensor> Op) c)
+    void Check(string file, string key, ((string Name, In Kind)[] Inputs, Func<Tensor[], Tensor> Op) c, Device? device = null)
     {
         using var f = Load(file);
-        var t = c.Inputs.Select(i => i.Kind == In.Int ? I32(f, $"{key}.{i.Name}") : F32(f, $"{key}.{i.Name}", i.Kind == In.Grad)).ToArray();
+        var dev = device ?? Device.Cpu;
+        var t = c.Inputs.Select(i =>
+        {
+            var x = i.Kind == In.Int ? I32(f, $"{key}.{i.Name}") : F32(f, $"{key}.{i.Name}");
+            if (!dev.IsCpu) x = x.To(dev);
+            return i.Kind == In.Grad ? x.RequireGrad() : x;
+        }).ToArray();
         var y = c.Op(t);
-        AssertClose(f, $"{key}.out", y, ForwardTol, log);
-        y.Backward(F32(f, $"{key}.r"));
+        Assert.Equal(dev, y.Device);
+        AssertClose(f, $"{key}.out", y.To(Device.Cpu), ForwardTol, log);
+        y.Backward(dev.IsCpu ? F32(f, $"{key}.r") : F32(f, $"{key}.r").To(dev));
         for (int i = 0; i < t.Length; i++)
-            if (c.Inputs[i].Kind == In.Grad) AssertClose(f, $"{key}.d{c.Inputs[i].Name}", t[i].Grad, GradTol, log);
+            if (c.Inputs[i].Kind == In.Grad) AssertClose(f, $"{key}.d{c.Inputs[i].Name}", t[i].Grad?.To(Device.Cpu), GradTol, log);
     }
 }

@@ -89,36 +89,28 @@ public sealed class OpParityTests(ITestOutputHelper log)
         AssertClose(f, "dbias", bias.Grad, GradTol, log);
     }
 
-    [Fact]
-    public void ScaledDotProductAttentionWithPaddingMaskMatchesTorch()
+    /// <summary>On the CPU and on ILGPU's CPU accelerator (the GPU attention kernels' code), both against torch.</summary>
+    [Theory]
+    [InlineData("attention", false, false)]
+    [InlineData("attention_causal_cross", true, false)]
+    [InlineData("attention", false, true)]
+    [InlineData("attention_causal_cross", true, true)]
+    public void AttentionFixtureMatchesTorch(string name, bool causal, bool onIlgpuCpu)
     {
-        using var f = Load("attention");
-        var q = F32(f, "q", true);   // (B,NH,T,HS)
-        var k = F32(f, "k", true);   // (B,NH,T,HS)
-        var v = F32(f, "v", true);   // (B,NH,T,HS)
-        var mask = I32(f, "key_padding_mask");   // (B,T), 1 = padded key
-        Assert.Contains(1, mask.I32.ToArray());
-        var y = F.ScaledDotProductAttention(q, k, v, mask);
-        AssertClose(f, "out", y, ForwardTol, log);
-        y.Backward(F32(f, "r"));
-        AssertClose(f, "dq", q.Grad, GradTol, log);
-        AssertClose(f, "dk", k.Grad, GradTol, log);
-        AssertClose(f, "dv", v.Grad, GradTol, log);
-    }
-
-    [Fact]
-    public void CausalCrossAttentionWithPaddingMaskMatchesTorch()
-    {
-        using var f = Load("attention_causal_cross");
-        var q = F32(f, "q", true);   // (B,NH,T,HS) = (2,2,4,4)
-        var k = F32(f, "k", true);   // (B,NH,S,HS) = (2,2,6,4)
-        var v = F32(f, "v", true);   // (B,NH,S,HV) = (2,2,6,3)
-        var y = F.ScaledDotProductAttention(q, k, v, I32(f, "key_padding_mask"), causal: true);
-        AssertClose(f, "out", y, ForwardTol, log);
-        y.Backward(F32(f, "r"));
-        AssertClose(f, "dq", q.Grad, GradTol, log);
-        AssertClose(f, "dk", k.Grad, GradTol, log);
-        AssertClose(f, "dv", v.Grad, GradTol, log);
+        using var f = Load(name);
+        var dev = onIlgpuCpu ? Device.IlgpuCpu : Device.Cpu;
+        Tensor Leaf(string n) => (onIlgpuCpu ? F32(f, n).To(dev) : F32(f, n)).RequireGrad();
+        var q = Leaf("q");   // (B,NH,T,HS); attention_causal_cross: (2,2,4,4)
+        var k = Leaf("k");   // (B,NH,S,HS); (2,2,6,4)
+        var v = Leaf("v");   // (B,NH,S,HV); (2,2,6,3)
+        var mask = I32(f, "key_padding_mask");   // (B,S), 1 = padded key
+        var y = F.ScaledDotProductAttention(q, k, v, onIlgpuCpu ? mask.To(dev) : mask, causal);
+        Assert.Equal(dev, y.Device);
+        AssertClose(f, "out", y.To(Device.Cpu), ForwardTol, log);
+        y.Backward(onIlgpuCpu ? F32(f, "r").To(dev) : F32(f, "r"));
+        AssertClose(f, "dq", q.Grad?.To(Device.Cpu), GradTol, log);
+        AssertClose(f, "dk", k.Grad?.To(Device.Cpu), GradTol, log);
+        AssertClose(f, "dv", v.Grad?.To(Device.Cpu), GradTol, log);
     }
 
     [Fact]

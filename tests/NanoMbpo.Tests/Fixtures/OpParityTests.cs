@@ -1,6 +1,7 @@
 // PyTorch parity of the float32 ops: each test runs our op on a fixture's inputs, compares the output with
 // torch's (≤ 1e-5 relative), seeds backward with the fixture's r (loss = sum(out * r); losses seed with 1) and
-// compares every input gradient (≤ 1e-4 relative). Error metric: see Parity.cs.
+// compares every input gradient (≤ 1e-4 relative). Each runs on the CPU and again on ILGPU's CPU accelerator
+// (the GPU kernels' code), both against torch. Error metric: see Parity.cs.
 // Run: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~NanoMbpo.Tests.FixtureParity"
 using Xunit;
 using Xunit.Abstractions;
@@ -11,21 +12,38 @@ namespace NanoMbpo.Tests.FixtureParity;
 public sealed class OpParityTests(ITestOutputHelper log)
 {
     [Theory]
-    [InlineData("matmul", false, false)]
-    [InlineData("matmul_nt", false, true)]
-    [InlineData("matmul_tn", true, false)]
-    [InlineData("matmul_batched", false, false)]
-    [InlineData("matmul_batched_tt", true, true)]
-    public void MatMulMatchesTorch(string name, bool transA, bool transB)
+    [InlineData("matmul", false, false, false)]
+    [InlineData("matmul_nt", false, true, false)]
+    [InlineData("matmul_tn", true, false, false)]
+    [InlineData("matmul_batched", false, false, false)]
+    [InlineData("matmul_batched_tt", true, true, false)]
+    [InlineData("matmul", false, false, true)]
+    [InlineData("matmul_nt", false, true, true)]
+    [InlineData("matmul_tn", true, false, true)]
+    [InlineData("matmul_batched", false, false, true)]
+    [InlineData("matmul_batched_tt", true, true, true)]
+    public void MatMulMatchesTorch(string name, bool transA, bool transB, bool onIlgpuCpu)
     {
         using var f = Load(name);
-        var a = F32(f, "a", true);   // (M,K) | (K,M) with transA | (2,M,K) | (2,K,M) batched with transA
-        var b = F32(f, "b", true);   // (K,N) | (N,K) with transB | (2,K,N) | (2,N,K) batched with transB
+        var a = Leaf(f, "a", onIlgpuCpu);   // (M,K) | (K,M) with transA | (2,M,K) | (2,K,M) batched with transA
+        var b = Leaf(f, "b", onIlgpuCpu);   // (K,N) | (N,K) with transB | (2,K,N) | (2,N,K) batched with transB
         var y = F.MatMul(a, b, transA, transB);
-        AssertClose(f, "out", y, ForwardTol, log);
-        y.Backward(F32(f, "r"));
-        AssertClose(f, "da", a.Grad, GradTol, log);
-        AssertClose(f, "db", b.Grad, GradTol, log);
+        AssertClose(f, "out", OnCpu(y, onIlgpuCpu), ForwardTol, log);
+        y.Backward(On(F32(f, "r"), onIlgpuCpu));
+        AssertClose(f, "da", a.Grad?.To(Device.Cpu), GradTol, log);
+        AssertClose(f, "db", b.Grad?.To(Device.Cpu), GradTol, log);
+    }
+
+    /// <summary>With <paramref name="onIlgpuCpu"/>, t moved to ILGPU's CPU accelerator (the GPU kernels' code).</summary>
+    static Tensor On(Tensor t, bool onIlgpuCpu) => onIlgpuCpu ? t.To(Device.IlgpuCpu) : t;
+
+    static Tensor Leaf(NanoMbpo.IO.SafeTensorsFile f, string name, bool onIlgpuCpu) => On(F32(f, name), onIlgpuCpu).RequireGrad();
+
+    /// <summary>A result back on the CPU for comparison, after checking it was computed where asked.</summary>
+    static Tensor OnCpu(Tensor y, bool onIlgpuCpu)
+    {
+        Assert.Equal(onIlgpuCpu ? DeviceKind.IlgpuCpu : DeviceKind.Cpu, y.Device.Kind);
+        return y.To(Device.Cpu);
     }
 
     [Fact]
@@ -43,50 +61,57 @@ public sealed class OpParityTests(ITestOutputHelper log)
     }
 
     [Theory]
-    [InlineData("softmax")]
-    [InlineData("log_softmax")]
-    [InlineData("gelu")]
-    public void UnaryRowOpMatchesTorch(string name)
+    [InlineData("softmax", false)]
+    [InlineData("log_softmax", false)]
+    [InlineData("gelu", false)]
+    [InlineData("softmax", true)]
+    [InlineData("log_softmax", true)]
+    [InlineData("gelu", true)]
+    public void UnaryRowOpMatchesTorch(string name, bool onIlgpuCpu)
     {
         // softmax/log_softmax fixtures offset row 3 by +40, so an unstabilised exp would overflow there.
         using var f = Load(name);
-        var x = F32(f, "x", true);   // (R,C)
+        var x = Leaf(f, "x", onIlgpuCpu);   // (R,C)
         var y = name switch
         {
             "softmax" => F.Softmax(x, -1),
             "log_softmax" => F.LogSoftmax(x, -1),
             _ => F.Gelu(x),
         };
-        AssertClose(f, "out", y, ForwardTol, log);
-        y.Backward(F32(f, "r"));
-        AssertClose(f, "dx", x.Grad, GradTol, log);
+        AssertClose(f, "out", OnCpu(y, onIlgpuCpu), ForwardTol, log);
+        y.Backward(On(F32(f, "r"), onIlgpuCpu));
+        AssertClose(f, "dx", x.Grad?.To(Device.Cpu), GradTol, log);
     }
 
-    [Fact]
-    public void LayerNormMatchesTorch()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LayerNormMatchesTorch(bool onIlgpuCpu)
     {
         using var f = Load("layer_norm");
         double eps = double.Parse(f.Metadata["eps"], System.Globalization.CultureInfo.InvariantCulture);
-        CheckXWeightBias(f, (x, w, b) => F.LayerNorm(x, w, b, eps));   // x (B,T,C), weight and bias (C)
+        CheckXWeightBias(f, (x, w, b) => F.LayerNorm(x, w, b, eps), onIlgpuCpu);   // x (B,T,C), weight and bias (C)
     }
 
-    [Fact]
-    public void LinearReluMatchesTorch()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LinearReluMatchesTorch(bool onIlgpuCpu)
     {
         using var f = Load("linear_relu");
-        CheckXWeightBias(f, F.LinearRelu);   // x (N,In), weight (Out,In), bias (Out)
+        CheckXWeightBias(f, F.LinearRelu, onIlgpuCpu);   // x (N,In), weight (Out,In), bias (Out)
     }
 
     /// <summary>out = op(x, weight, bias) and the three gradients of sum(out · r) against the fixture.</summary>
-    void CheckXWeightBias(NanoMbpo.IO.SafeTensorsFile f, Func<Tensor, Tensor, Tensor, Tensor> op)
+    void CheckXWeightBias(NanoMbpo.IO.SafeTensorsFile f, Func<Tensor, Tensor, Tensor, Tensor> op, bool onIlgpuCpu)
     {
-        var x = F32(f, "x", true); var weight = F32(f, "weight", true); var bias = F32(f, "bias", true);
+        var x = Leaf(f, "x", onIlgpuCpu); var weight = Leaf(f, "weight", onIlgpuCpu); var bias = Leaf(f, "bias", onIlgpuCpu);
         var y = op(x, weight, bias);
-        AssertClose(f, "out", y, ForwardTol, log);
-        y.Backward(F32(f, "r"));
-        AssertClose(f, "dx", x.Grad, GradTol, log);
-        AssertClose(f, "dweight", weight.Grad, GradTol, log);
-        AssertClose(f, "dbias", bias.Grad, GradTol, log);
+        AssertClose(f, "out", OnCpu(y, onIlgpuCpu), ForwardTol, log);
+        y.Backward(On(F32(f, "r"), onIlgpuCpu));
+        AssertClose(f, "dx", x.Grad?.To(Device.Cpu), GradTol, log);
+        AssertClose(f, "dweight", weight.Grad?.To(Device.Cpu), GradTol, log);
+        AssertClose(f, "dbias", bias.Grad?.To(Device.Cpu), GradTol, log);
     }
 
     /// <summary>On the CPU and on ILGPU's CPU accelerator (the GPU attention kernels' code), both against torch.</summary>
@@ -98,16 +123,13 @@ public sealed class OpParityTests(ITestOutputHelper log)
     public void AttentionFixtureMatchesTorch(string name, bool causal, bool onIlgpuCpu)
     {
         using var f = Load(name);
-        var dev = onIlgpuCpu ? Device.IlgpuCpu : Device.Cpu;
-        Tensor Leaf(string n) => (onIlgpuCpu ? F32(f, n).To(dev) : F32(f, n)).RequireGrad();
-        var q = Leaf("q");   // (B,NH,T,HS); attention_causal_cross: (2,2,4,4)
-        var k = Leaf("k");   // (B,NH,S,HS); (2,2,6,4)
-        var v = Leaf("v");   // (B,NH,S,HV); (2,2,6,3)
-        var mask = I32(f, "key_padding_mask");   // (B,S), 1 = padded key
-        var y = F.ScaledDotProductAttention(q, k, v, onIlgpuCpu ? mask.To(dev) : mask, causal);
-        Assert.Equal(dev, y.Device);
-        AssertClose(f, "out", y.To(Device.Cpu), ForwardTol, log);
-        y.Backward(onIlgpuCpu ? F32(f, "r").To(dev) : F32(f, "r"));
+        var q = Leaf(f, "q", onIlgpuCpu);   // (B,NH,T,HS); attention_causal_cross: (2,2,4,4)
+        var k = Leaf(f, "k", onIlgpuCpu);   // (B,NH,S,HS); (2,2,6,4)
+        var v = Leaf(f, "v", onIlgpuCpu);   // (B,NH,S,HV); (2,2,6,3)
+        var mask = On(I32(f, "key_padding_mask"), onIlgpuCpu);   // (B,S), 1 = padded key
+        var y = F.ScaledDotProductAttention(q, k, v, mask, causal);
+        AssertClose(f, "out", OnCpu(y, onIlgpuCpu), ForwardTol, log);
+        y.Backward(On(F32(f, "r"), onIlgpuCpu));
         AssertClose(f, "dq", q.Grad?.To(Device.Cpu), GradTol, log);
         AssertClose(f, "dk", k.Grad?.To(Device.Cpu), GradTol, log);
         AssertClose(f, "dv", v.Grad?.To(Device.Cpu), GradTol, log);
@@ -129,31 +151,36 @@ public sealed class OpParityTests(ITestOutputHelper log)
         AssertClose(f, "attn", p, ForwardTol, log);
     }
 
-    [Fact]
-    public void CrossEntropyMatchesTorch()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CrossEntropyMatchesTorch(bool onIlgpuCpu)
     {
         using var f = Load("cross_entropy");
-        var logits = F32(f, "logits", true);   // (N,C)
-        var loss = F.CrossEntropy(logits, I32(f, "targets"));
-        AssertClose(f, "out", loss, ForwardTol, log);
+        var logits = Leaf(f, "logits", onIlgpuCpu);   // (N,C)
+        var loss = F.CrossEntropy(logits, On(I32(f, "targets"), onIlgpuCpu));
+        AssertClose(f, "out", OnCpu(loss, onIlgpuCpu), ForwardTol, log);
         loss.Backward();
-        AssertClose(f, "dlogits", logits.Grad, GradTol, log);
+        AssertClose(f, "dlogits", logits.Grad?.To(Device.Cpu), GradTol, log);
     }
 
-    [Fact]
-    public void GaussianNllMatchesTorch()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GaussianNllMatchesTorch(bool onIlgpuCpu)
     {
         using var f = Load("gaussian_nll");
-        var mean = F32(f, "mean", true);       // (4,3)
-        var logVar = F32(f, "logvar", true);   // (4,3)
-        var target = F32(f, "target", true);   // (4,3)
+        var mean = Leaf(f, "mean", onIlgpuCpu);       // (4,3)
+        var logVar = Leaf(f, "logvar", onIlgpuCpu);   // (4,3)
+        var target = Leaf(f, "target", onIlgpuCpu);   // (4,3)
         var loss = F.GaussianNll(mean, logVar, target);
-        AssertClose(f, "out", loss, ForwardTol, log);
+        var lossCpu = OnCpu(loss, onIlgpuCpu);
+        AssertClose(f, "out", lossCpu, ForwardTol, log);
         // torch.nn.GaussianNLLLoss(full=False) itself, not only the script's formula.
-        AssertClose(f, "torch_gaussian_nll_loss", loss, ForwardTol, log);
+        AssertClose(f, "torch_gaussian_nll_loss", lossCpu, ForwardTol, log);
         loss.Backward();
-        AssertClose(f, "dmean", mean.Grad, GradTol, log);
-        AssertClose(f, "dlogvar", logVar.Grad, GradTol, log);
-        AssertClose(f, "dtarget", target.Grad, GradTol, log);
+        AssertClose(f, "dmean", mean.Grad?.To(Device.Cpu), GradTol, log);
+        AssertClose(f, "dlogvar", logVar.Grad?.To(Device.Cpu), GradTol, log);
+        AssertClose(f, "dtarget", target.Grad?.To(Device.Cpu), GradTol, log);
     }
 }

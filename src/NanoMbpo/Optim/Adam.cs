@@ -123,8 +123,7 @@ public class Adam
             vDevice = Tensor.FromArray((float[])v, v.Length).To(d);
         }
         if (Store.Count == 0) return;
-        var h = Kernels.AdamParams.For((int)StepCount, (float)LearningRate, (float)Beta1, (float)Beta2, (float)Eps,
-            (float)WeightDecay, Decoupled);
+        var h = Kernels.AdamParams.For((int)StepCount, LearningRate, Beta1, Beta2, Eps, WeightDecay, Decoupled);
         Dev.L(d).AdamStep(Store.Flat(false).View<float>(), mDevice.View<float>(), vDevice.View<float>(), Store.Flat(true).View<float>(), h);
     }
 

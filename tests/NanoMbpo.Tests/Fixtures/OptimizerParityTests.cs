@@ -1,4 +1,5 @@
-// PyTorch parity of Adam / AdamW (torch.optim, float32 store), and of AdamW after clip_grad_norm_: three steps from param0 with the fixture's
+// PyTorch parity of Adam / AdamW (torch.optim, float32 store), and of AdamW after clip_grad_norm_, each on the
+// CPU and with the step (and clipping) on ILGPU's CPU accelerator: three steps from param0 with the fixture's
 // grad1..grad3 written into the store's flat gradient buffer. Compared per step: the parameter (≤ 1e-5 relative,
 // as a forward value) and the step's update param<t> − param<t−1> (≤ 1e-4 relative: the update is ~lr, so
 // checking only the parameter would hide a 1e-3 error in it); after step 3 the moments exp_avg / exp_avg_sq
@@ -15,9 +16,11 @@ namespace NanoMbpo.Tests.FixtureParity;
 public sealed class OptimizerParityTests(ITestOutputHelper log)
 {
     [Theory]
-    [InlineData("adam")]
-    [InlineData("adamw")]
-    public void ThreeStepsMatchTorch(string name)
+    [InlineData("adam", false)]
+    [InlineData("adamw", false)]
+    [InlineData("adam", true)]
+    [InlineData("adamw", true)]
+    public void ThreeStepsMatchTorch(string name, bool onIlgpuCpu)
     {
         using var f = Load(name);
         double Meta(string key) => double.Parse(f.Metadata[key], CultureInfo.InvariantCulture);
@@ -35,7 +38,7 @@ public sealed class OptimizerParityTests(ITestOutputHelper log)
             var before = p.ToDoubleArray();
             opt.ZeroGrad();
             f[$"grad{t}"].ReadFloat32(p.Grad!.F32);   // a view into the store's flat gradient buffer
-            opt.Step();
+            OnDevice(store, onIlgpuCpu, () => opt.Step());
             AssertClose(f, $"param{t}", p, ForwardTol, log);
             var expected = f[$"param{t}"].ReadFloat64();
             var ours = p.ToDoubleArray();
@@ -51,8 +54,10 @@ public sealed class OptimizerParityTests(ITestOutputHelper log)
     /// <summary>AdamW over two parameters with torch.nn.utils.clip_grad_norm_ before every step (each step
     /// clips): the global norm before clipping (≤ 1e-5), both parameters (≤ 1e-5) and each step's update
     /// (≤ 1e-4) against torch.</summary>
-    [Fact]
-    public void AdamWWithGradNormClippingMatchesTorch()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AdamWWithGradNormClippingMatchesTorch(bool onIlgpuCpu)
     {
         using var f = Load("adamw_clip");
         double Meta(string key) => double.Parse(f.Metadata[key], CultureInfo.InvariantCulture);
@@ -67,9 +72,9 @@ public sealed class OptimizerParityTests(ITestOutputHelper log)
             double[] before = [.. a.ToDoubleArray(), .. b.ToDoubleArray()];
             opt.ZeroGrad();
             f[$"grad_a{t}"].ReadFloat32(a.Grad!.F32); f[$"grad_b{t}"].ReadFloat32(b.Grad!.F32);
-            double norm = GradClip.ClipGradNorm(store, Meta("max_norm"));
+            double norm = 0;
+            OnDevice(store, onIlgpuCpu, () => { norm = GradClip.ClipGradNorm(store, Meta("max_norm")); opt.Step(); });
             AssertClose($"adamw_clip/norm{t}", [norm], f[$"norm{t}"].ReadFloat64(), ForwardTol, log);
-            opt.Step();
             AssertClose(f, $"a{t}", a, ForwardTol, log);
             AssertClose(f, $"b{t}", b, ForwardTol, log);
             double[] expected = [.. f[$"a{t}"].ReadFloat64(), .. f[$"b{t}"].ReadFloat64()];
@@ -77,6 +82,17 @@ public sealed class OptimizerParityTests(ITestOutputHelper log)
             AssertClose($"adamw_clip/update{t}", [.. ours.Zip(before, (x, y) => x - y)], [.. expected.Zip(prev, (x, y) => x - y)], GradTol, log);
             prev = expected;
         }
+    }
+
+    /// <summary>Runs <paramref name="step"/> with the store on ILGPU's CPU accelerator (the GPU kernels: the
+    /// gradient-norm reduction, the scale and the Adam kernel, moments kept on the device between steps)
+    /// when asked, then brings the store back so the test reads and writes it on the host.</summary>
+    static void OnDevice(ParameterStore store, bool onIlgpuCpu, Action step)
+    {
+        if (!onIlgpuCpu) { step(); return; }
+        store.MoveTo(Device.IlgpuCpu);
+        step();
+        store.MoveTo(Device.Cpu);
     }
 
     /// <summary>The part of a flat optimizer-state buffer that belongs to parameter <paramref name="p"/>.</summary>

@@ -31,7 +31,7 @@ public sealed class OptimizerKernelTests(IlgpuFixture fx) : IClassFixture<IlgpuF
                 var g = Ref.Randn(N, 90 + step);
                 using var bg = acc.Upload(g);
                 kl.AdamStep(bp.View, bm.View, bv.View, bg.View,
-                    AdamParams.For(step, (float)lr, (float)b1, (float)b2, (float)eps, (float)wd, decoupled));
+                    AdamParams.For(step, lr, b1, b2, eps, wd, decoupled));
                 double bc1 = 1 - Math.Pow(b1, step), bc2 = 1 - Math.Pow(b2, step);
                 for (int i = 0; i < N; i++)
                 {

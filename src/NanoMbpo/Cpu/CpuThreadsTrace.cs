@@ -46,6 +46,4 @@ internal static class CpuThreadsTrace
                     $"{name,-60} {e.Calls,9} {e.Wall * us / e.Calls,9:F1} {e.CallerIdle * us / e.Calls,12:F1} {e.WorkerIdle * us / e.Calls,12:F1}");
         return sb.ToString();
     }
-
-    internal static void Reset() { lock (Gate) Entries.Clear(); }
 }

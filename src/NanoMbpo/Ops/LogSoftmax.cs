@@ -1,6 +1,6 @@
 // LogSoftmax along an axis, stable: y = x − max − log Σ exp(x − max). Backward: dx = dy − exp(y)·Σ dy.
-// Forward, threads, tape node and device path are shared with softmax (Softmax.cs, flag log: true). Gradient check: catalog "log_softmax*";
-// tests: tests/NanoMbpo.Tests/Ops/SoftmaxTests.cs.
+// Forward, threads, tape node and device path are shared with softmax (Softmax.cs, flag log: true).
+// Gradient check: catalog "log_softmax*"; tests: tests/NanoMbpo.Tests/Ops/SoftmaxTests.cs.
 using System.Numerics;
 using System.Numerics.Tensors;
 

@@ -85,15 +85,14 @@ public class Adam
         if (Store.Count != m.Length)
             throw new InvalidOperationException($"{(Decoupled ? "AdamW" : "Adam")}: the store grew from {m.Length} to {Store.Count} values after the optimizer was created.");
         StepCount++;
-        double bc1 = 1 - Math.Pow(Beta1, StepCount), bc2 = 1 - Math.Pow(Beta2, StepCount);
-        double stepSize = LearningRate / bc1, invBc2Sqrt = 1 / Math.Sqrt(bc2);
-        double l2 = Decoupled ? 0 : WeightDecay, decay = Decoupled ? 1 - LearningRate * WeightDecay : 1;
         if (!Store.Device.IsCpu) { StepOnDevice(); if (zeroGrad) Store.ZeroGrad(); return; }
         if (mDevice is not null) SyncMomentsToHost();   // the store came back to the CPU
         if (Store.DType == DType.F32)
         {
-            float b1 = (float)Beta1, c1 = (float)(1 - Beta1), b2 = (float)Beta2, c2 = (float)(1 - Beta2), eps = (float)Eps;
-            float ss = (float)stepSize, ib = (float)invBc2Sqrt, fl2 = (float)l2, fdec = (float)decay;
+            // The same float coefficients as the device kernel, each rounded once from double.
+            var h = Kernels.AdamParams.For((int)StepCount, LearningRate, Beta1, Beta2, Eps, WeightDecay, Decoupled);
+            float b1 = h.Beta1, c1 = h.OneMinusBeta1, b2 = h.Beta2, c2 = h.OneMinusBeta2, eps = h.Eps;
+            float ss = h.StepSize, ib = h.InvSqrtBiasCorrection2, fl2 = h.L2, fdec = h.Decay;
             var (pm, vm) = ((float[])m, (float[])v);
             int n = Store.Count;
             // Elements are independent and the vector and scalar paths round identically, so the
@@ -107,7 +106,10 @@ public class Adam
         }
         else
         {
-            StepF64(Store.Data<double>(), Store.Grad<double>(), (double[])m, (double[])v, Beta1, Beta2, Eps, stepSize, invBc2Sqrt, l2, decay);
+            double bc1 = 1 - Math.Pow(Beta1, StepCount), bc2 = 1 - Math.Pow(Beta2, StepCount);
+            double l2 = Decoupled ? 0 : WeightDecay, decay = Decoupled ? 1 - LearningRate * WeightDecay : 1;
+            StepF64(Store.Data<double>(), Store.Grad<double>(), (double[])m, (double[])v, Beta1, Beta2, Eps,
+                LearningRate / bc1, 1 / Math.Sqrt(bc2), l2, decay);
             if (zeroGrad) Store.ZeroGrad();
         }
     }

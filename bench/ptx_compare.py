@@ -3,9 +3,9 @@
 for codegen changes without a GPU: PTX that is the same once ILGPU's numbered names and register
 numbers are normalised compiles to the same SASS, so its speed is unchanged.
 
-Run:  nanombpo ptx --out /tmp/before   (on the old code)
-      nanombpo ptx --out /tmp/after    (on the new code)
-      python3 bench/ptx_compare.py /tmp/before /tmp/after
+Run:  nanombpo ptx --out ptx-before   (on the old code)
+      nanombpo ptx --out ptx-after    (on the new code)
+      python3 bench/ptx_compare.py ptx-before ptx-after
 Prints, for every kernel whose normalised PTX differs, how many lines differ and whether the opcode
 histogram (how many of each instruction) differs; exits 1 when any histogram or local-memory use
 differs, or a kernel is missing on one side. Same histogram with a few differing lines means the

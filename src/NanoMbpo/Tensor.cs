@@ -18,6 +18,11 @@ public sealed class Storage
     /// <summary>The device buffer (MemoryBuffer1D&lt;T, Stride1D.Dense&gt;) when not on the CPU.</summary>
     public ILGPU.Runtime.MemoryBuffer? Buffer { get; private set; }
 
+    /// <summary>Counts in-place modifications (optimizer steps, copies, loads). A recorded op notes the
+    /// version of each tensor it saved; backward refuses to run on a saved tensor whose version moved
+    /// (Autograd.cs), as torch's saved-tensor version counter does.</summary>
+    internal int Version;
+
     public Storage(Array array) => this.array = array;
     public Storage(ILGPU.Runtime.MemoryBuffer buffer, Device device) { Buffer = buffer; Device = device; }
 
@@ -55,6 +60,15 @@ public sealed partial class Tensor
     public Tensor? Grad { get; internal set; }
     public bool RequiresGrad { get; internal set; }
     internal Node? Node { get; set; }
+    /// <summary>The in-place modification counter of this tensor's storage (shared by its views).</summary>
+    public int Version => Storage.Version;
+
+    /// <summary>Records that this tensor's memory was modified in place (its storage's version moves, for
+    /// every view of it): call it after writing through Data&lt;T&gt;() into a tensor a recorded op may
+    /// have saved. Engine in-place operations (optimizer steps, CopyFrom, Polyak, checkpoint loads)
+    /// call it themselves.</summary>
+    public void MarkModified() => Storage.Version++;
+
     /// <summary>Optional name used in error messages (parameter key, op output).</summary>
     public string? Name { get; set; }
 
@@ -122,15 +136,15 @@ public sealed partial class Tensor
     {
         ShapeUtil.Validate(shape, nameof(shape));
         int n = ShapeUtil.Numel(shape);
-        Array a = NN.TensorArena.Current?.Rent(dtype, n, clear)   // opt-in buffer reuse across steps (NN/TensorArena.cs)
-            ?? (clear ? dtype switch { DType.F32 => new float[n], DType.F64 => new double[n], _ => new int[n] }
+        var storage = NN.TensorArena.Current?.Rent(dtype, n, clear)   // buffer reuse across steps (NN/TensorArena.cs)
+            ?? new Storage(clear ? dtype switch { DType.F32 => new float[n], DType.F64 => new double[n], _ => new int[n] }
                       : dtype switch
                       {
                           DType.F32 => GC.AllocateUninitializedArray<float>(n),
                           DType.F64 => GC.AllocateUninitializedArray<double>(n),
                           _ => GC.AllocateUninitializedArray<int>(n),
                       });
-        return new Tensor(new Storage(a), 0, (int[])shape.Clone(), dtype);
+        return new Tensor(storage, 0, (int[])shape.Clone(), dtype);
     }
     public static Tensor Zeros(params int[] shape) => Zeros(shape, DType.F32);
     public static Tensor ZerosLike(Tensor t) => Zeros(t.Shape, t.DType);

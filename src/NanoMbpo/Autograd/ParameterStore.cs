@@ -96,11 +96,16 @@ public sealed class ParameterStore
         if (Count > 0) Dev.L(Device).Fill(Flat(true).View<float>(), 0f);
     }
 
+    /// <summary>Records an in-place change of the parameter values (an optimizer step, a copy, a load):
+    /// every parameter's version moves, so a recorded op that saved one refuses to run its backward.</summary>
+    public void MarkModified() => data.Version++;
+
     /// <summary>Copies all values from a store with the same layout (e.g. a target network).</summary>
     public void CopyFrom(ParameterStore other)
     {
         CheckSameLayout(other);
         CheckSameDevice(other, "CopyFrom");
+        MarkModified();
         if (!Device.IsCpu) { if (Count > 0) Dev.L(Device).Affine(Flat(false).View<float>(), other.Flat(false).View<float>(), 1f, 0f); return; }
         Array.Copy(other.data.Array, data.Array, Count);
     }
@@ -110,6 +115,7 @@ public sealed class ParameterStore
     {
         CheckSameLayout(source);
         CheckSameDevice(source, "PolyakUpdate");
+        MarkModified();
         if (!Device.IsCpu) { if (Count > 0) Dev.L(Device).Polyak(Flat(false).View<float>(), source.Flat(false).View<float>(), (float)tau); return; }
         if (DType == DType.F32)
         {

@@ -52,6 +52,7 @@ public static class Checkpoint
                 throw new InvalidDataException($"checkpoint '{path}': tensor '{key}' is {e.DType}; a parameter needs a float dtype.");
             pairs.Add((p, e));
         }
+        store.MarkModified();
         if (missing.Count > 0)
             throw new InvalidDataException($"checkpoint '{path}': missing {missing.Count} key(s): {List(missing)}.");
         if (options.Strict)

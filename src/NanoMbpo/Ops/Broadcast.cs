@@ -41,9 +41,14 @@ internal sealed class Broadcast
         AVec = aVec; BVec = bVec; OffA = offA; OffB = offB; FullA = fullA; FullB = fullB;
     }
 
+    static readonly int[] ZeroOffset = [0];
+
     public static Broadcast Plan(Tensor a, Tensor b, string op)
     {
         OpCheck.Float(a, op, "a"); OpCheck.Float(b, op, "b"); OpCheck.SameDType(a, b, op);
+        // Same shapes (residual adds, elementwise products): one run, nothing to collapse or allocate
+        // beyond the plan itself — what the general path below would compute.
+        if (ShapeUtil.Same(a.Shape, b.Shape) && a.Length > 0) return new Broadcast(a.Shape, a.Length, 1, true, true, ZeroOffset, ZeroOffset, true, true);
         int r = Math.Max(a.Rank, b.Rank);
         var outShape = new int[r];
         var sa = new int[r]; var sb = new int[r];

@@ -27,8 +27,25 @@ internal static class Dev
         return d ?? Device.Cpu;
     }
 
+    /// <summary>Common for up to three inputs without a params array (op calls on the hot path).</summary>
+    public static Device Common(string op, Tensor? a, Tensor? b = null, Tensor? c = null)
+    {
+        Device? d = null; Tensor? first = null;
+        Fold(op, a, ref d, ref first); Fold(op, b, ref d, ref first); Fold(op, c, ref d, ref first);
+        return d ?? Device.Cpu;
+    }
+
+    static void Fold(string op, Tensor? x, ref Device? d, ref Tensor? first)
+    {
+        if (x is null || !x.IsFloat) return;
+        if (d is null) { d = x.Device; first = x; return; }
+        if (x.Device != d)
+            throw new ArgumentException($"{op}: inputs live on different devices: {first} is on {d}, {x} is on {x.Device}; move them with To(device) first.");
+    }
+
     /// <summary>True when the op must run on an accelerator (its float inputs all live there).</summary>
     public static bool OnDevice(string op, params Tensor?[] xs) => !Common(op, xs).IsCpu;
+    public static bool OnDevice(string op, Tensor? a, Tensor? b = null, Tensor? c = null) => !Common(op, a, b, c).IsCpu;
 
     public static KernelLauncher L(Device d) =>
         KernelLauncher.For(d.Accelerator ?? throw new InvalidOperationException("the CPU has no kernel launcher."));
@@ -46,6 +63,12 @@ internal static class Dev
         new($"{op} on {d}: {why}; run it on the CPU (To(Device.Cpu)).");
 
     /// <summary>Throws NotSupportedException when any float input lives on an accelerator (ops without a kernel).</summary>
+    public static void CpuOnly(string op, Tensor? a, Tensor? b = null, Tensor? c = null)
+    {
+        var d = Common(op, a, b, c);
+        if (!d.IsCpu) throw Unsupported(op, d);
+    }
+
     public static void CpuOnly(string op, params Tensor?[] xs)
     {
         var d = Common(op, xs);

@@ -27,7 +27,7 @@ public static partial class F
     static void DivBackward<T>(Broadcast plan, Tensor a, Tensor b, Tensor y, Tensor dy) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = dy.Data<T>();
-        var tmp = new T[plan.OutLength];
+        var tmp = NN.TensorArena.Scratch<T>(plan.OutLength);
         if (a.RequiresGrad)
         {
             plan.ApplyFull<T, DivOp>(g, b.Data<T>(), false, tmp);

@@ -64,13 +64,13 @@ public static partial class F
 
     static void NllBackward<T>(Tensor mean, Tensor logVar, Tensor target, ReadOnlySpan<T> d, ReadOnlySpan<T> w, T coef) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var dw = new T[d.Length];
+        var dw = NN.TensorArena.Scratch<T>(d.Length);
         TensorPrimitives.Multiply(d, w, dw);
         if (logVar.RequiresGrad)
         {
             T half = T.CreateTruncating(0.5) * coef;
             var g = logVar.GradData<T>();
-            var d2w = new T[d.Length];
+            var d2w = NN.TensorArena.Scratch<T>(d.Length);
             TensorPrimitives.Multiply(d, dw, d2w);
             TensorPrimitives.MultiplyAdd(d2w, -half, g, g);
             TensorPrimitives.Add(g, half, g);

@@ -30,18 +30,19 @@ public static partial class F
         int rows = C == 0 ? 0 : x.Length / C;
         if (Dev.OnDevice("layer_norm", x, weight, bias)) return LayerNormOnDevice(x, weight, bias, eps, rows, C);
         var y = Tensor.Zeros(x.Shape, x.DType);
-        var mean = new double[rows]; var rstd = new double[rows];
+        var mean = NN.TensorArena.Scratch<double>(rows); var rstd = NN.TensorArena.Scratch<double>(rows);
         Cpu.CpuThreads.For(rows, Math.Max(1, Elementwise.Grain / Math.Max(1, C)), (r0, r1) =>
         {
             if (x.DType == DType.F32) LayerNormForward<float>(x.F32, weight is null ? default : weight.F32, bias is null ? default : bias.F32, y.F32, mean, rstd, C, eps, r0, r1);
             else LayerNormForward<double>(x.F64, weight is null ? default : weight.F64, bias is null ? default : bias.F64, y.F64, mean, rstd, C, eps, r0, r1);
         });
-        Tensor[] inputs = [x, .. new[] { weight, bias }.OfType<Tensor>()];
-        return Autograd.Record(y, "layer_norm", dy =>
+        Action<Tensor> backward = dy =>
         {
             if (x.DType == DType.F32) LayerNormBackward<float>(x, weight, bias, dy, mean, rstd, C, rows);
             else LayerNormBackward<double>(x, weight, bias, dy, mean, rstd, C, rows);
-        }, inputs);
+        };
+        return weight is not null && bias is not null ? Autograd.Record(y, "layer_norm", backward, x, weight, bias)
+             : Autograd.Record(y, "layer_norm", backward, [x, .. new[] { weight, bias }.OfType<Tensor>()]);
     }
 
     /// <summary>Device twin: row kernels for the forward (saving mean and 1/σ on the device) and for

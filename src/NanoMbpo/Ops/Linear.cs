@@ -17,12 +17,12 @@ public static partial class F
         var y = Tensor.Empty([.. x.Shape[..^1], outF], x.DType);   // fully written: bias rows or a beta = 0 GEMM
         if (x.DType == DType.F32) LinearForward<float>(x, weight, bias, y, rows, inF, outF, relu: false);
         else LinearForward<double>(x, weight, bias, y, rows, inF, outF, relu: false);
-        Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        return Autograd.Record(y, "linear", dy =>
+        Action<Tensor> backward = dy =>
         {
             if (x.DType == DType.F32) LinearBackward<float>(x, weight, bias, dy, rows, inF, outF, biasDone: false);
             else LinearBackward<double>(x, weight, bias, dy, rows, inF, outF, biasDone: false);
-        }, inputs);
+        };
+        return bias is null ? Autograd.Record(y, "linear", backward, x, weight) : Autograd.Record(y, "linear", backward, x, weight, bias);
     }
 
     /// <summary>Validates linear's arguments (op names the caller) and returns the row count.</summary>

@@ -22,12 +22,12 @@ public static partial class F
         var y = Tensor.Empty([.. x.Shape[..^1], outF], x.DType);
         if (x.DType == DType.F32) LinearForward<float>(x, weight, bias, y, rows, inF, outF, relu: true);
         else LinearForward<double>(x, weight, bias, y, rows, inF, outF, relu: true);
-        Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        return Autograd.Record(y, "linear_relu", dy =>
+        Action<Tensor> backward = dy =>
         {
             if (x.DType == DType.F32) LinearReluBackward<float>(x, weight, bias, y, dy, rows, inF, outF);
             else LinearReluBackward<double>(x, weight, bias, y, dy, rows, inF, outF);
-        }, inputs);
+        };
+        return bias is null ? Autograd.Record(y, "linear_relu", backward, x, weight) : Autograd.Record(y, "linear_relu", backward, x, weight, bias);
     }
 
     /// <summary>Mask passes of up to this many elements (1 MiB of floats) run on the calling thread.

@@ -13,8 +13,8 @@ public static partial class F
     static void LogSoftmaxBackward<T>(AxisSplit s, ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> dx, int o0, int o1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = s.N, inner = s.Inner, blk = n * inner;
-        var tmp = new T[inner == 1 ? n : inner];
-        var gs = inner == 1 ? [] : new T[inner];
+        var tmp = Cpu.ThreadScratch<T>.Get(inner == 1 ? n : inner);
+        var gs = inner == 1 ? [] : Cpu.ThreadScratch<T>.Get(inner, 1);
         for (int o = o0; o < o1; o++)
         {
             var yb = y.Slice(o * blk, blk); var gb = g.Slice(o * blk, blk); var db = dx.Slice(o * blk, blk);
@@ -26,7 +26,7 @@ public static partial class F
                 TensorPrimitives.MultiplyAdd(tmp, -sg, db, db);
                 continue;
             }
-            gs.AsSpan().Clear();
+            gs.Clear();
             for (int a = 0; a < n; a++) TensorPrimitives.Add(gs, gb.Slice(a * inner, inner), gs);
             for (int a = 0; a < n; a++)
             {

@@ -27,11 +27,12 @@ public static partial class F
     static void MinMaxBackward<T>(Broadcast plan, Tensor a, Tensor b, Tensor dy, bool isMin) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = plan.OutLength;
-        var ea = new T[n]; var eb = new T[n];
+        var ea = NN.TensorArena.Scratch<T>(n); var eb = NN.TensorArena.Scratch<T>(n);
         plan.Expand<T>(a.Data<T>(), true, ea);
         plan.Expand<T>(b.Data<T>(), false, eb);
         var g = dy.Data<T>();
-        var ga = new T[n]; var gb = new T[n];
+        var ga = NN.TensorArena.Scratch<T>(n); var gb = NN.TensorArena.Scratch<T>(n);
+        Array.Clear(ga); Array.Clear(gb);
         T half = T.CreateTruncating(0.5);
         for (int i = 0; i < n; i++)
         {

@@ -76,12 +76,13 @@ public static partial class F
     {
         int rank = srcShape.Length, n = dst.Length;
         if (n == 0) return;
-        var srcStride = new long[rank];
+        Span<long> srcStride = stackalloc long[rank];   // ranks are small: no heap allocation per call
         long s = 1;
         for (int i = rank - 1; i >= 0; i--) { srcStride[i] = s; s *= srcShape[i]; }
         // Collapsed output dims and their strides in the source; size-1 axes vanish.
-        var dims = new List<int>(rank);
-        var strides = new List<long>(rank);
+        Span<int> dims = stackalloc int[rank];
+        Span<long> strides = stackalloc long[rank];
+        int r = 0;
         int prevAxis = -2;
         for (int i = 0; i < rank; i++)
         {
@@ -89,13 +90,12 @@ public static partial class F
             if (d == 1) continue;
             if (prevAxis >= 0 && a == prevAxis + 1)
             {
-                dims[^1] *= d;
-                strides[^1] = srcStride[a];
+                dims[r - 1] *= d;
+                strides[r - 1] = srcStride[a];
             }
-            else { dims.Add(d); strides.Add(srcStride[a]); }
+            else { dims[r] = d; strides[r] = srcStride[a]; r++; }
             prevAxis = a;
         }
-        int r = dims.Count;
         if (r == 0) { PermutePut(dst, 0, src[0], accumulate); return; }
         if (r == 1 && strides[0] == 1) { PermuteBlock(src, dst, accumulate); return; }
 
@@ -104,7 +104,7 @@ public static partial class F
             // Innermost axis contiguous in both: copy runs of `inner` elements.
             int inner = dims[r - 1];
             int outer = n / inner;
-            var idx = new int[r - 1];
+            Span<int> idx = stackalloc int[r];
             long sp = 0;
             for (int o = 0; o < outer; o++)
             {
@@ -118,7 +118,7 @@ public static partial class F
             // The innermost two axes are swapped: a batch of (R,C) → (C,R) transposes, tiled for cache.
             int rows = dims[r - 2], cols = dims[r - 1];   // output tile is (rows, cols), source is (cols, rows)
             int batch = n / (rows * cols);
-            var idx = new int[r - 2];
+            Span<int> idx = stackalloc int[r];
             long sp = 0;
             const int Tile = 32;
             for (int b = 0; b < batch; b++)
@@ -142,7 +142,7 @@ public static partial class F
             int inner = dims[r - 1];
             long st = strides[r - 1];
             int outer = n / inner;
-            var idx = new int[r - 1];
+            Span<int> idx = stackalloc int[r];
             long sp = 0;
             for (int o = 0; o < outer; o++)
             {
@@ -154,7 +154,7 @@ public static partial class F
     }
 
     /// <summary>Odometer step over the first <paramref name="count"/> collapsed axes; returns the new source offset.</summary>
-    static long PermuteAdvance(int[] idx, List<int> dims, List<long> strides, int count, long sp)
+    static long PermuteAdvance(Span<int> idx, ReadOnlySpan<int> dims, ReadOnlySpan<long> strides, int count, long sp)
     {
         for (int a = count - 1; a >= 0; a--)
         {

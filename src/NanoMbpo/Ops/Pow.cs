@@ -48,7 +48,7 @@ internal readonly struct PowOp(double p) : IUnaryOp
         if (!accumulate) dx.Clear();   // a fresh gradient buffer; the formulas below add into dx
         if (p == 0) return;
         if (p == 1) { TensorPrimitives.Add(dx, dy, dx); return; }
-        var t = new T[x.Length];
+        var t = Cpu.ThreadScratch<T>.Get(x.Length);
         if (p == 2) x.CopyTo(t);
         else TensorPrimitives.Pow(x, T.CreateTruncating(p - 1), t);
         TensorPrimitives.Multiply(t, dy, t);

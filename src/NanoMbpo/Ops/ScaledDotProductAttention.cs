@@ -96,7 +96,7 @@ public static partial class F
 
     static T[] AttnForward<T>(Tensor q, Tensor k, Tensor v, Tensor y, AttnShape g) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var P = new T[g.BH * g.ST];
+        var P = NN.TensorArena.Scratch<T>(checked((int)(g.BH * g.ST)));
         T scale = T.One / T.Sqrt(T.CreateTruncating(g.HS));
         Gemm.Run<T>(false, true, g.BH, g.T, g.S, g.HS, scale, q.Data<T>(), g.HS, (long)g.T * g.HS,
             k.Data<T>(), g.HS, (long)g.S * g.HS, T.Zero, P, g.S, g.ST);
@@ -138,7 +138,7 @@ public static partial class F
         if (v.RequiresGrad)
             Gemm.Run<T>(true, false, g.BH, g.S, g.HV, g.T, T.One, P, g.S, g.ST, dout, g.HV, sO, T.One, v.GradData<T>(), g.HV, sV);
         if (!q.RequiresGrad && !k.RequiresGrad) return;
-        var dS = new T[P.Length];
+        var dS = NN.TensorArena.Scratch<T>(P.Length);
         Gemm.Run<T>(false, true, g.BH, g.T, g.S, g.HV, T.One, dout, g.HV, sO, v.Data<T>(), g.HV, sV, T.Zero, dS, g.S, g.ST);
         int rows = g.BH * g.T;
         CpuThreads.For(rows, Math.Max(1, 16384 / Math.Max(g.S, 1)), (r0, r1) =>

@@ -29,7 +29,7 @@ internal struct SiluOp : IUnaryOp, IGradKernel
     }
     public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = new T[x.Length];
+        var s = Cpu.ThreadScratch<T>.Get(x.Length);
         TensorPrimitives.Sigmoid(x, s);
         Elementwise.AccumulateGrad(this, x, s, dy, dx, accumulate);
     }

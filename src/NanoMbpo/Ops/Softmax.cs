@@ -72,8 +72,8 @@ public static partial class F
     {
         int n = s.N, inner = s.Inner, blk = n * inner;
         if (n == 0) return;
-        var tmp = log ? new T[inner == 1 ? n : inner] : [];
-        var m = inner == 1 ? [] : new T[inner]; var sum = inner == 1 ? [] : new T[inner];
+        var tmp = log ? Cpu.ThreadScratch<T>.Get(inner == 1 ? n : inner) : [];
+        var m = inner == 1 ? [] : Cpu.ThreadScratch<T>.Get(inner, 1); var sum = inner == 1 ? [] : Cpu.ThreadScratch<T>.Get(inner, 2);
         for (int o = o0; o < o1; o++)
         {
             var xb = x.Slice(o * blk, blk); var yb = y.Slice(o * blk, blk);
@@ -90,7 +90,7 @@ public static partial class F
             }
             xb[..inner].CopyTo(m);
             for (int a = 1; a < n; a++) TensorPrimitives.Max(m, xb.Slice(a * inner, inner), m);
-            sum.AsSpan().Clear();
+            sum.Clear();
             for (int a = 0; a < n; a++)
             {
                 var yr = yb.Slice(a * inner, inner);
@@ -111,8 +111,8 @@ public static partial class F
     static void SoftmaxBackward<T>(AxisSplit s, ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> dx, int o0, int o1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = s.N, inner = s.Inner, blk = n * inner;
-        var tmp = new T[inner == 1 ? n : inner];
-        var dot = inner == 1 ? [] : new T[inner];
+        var tmp = Cpu.ThreadScratch<T>.Get(inner == 1 ? n : inner);
+        var dot = inner == 1 ? [] : Cpu.ThreadScratch<T>.Get(inner, 1);
         for (int o = o0; o < o1; o++)
         {
             var yb = y.Slice(o * blk, blk); var gb = g.Slice(o * blk, blk); var db = dx.Slice(o * blk, blk);
@@ -123,7 +123,7 @@ public static partial class F
                 TensorPrimitives.MultiplyAdd(yb, tmp, db, db);
                 continue;
             }
-            dot.AsSpan().Clear();
+            dot.Clear();
             for (int a = 0; a < n; a++) TensorPrimitives.MultiplyAdd(gb.Slice(a * inner, inner), yb.Slice(a * inner, inner), dot, dot);
             for (int a = 0; a < n; a++)
             {

@@ -28,7 +28,7 @@ internal struct SoftplusOp : IUnaryOp, IGradKernel
 
     public void Forward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var t = new T[x.Length];
+        var t = Cpu.ThreadScratch<T>.Get(x.Length);
         TensorPrimitives.Abs(x, t);
         TensorPrimitives.Negate(t, t);
         TensorPrimitives.Exp(t, t);         // t = e^−|x| ∈ (0, 1]
@@ -42,7 +42,7 @@ internal struct SoftplusOp : IUnaryOp, IGradKernel
     }
     public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = new T[x.Length];
+        var s = Cpu.ThreadScratch<T>.Get(x.Length);
         TensorPrimitives.Sigmoid(x, s);
         Elementwise.AccumulateGrad(this, x, s, dy, dx, accumulate);
     }

@@ -85,6 +85,7 @@ public class Adam
         if (Store.Count != m.Length)
             throw new InvalidOperationException($"{(Decoupled ? "AdamW" : "Adam")}: the store grew from {m.Length} to {Store.Count} values after the optimizer was created.");
         StepCount++;
+        Store.MarkModified();   // a graph recorded before this step can no longer be back-propagated
         if (!Store.Device.IsCpu) { StepOnDevice(); if (zeroGrad) Store.ZeroGrad(); return; }
         if (mDevice is not null) SyncMomentsToHost();   // the store came back to the CPU
         if (Store.DType == DType.F32)

@@ -6,7 +6,6 @@
 // Side by side with ONNX Runtime: bench/RESULTS.md. Test: tests/NanoMbpo.Tests/Cpu/BenchCommandTests.cs.
 using System.CommandLine;
 using System.Diagnostics;
-using NanoMbpo.Cpu;
 using NanoMbpo.NN;
 
 namespace NanoMbpo.Trainer.Commands;
@@ -59,7 +58,7 @@ public static class BenchEncoderCommand
     /// over the timed calls, after a warm-up.</summary>
     public static Result Measure(int layers, int hidden, int heads, int ffn, int batch, int seq, int threads, bool train, bool reuse, double seconds, int rounds, Action? onTimingStart = null)
     {
-        CpuThreads.Count = threads;
+        using var scope = Compute.With(threads: threads);   // this thread's loops only, restored on return
         var work = new EncoderStep(layers, hidden, heads, ffn, batch, seq, reuseBuffers: reuse);
         Func<double> call = train ? () => work.TrainStep() : work.Infer;
         var warm = Stopwatch.StartNew();

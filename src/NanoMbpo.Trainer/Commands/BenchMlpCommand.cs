@@ -6,7 +6,6 @@
 // The subcommand hangs under `nanombpo bench` (BenchCommand.cs adds it).
 using System.CommandLine;
 using System.Diagnostics;
-using NanoMbpo.Cpu;
 using NanoMbpo.NN;
 
 namespace NanoMbpo.Trainer.Commands;
@@ -41,7 +40,7 @@ public static class BenchMlpCommand
     /// after <paramref name="warmup"/> untimed ones.</summary>
     public static (double StepsPerSecond, float FirstLoss, float LastLoss, string Gcs) Measure(int threads, int steps, int warmup, bool reuseBuffers = true, int rounds = 1)
     {
-        CpuThreads.Count = threads;
+        using var scope = Compute.With(threads: threads);   // this thread's loops only, restored on return
         var work = new MlpTrainStep(reuseBuffers: reuseBuffers);
         float first = work.Step();
         for (int i = 0; i < warmup; i++) work.Step();

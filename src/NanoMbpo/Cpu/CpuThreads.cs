@@ -25,8 +25,9 @@ public static class CpuThreads
     [ThreadStatic] static bool _insideJob;
     [ThreadStatic] static ForJob? _forJob;
 
-    /// <summary>Number of threads parallel loops use (the caller included). Default: ProcessorCount.</summary>
-    public static int Count
+    /// <summary>Process-wide default thread count (the caller included), used where no Compute scope
+    /// sets one; command-line entry points set it once. Default: ProcessorCount.</summary>
+    public static int DefaultCount
     {
         get => _count;
         set
@@ -37,10 +38,18 @@ public static class CpuThreads
         }
     }
 
+    /// <summary>Threads parallel loops started on this thread use: the Compute scope's (Compute.With),
+    /// else DefaultCount. Setting it sets the process default (as DefaultCount).</summary>
+    public static int Count
+    {
+        get => Compute.Threads;
+        set => DefaultCount = value;
+    }
+
     /// <summary>Threads a parallel loop started here would really get: 1 inside a pool job (nested
     /// loops run serially), else Count. Kernels size their split by it, so a GEMM nested in a job
     /// runs as one chunk instead of as several chunks one after another.</summary>
-    internal static int Available => _insideJob ? 1 : _count;
+    internal static int Available => _insideJob ? 1 : Count;
 
     /// <summary>Runs two independent actions at once, <paramref name="first"/> on the caller and
     /// <paramref name="second"/> on a worker (serially, in that order, with one thread or when nested).

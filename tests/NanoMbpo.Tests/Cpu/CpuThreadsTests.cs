@@ -77,10 +77,10 @@ public class CpuThreadsTests
     [Fact]
     public void TraceRecordsRegionsByName()
     {
-        int saved = CpuThreads.Count; bool was = CpuThreadsTrace.Enabled;
+        bool was = CpuThreadsTrace.Enabled;
+        using var scope = Compute.With(threads: Math.Max(2, CpuThreads.Count));
         try
         {
-            if (CpuThreads.Count < 2) CpuThreads.Count = 2;
             CpuThreadsTrace.Enabled = true;
             for (int i = 0; i < 500 && !CpuThreadsTrace.Report().Contains(nameof(TracedBody)); i++)
                 CpuThreads.For(64, 1, TracedBody);
@@ -88,7 +88,7 @@ public class CpuThreadsTests
             Assert.Contains($"For {nameof(TracedBody)} n=64", report);
             Assert.Contains("worker idle", report);
         }
-        finally { CpuThreadsTrace.Enabled = was; CpuThreads.Count = saved; }
+        finally { CpuThreadsTrace.Enabled = was; }
     }
 
     static void TracedBody(int start, int end) => Thread.SpinWait(50 * (end - start));

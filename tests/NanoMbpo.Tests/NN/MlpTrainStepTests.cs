@@ -31,23 +31,21 @@ public class MlpTrainStepTests
     // Large enough that Linear's backward runs dX and dW side by side on two threads (CpuThreads.Invoke)
     // and the GEMMs and Adam split over threads: the result must not depend on the thread count.
     [Fact]
-    public void OneAndTwoThreadsGiveIdenticalSteps()
+    public void OneTwoAndThreeThreadsGiveIdenticalSteps()
     {
-        int saved = CpuThreads.Count;
-        try
+        var runs = new List<(float[] Losses, float[] Params)>();
+        foreach (int t in new[] { 1, 2, 3 })
         {
-            var runs = new List<(float[] Losses, float[] Params)>();
-            foreach (int t in new[] { 1, 2 })
-            {
-                CpuThreads.Count = t;
-                var step = new MlpTrainStep([64, 256, 256, 16], batch: 64, seed: 5, batches: 2);
-                var losses = new float[3];
-                for (int i = 0; i < 3; i++) losses[i] = step.Step();
-                runs.Add((losses, step.Store.Data<float>().ToArray()));
-            }
-            Assert.Equal(runs[0].Losses, runs[1].Losses);
-            Assert.Equal(runs[0].Params, runs[1].Params);
+            using var _ = Compute.With(threads: t);   // this thread only: other tests are not affected
+            Assert.Equal(t, CpuThreads.Count);
+            var step = new MlpTrainStep([64, 256, 256, 16], batch: 64, seed: 5, batches: 2);
+            var losses = new float[3];
+            for (int i = 0; i < 3; i++) losses[i] = step.Step();
+            runs.Add((losses, step.Store.Data<float>().ToArray()));
         }
-        finally { CpuThreads.Count = saved; }
+        Assert.Equal(runs[0].Losses, runs[1].Losses);
+        Assert.Equal(runs[0].Params, runs[1].Params);
+        Assert.Equal(runs[0].Losses, runs[2].Losses);
+        Assert.Equal(runs[0].Params, runs[2].Params);
     }
 }

@@ -37,23 +37,18 @@ public class LinearReluTests
     [InlineData(7, 5, 9, true, DType.F64)]
     public void FusedEqualsComposedBitForBit(int rows, int inF, int outF, bool bias, DType dt)
     {
-        int saved = CpuThreads.Count;
-        try
+        foreach (int threads in new[] { 1, 2 })
         {
-            foreach (int threads in new[] { 1, 2 })
-            {
-                CpuThreads.Count = threads;
-                var c = Run(false, rows, inF, outF, bias, dt);
-                var f = Run(true, rows, inF, outF, bias, dt);
-                Assert.Equal(c.Y, f.Y);
-                Assert.Equal(c.Dx, f.Dx);
-                Assert.Equal(c.Dw, f.Dw);
-                Assert.Equal(c.Db, f.Db);
-                Assert.Contains(f.Y, v => v == 0f);   // the clamp was exercised
-                Assert.Contains(f.Y, v => v > 0f);
-            }
+            using var _ = Compute.With(threads: threads);
+            var c = Run(false, rows, inF, outF, bias, dt);
+            var f = Run(true, rows, inF, outF, bias, dt);
+            Assert.Equal(c.Y, f.Y);
+            Assert.Equal(c.Dx, f.Dx);
+            Assert.Equal(c.Dw, f.Dw);
+            Assert.Equal(c.Db, f.Db);
+            Assert.Contains(f.Y, v => v == 0f);   // the clamp was exercised
+            Assert.Contains(f.Y, v => v > 0f);
         }
-        finally { CpuThreads.Count = saved; }
     }
 
     /// <summary>The cases above cover both mask paths: the caller alone, and the two-thread split.</summary>

@@ -94,8 +94,8 @@ public static class BehaviorCloning
         var shuffle = new Rng(o.Seed).Fork(2);
         int batches = (xs.Count + o.BatchSize - 1) / o.BatchSize;
         var curve = new List<BcEpoch>();
-        var xb = new float[o.BatchSize * o.FeatureDim];
         var yb = new int[o.BatchSize];
+        var stepArena = new NN.TensorArena();
         var total = Stopwatch.StartNew();
         long step = 0;
         for (int epoch = 1; epoch <= o.Epochs; epoch++)
@@ -106,14 +106,18 @@ public static class BehaviorCloning
             for (int b = 0; b < batches; b++)
             {
                 int n = Math.Min(o.BatchSize, xs.Count - b * o.BatchSize);
+                // Every tensor of the step (batch, activations, their gradients) comes from the
+                // step arena, rewound each step: a warmed-up step allocates no tensor memory.
+                using var scope = Compute.With(arena: stepArena);
+                var xc = Tensor.Zeros([n, o.FeatureDim]); var yc = Tensor.Zeros([n], DType.I32);
                 for (int i = 0; i < n; i++)
                 {
                     int s = order[b * o.BatchSize + i];
-                    xs[s].CopyTo(xb, i * o.FeatureDim);
-                    yb[i] = ys[s];
+                    xs[s].CopyTo(xc.F32.Slice(i * o.FeatureDim, o.FeatureDim));
+                    yb[i] = yc.I32[i] = ys[s];
                 }
-                var x = Tensor.FromArray(xb[..(n * o.FeatureDim)], n, o.FeatureDim).To(device);   // (B, D)
-                var y = Tensor.FromArray(yb[..n], n).To(device);                                   // (B)
+                var x = device.IsCpu ? xc : xc.To(device);   // (B, D)
+                var y = device.IsCpu ? yc : yc.To(device);   // (B)
                 var logits = net.Forward(x);                                             // (B, A)
                 var loss = F.CrossEntropy(logits, y);
                 step++;

@@ -41,7 +41,7 @@ public static class BenchEncoderCommand
             using var prof = r.GetValue(profile) ? new AllocationProfile() : null;
             var m = Measure(L, H, NH, FF, B, T, th, tr, reuse, secs, rr, prof is null ? null : prof.Start);
             prof?.Print(Console.Out);
-            Console.WriteLine($"allocated per call after warm-up: {m.BytesPerCall:F0} bytes; gen0/1/2 GCs while timing: {m.Gcs}");
+            Console.WriteLine($"allocated per call after warm-up: {m.BytesPerCall:F0} bytes; gen0/1/2 GCs while timing: {m.Gcs}; process CPU time per call {m.CpuMsPerCall:F2} ms");
             Console.WriteLine($"encoder L={L} C={H} NH={NH} FF={FF} B={B} T={T} threads={th} {(tr ? "train step (AdamW)" : "inference")}{(reuse ? "" : " no-reuse")}: " +
                               $"{m.CallsPerSecond:F1} calls/s, {m.CallsPerSecond * B:F1} seq/s");
             return 0;
@@ -51,7 +51,7 @@ public static class BenchEncoderCommand
 
     static int Positive(int v, string name) => v >= 1 ? v : throw new ArgumentOutOfRangeException(name, v, $"{name} must be >= 1.");
 
-    public sealed record Result(double CallsPerSecond, double BytesPerCall, string Gcs);
+    public sealed record Result(double CallsPerSecond, double BytesPerCall, string Gcs, double CpuMsPerCall);
 
     /// <summary>Best calls per second over <paramref name="rounds"/> rounds of about
     /// <paramref name="seconds"/> each, and the managed bytes allocated per call (every thread)
@@ -69,6 +69,7 @@ public static class BenchEncoderCommand
         onTimingStart?.Invoke();
         int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
         long bytes0 = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu0 = Environment.CpuUsage.TotalTime;
         long calls = 0;
         double best = 0;
         for (int round = 0; round < rounds; round++)
@@ -79,6 +80,7 @@ public static class BenchEncoderCommand
             calls += n;
         }
         double perCallBytes = (GC.GetTotalAllocatedBytes(precise: true) - bytes0) / (double)calls;
-        return new Result(best, perCallBytes, $"{GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2}");
+        double cpuMs = (Environment.CpuUsage.TotalTime - cpu0).TotalMilliseconds / calls;
+        return new Result(best, perCallBytes, $"{GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2}", cpuMs);
     }
 }

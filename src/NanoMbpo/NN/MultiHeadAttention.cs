@@ -83,16 +83,11 @@ public sealed class MultiHeadAttention : Module
     {
         if (query.Rank != 3 || query.Shape[2] != DModel || keyValue.Rank != 3 || keyValue.Shape[2] != DModel || keyValue.Shape[0] != query.Shape[0])
             throw new ArgumentException($"MultiHeadAttention '{Prefix}': query{query.ShapeString} and keyValue{keyValue.ShapeString} must be (B,T,{DModel}) and (B,S,{DModel}).");
-        int B = query.Shape[0], T = query.Shape[1], S = keyValue.Shape[1];
-        var q = SplitHeads(F.Linear(query, wq, bq), B, T);      // (B,NH,T,HS)
-        var k = SplitHeads(F.Linear(keyValue, wk, bk), B, S);   // (B,NH,S,HS)
-        var v = SplitHeads(F.Linear(keyValue, wv, bv), B, S);   // (B,NH,S,HS)
-        var o = F.ScaledDotProductAttention(q, k, v, keyPaddingMask, causal);    // (B,NH,T,HS)
-        var merged = F.Reshape(F.Permute(o, 0, 2, 1, 3), B, T, DModel);       // (B,T,C)
+        // Heads stay column blocks of the (B,T,C) projections: strided GEMMs, no head copies.
+        var merged = F.MultiHeadSdpa(F.Linear(query, wq, bq), F.Linear(keyValue, wk, bk), F.Linear(keyValue, wv, bv),
+            NumHeads, keyPaddingMask, causal);   // (B,T,C)
         return OutProj.Forward(merged);
     }
-
-    Tensor SplitHeads(Tensor x, int b, int t) => F.Permute(F.Reshape(x, b, t, NumHeads, HeadSize), 0, 2, 1, 3);
 
     internal static Tensor PaddingMaskForCase(int b, int s)
     {

@@ -1,10 +1,13 @@
 // Device parity over the op catalog: each GradCatalog case is built in float32 twice with the same
 // seed; one copy runs forward + backward on the CPU, the other has its checked leaves moved to the
-// device in place (so the case's closures, ids and masks stay as they are) and runs there. The
-// output and every checked gradient are compared elementwise:
+// device in place (so the case's closures, ids and masks stay as they are) and runs there. Even-numbered
+// checked leaves start with the same random gradient on both sides (so the device's accumulate path is
+// compared too), the others with none (the overwrite-fresh path). The output and every checked
+// gradient are compared elementwise:
 //   err = |device − cpu| / (|cpu| + floor · max(1, max|cpu|)),  pass when max err ≤ tolerance,
-// tolerance 1e-5 for elementwise/index ops, 1e-4 for reductions, GEMM, attention, norms and losses.
-// Ops without a device kernel are reported as skipped with the reason, never as passes.
+// the tolerance from the op descriptor's class (1e-5 pointwise/index, 1e-4 accumulating ops).
+// Nothing is skipped unless the op descriptor (CpuOnly, NoParity) or the case (NoParity) says why: a kernel that throws,
+// NotSupportedException included, is a failure.
 // Run: `nanombpo parity --device ilgpu-cpu` or tests/NanoMbpo.Tests/Dispatch/DeviceParityTests.cs.
 namespace NanoMbpo;
 
@@ -18,31 +21,12 @@ public sealed record ParityRow(string Case, string Direction, string Shapes, int
 
 public static class DeviceParity
 {
-    public const double ElementwiseTolerance = 1e-5, ReductionTolerance = 1e-4;
+    public const double ElementwiseTolerance = OpDescriptor.PointwiseParityTolerance, ReductionTolerance = OpDescriptor.AccumulatingParityTolerance;
     /// <summary>Floor of the relative error's denominator, as a fraction of the tensor's largest
     /// magnitude (at least 1): elements far below the tensor's scale are judged on absolute error,
     /// because a float32 result that cancels (gelu(-3.9) = x/2·(1+erf)) is only accurate to ulps of
     /// its larger terms — on both paths (each is ~2e-7 from float64 there).</summary>
-    public const double ElementwiseFloor = 1e-2, ReductionFloor = 1e-2;
-
-    /// <summary>Case-name prefixes whose output is a pointwise or index function of the inputs.</summary>
-    static readonly string[] ElementwisePrefixes =
-    [
-        "add", "sub", "mul", "div", "neg", "rsub", "relu", "gelu", "tanh", "sigmoid", "silu", "softplus", "exp",
-        "sqrt", "abs", "pow", "clamp", "minimum", "maximum", "permute", "transpose", "embedding", "gather",
-        "masked_fill", "dropout",
-    ];
-
-    /// <summary>Cases that cannot match the CPU elementwise, with the reason.</summary>
-    static string? KnownSkip(string name) =>
-        name.Contains("dropout", StringComparison.Ordinal)
-            ? "device dropout draws its mask from the counter-based random kernel, not the CPU rng stream (mask statistics are unit-tested)"
-            : null;
-
-    public static bool IsElementwise(string name) =>
-        (name == "log" || name.StartsWith("log_", StringComparison.Ordinal) && !name.StartsWith("log_softmax", StringComparison.Ordinal)
-         || ElementwisePrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
-        && !name.StartsWith("reshape_then", StringComparison.Ordinal);
+    public const double Floor = 1e-2;
 
     /// <summary>Rows for every catalog case (optionally filtered by a name substring).</summary>
     public static IEnumerable<ParityRow> RunAll(Device device, string? filter = null, ulong seed = 20261122)
@@ -57,16 +41,15 @@ public static class DeviceParity
     public static IReadOnlyList<ParityRow> Run(GradCase c, Device device, ulong seed = 20261122)
     {
         if (device.IsCpu) throw new ArgumentException("parity compares the CPU with an accelerator; pick cuda or ilgpu-cpu.", nameof(device));
-        bool elementwise = IsElementwise(c.Name);
-        double tol = elementwise ? ElementwiseTolerance : ReductionTolerance;
-        double floor = elementwise ? ElementwiseFloor : ReductionFloor;
-        if (KnownSkip(c.Name) is { } why) return [new ParityRow(c.Name, "fwd+bwd", c.Shapes, 0, double.NaN, tol, why, null)];
+        double tol = c.Op.ParityTolerance, floor = Floor;
+        if (c.ParitySkip is { } why) return [new ParityRow(c.Name, "fwd+bwd", c.Shapes, 0, double.NaN, tol, why, null)];
 
         Tensor cpuOut; Tensor[] cpuChecked; Tensor r;
         try
         {
             var p = c.Build(new Rng(seed), DType.F32);
             cpuChecked = p.Checked;
+            Prefill(cpuChecked, seed);
             cpuOut = p.Forward();
             r = Tensor.Uniform(new Rng(seed ^ 0x5151), cpuOut.Shape, -1, 1, DType.F32);
             if (cpuOut.RequiresGrad) cpuOut.Backward(r);
@@ -81,6 +64,7 @@ public static class DeviceParity
         {
             var p = c.Build(new Rng(seed), DType.F32);
             devChecked = p.Checked;
+            Prefill(devChecked, seed);
             // Move each distinct storage once (module parameters and their gradients are views into
             // their store's two flat buffers).
             var moved = new HashSet<Storage>(ReferenceEqualityComparer.Instance);
@@ -92,9 +76,9 @@ public static class DeviceParity
             if (devOut.RequiresGrad) devOut.Backward(r.To(device));
             device.Accelerator!.Synchronize();
         }
-        catch (NotSupportedException e)
+        catch (NotSupportedException e) when (c.Op.CpuOnly is not null)
         {
-            return [new ParityRow(c.Name, "fwd+bwd", c.Shapes, 0, double.NaN, tol, e.Message, null)];
+            return [new ParityRow(c.Name, "fwd+bwd", c.Shapes, 0, double.NaN, tol, $"CPU-only: {c.Op.CpuOnly} ({e.Message})", null)];
         }
         catch (Exception e)
         {
@@ -118,20 +102,42 @@ public static class DeviceParity
         return rows;
     }
 
+    /// <summary>Gives every even-numbered checked leaf a random gradient (the same for the same seed):
+    /// a fresh leaf's buffer, or a module parameter's view into its store's gradient buffer.</summary>
+    static void Prefill(Tensor[] checkedLeaves, ulong seed)
+    {
+        var rng = new Rng(seed ^ 0xACC0);
+        for (int i = 0; i < checkedLeaves.Length; i += 2)
+        {
+            var t = checkedLeaves[i];
+            var g = Tensor.Uniform(rng, t.Shape, -1, 1, t.DType);
+            if (t.Grad is null) t.Grad = g;
+            else for (int j = 0; j < t.Length; j++) t.Grad.SetFlat(j, g.GetFlat(j));
+        }
+    }
+
+    /// <summary>max over elements of |actual − expected| / (|expected| + floor · max(1, max|expected|));
+    /// NaN where both are NaN counts as equal, any other non-finite mismatch as infinite.</summary>
+    public static double MaxRelError(double[] expected, float[] actual, double floor = Floor)
+    {
+        if (expected.Length != actual.Length) return double.PositiveInfinity;
+        double worst = 0, scale = 1;
+        foreach (var v in expected) if (double.IsFinite(v)) scale = Math.Max(scale, Math.Abs(v));
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double err = Math.Abs(actual[i] - expected[i]) / (Math.Abs(expected[i]) + floor * scale);
+            if (double.IsNaN(err)) err = float.IsNaN(actual[i]) && double.IsNaN(expected[i]) ? 0 : double.PositiveInfinity;
+            worst = Math.Max(worst, err);
+        }
+        return worst;
+    }
+
     static ParityRow Compare(GradCase c, string dir, Tensor cpu, Tensor dev, double tol, double floor)
     {
         if (!ShapeUtil.Same(cpu.Shape, dev.Shape))
             return new ParityRow(c.Name, dir, c.Shapes, 0, double.NaN, tol, null, $"shape {dev.ShapeString} on the device vs {cpu.ShapeString} on the CPU");
-        var e = cpu.ToFloatArray();
-        var a = dev.To(Device.Cpu).ToFloatArray();
-        double worst = 0, scale = 1;
-        foreach (var v in e) if (float.IsFinite(v)) scale = Math.Max(scale, Math.Abs(v));
-        for (int i = 0; i < e.Length; i++)
-        {
-            double err = Math.Abs((double)a[i] - e[i]) / (Math.Abs((double)e[i]) + floor * scale);
-            if (double.IsNaN(err)) err = float.IsNaN(a[i]) && float.IsNaN(e[i]) ? 0 : double.PositiveInfinity;
-            worst = Math.Max(worst, err);
-        }
-        return new ParityRow(c.Name, dir, $"{c.Shapes} → {cpu.ShapeString}", e.Length, worst, tol, null, null);
+        double worst = MaxRelError(cpu.ToDoubleArray(), dev.To(Device.Cpu).ToFloatArray(), floor);
+        int elements = cpu.Length;
+        return new ParityRow(c.Name, dir, $"{c.Shapes} → {cpu.ShapeString}", elements, worst, tol, null, null);
     }
 }

@@ -17,15 +17,16 @@ public sealed class Dropout : Module
 
     public Tensor Forward(Tensor x) => F.Dropout(x, P, Rng, Training);
 
-    [GradCases]
+    [GradCases(Op = "nn_dropout", Cpu = nameof(Forward), Tolerance = ToleranceClass.Pointwise,
+        Composite = "F.Dropout on the device", NoParity = "device dropout draws its mask from the counter-based random kernel, not the CPU rng stream (mask statistics are unit-tested)")]
     static IEnumerable<GradCase> Cases()
     {
-        yield return new GradCase("nn_dropout", "x(4,5) p=0.3", (rng, dt) =>
+        yield return GradCase.Sized("nn_dropout", [[4, 5]], (rng, dt, z) =>
         {
             var ps = new ParameterStore(dt);
             var m = new Dropout(ps, 0.3, new Rng(1));
-            var x = Tensor.Uniform(rng, [4, 5], -1, 1, dt).RequireGrad();
+            var x = Tensor.Uniform(rng, z.Shape(4, 5), -1, 1, dt).RequireGrad();
             return new GradProblem([x], () => { m.Rng = new Rng(77); return m.Forward(x); });
-        });
+        }, "x(4,5) p=0.3");
     }
 }

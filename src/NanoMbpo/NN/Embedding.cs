@@ -21,16 +21,17 @@ public sealed class Embedding : Module
     /// <summary>ids (...) I32 → (..., C).</summary>
     public Tensor Forward(Tensor ids) => F.Embedding(Weight, ids);
 
-    [GradCases]
+    [GradCases(Op = "nn_embedding", Cpu = nameof(Forward), Tolerance = ToleranceClass.Pointwise,
+        Composite = "F.Embedding on the device")]
     static IEnumerable<GradCase> Cases()
     {
-        yield return new GradCase("nn_embedding", "W(5,4) ids(2,3)", (rng, dt) =>
+        yield return GradCase.Sized("nn_embedding", [[5, 4]], (rng, dt, z) =>
         {
             var ps = new ParameterStore(dt);
-            var m = new Embedding(ps, "emb.", 5, 4, rng);
+            var m = new Embedding(ps, "emb.", z[5], z[4], rng);
             // Repeated ids check that the backward scatter-adds rather than overwrites.
-            var ids = Tensor.FromArray(new[] { 0, 3, 3, 4, 1, 3 }, 2, 3);
+            var ids = z.Ints(rng, [0, 3, 3, 4, 1, 3], z[5], 2, 3);
             return new GradProblem([.. m.Parameters()], () => m.Forward(ids));
-        });
+        }, "W(5,4) ids(2,3)");
     }
 }

@@ -21,17 +21,18 @@ public sealed class LayerNorm : Module
     /// <summary>x (..., C) → (..., C).</summary>
     public Tensor Forward(Tensor x) => F.LayerNorm(x, Weight, Bias, Eps);
 
-    [GradCases]
+    [GradCases(Op = "nn_layernorm", Cpu = nameof(Forward), Tolerance = ToleranceClass.Accumulating,
+        Composite = "F.LayerNorm on the device")]
     static IEnumerable<GradCase> Cases()
     {
-        yield return new GradCase("nn_layernorm", "x(2,3,4) w(4) b(4)", (rng, dt) =>
+        yield return GradCase.Sized("nn_layernorm", [[2, 3, 4]], (rng, dt, z) =>
         {
             var ps = new ParameterStore(dt);
-            var m = new LayerNorm(ps, "ln.", 4);
+            var m = new LayerNorm(ps, "ln.", z[4]);
             // Perturb the affine parameters so their gradients are not trivially symmetric.
             Init.Uniform(m.Weight, rng, 0.5, 1.5); Init.Uniform(m.Bias, rng, -0.5, 0.5);
-            var x = Tensor.Uniform(rng, [2, 3, 4], -1, 1, dt).RequireGrad();
+            var x = Tensor.Uniform(rng, z.Shape(2, 3, 4), -1, 1, dt).RequireGrad();
             return new GradProblem([x, .. m.Parameters()], () => m.Forward(x));
-        });
+        }, "x(2,3,4) w(4) b(4)");
     }
 }

@@ -25,15 +25,16 @@ public sealed class Linear : Module
     /// <summary>x (..., in) → (..., out).</summary>
     public Tensor Forward(Tensor x) => F.Linear(x, Weight, Bias);
 
-    [GradCases]
+    [GradCases(Op = "nn_linear", Cpu = nameof(Forward), Tolerance = ToleranceClass.Accumulating,
+        Composite = "F.Linear on the device")]
     static IEnumerable<GradCase> Cases()
     {
-        yield return new GradCase("nn_linear", "x(3,4) W(5,4) b(5)", (rng, dt) =>
+        yield return GradCase.Sized("nn_linear", [[3, 4], [5, 4]], (rng, dt, z) =>
         {
             var ps = new ParameterStore(dt);
-            var m = new Linear(ps, "fc.", 4, 5, rng);
-            var x = Tensor.Uniform(rng, [3, 4], -1, 1, dt).RequireGrad();
+            var m = new Linear(ps, "fc.", z[4], z[5], rng);
+            var x = Tensor.Uniform(rng, z.Shape(3, 4), -1, 1, dt).RequireGrad();
             return new GradProblem([x, .. m.Parameters()], () => m.Forward(x));
-        });
+        }, "x(3,4) W(5,4) b(5)");
     }
 }

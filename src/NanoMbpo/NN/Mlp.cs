@@ -39,20 +39,21 @@ public sealed class Mlp : Module
         return x;
     }
 
-    [GradCases]
+    [GradCases(Op = "nn_mlp", Cpu = nameof(Forward), Tolerance = ToleranceClass.Accumulating,
+        Composite = "linear, linear_relu and activations on the device")]
     static IEnumerable<GradCase> Cases()
     {
         foreach (var (act, outAct) in new[] { (Activation.Relu, Activation.Identity), (Activation.Tanh, Activation.Tanh),
                                                (Activation.Gelu, Activation.Identity), (Activation.Silu, Activation.Sigmoid) })
         {
             string name = $"nn_mlp_{act.ToString().ToLowerInvariant()}" + (outAct == Activation.Identity ? "" : "_out_" + outAct.ToString().ToLowerInvariant());
-            yield return new GradCase(name, "x(3,4) 4-6-5-2", (rng, dt) =>
+            yield return GradCase.Sized(name, [[3, 4], [6, 4], [5, 6]], (rng, dt, z) =>
             {
                 var ps = new ParameterStore(dt);
-                var m = new Mlp(ps, "", [4, 6, 5, 2], act, rng, outAct);
-                var x = Tensor.Uniform(rng, [3, 4], -1, 1, dt).RequireGrad();
+                var m = new Mlp(ps, "", z.Shape(4, 6, 5, 2), act, rng, outAct);
+                var x = Tensor.Uniform(rng, z.Shape(3, 4), -1, 1, dt).RequireGrad();
                 return new GradProblem([x, .. m.Parameters()], () => m.Forward(x));
-            });
+            }, "x(3,4) 4-6-5-2");
         }
     }
 }

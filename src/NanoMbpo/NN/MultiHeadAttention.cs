@@ -98,32 +98,33 @@ public sealed class MultiHeadAttention : Module
         return Tensor.FromArray(m, b, s);
     }
 
-    [GradCases]
+    [GradCases(Op = "nn_mha", Cpu = nameof(Forward), Tolerance = ToleranceClass.Accumulating,
+        Composite = "linear, reshape, permute and scaled_dot_product_attention on the device")]
     static IEnumerable<GradCase> Cases()
     {
         foreach (var naming in new[] { TransformerNaming.Bert, TransformerNaming.Torch })
         {
             string n = naming.ToString().ToLowerInvariant();
-            yield return new GradCase($"nn_mha_{n}_masked", "x(2,3,4) NH=2 mask(2,3)", (rng, dt) =>
+            yield return GradCase.Sized($"nn_mha_{n}_masked", [[2, 3, 4]], (rng, dt, z) =>
             {
                 var ps = new ParameterStore(dt);
-                var m = new MultiHeadAttention(ps, "attn.", 4, 2, naming, rng);
+                var m = new MultiHeadAttention(ps, "attn.", z[4], 2, naming, rng);
                 // Non-zero biases so their gradients are exercised away from a special point.
                 foreach (var p in ps.Parameters) if (p.Rank == 1) Init.Uniform(p, rng, -0.3, 0.3);
                 foreach (var p in ps.Parameters) if (p.Rank == 2) Init.Uniform(p, rng, -0.6, 0.6);
-                var x = Tensor.Uniform(rng, [2, 3, 4], -1, 1, dt).RequireGrad();
-                var mask = PaddingMaskForCase(2, 3);
+                var x = Tensor.Uniform(rng, z.Shape(2, 3, 4), -1, 1, dt).RequireGrad();
+                var mask = PaddingMaskForCase(z[2], z[3]);
                 return new GradProblem([x, .. m.Parameters()], () => m.Forward(x, mask));
-            });
+            }, "x(2,3,4) NH=2 mask(2,3)");
         }
-        yield return new GradCase("nn_mha_cross_causal", "q(2,3,4) kv(2,3,4) NH=2", (rng, dt) =>
+        yield return GradCase.Sized("nn_mha_cross_causal", [[2, 3, 4]], (rng, dt, z) =>
         {
             var ps = new ParameterStore(dt);
-            var m = new MultiHeadAttention(ps, "attn.", 4, 2, TransformerNaming.Torch, rng);
+            var m = new MultiHeadAttention(ps, "attn.", z[4], 2, TransformerNaming.Torch, rng);
             foreach (var p in ps.Parameters) Init.Uniform(p, rng, -0.5, 0.5);
-            var q = Tensor.Uniform(rng, [2, 3, 4], -1, 1, dt).RequireGrad();
-            var kv = Tensor.Uniform(rng, [2, 3, 4], -1, 1, dt).RequireGrad();
+            var q = Tensor.Uniform(rng, z.Shape(2, 3, 4), -1, 1, dt).RequireGrad();
+            var kv = Tensor.Uniform(rng, z.Shape(2, 3, 4), -1, 1, dt).RequireGrad();
             return new GradProblem([q, kv, .. m.Parameters()], () => m.Forward(q, kv, null, causal: true));
-        });
+        }, "q(2,3,4) kv(2,3,4) NH=2");
     }
 }

@@ -29,18 +29,19 @@ public sealed class TransformerEncoder : Module
         return FinalNorm is null ? x : FinalNorm.Forward(x);
     }
 
-    [GradCases]
+    [GradCases(Op = "nn_encoder", Cpu = nameof(Forward), Tolerance = ToleranceClass.Accumulating,
+        Composite = "its layers and layer_norm on the device")]
     static IEnumerable<GradCase> Cases()
     {
-        yield return new GradCase("nn_encoder_preln_2layers_finalnorm", "x(2,3,4) 2 layers NH=2 FF=6", (rng, dt) =>
+        yield return GradCase.Sized("nn_encoder_preln_2layers_finalnorm", [[2, 3, 4]], (rng, dt, z) =>
         {
             var ps = new ParameterStore(dt);
-            var o = new TransformerOptions(4, 2, 6) { Dropout = 0, NormFirst = true };
+            var o = new TransformerOptions(z[4], 2, z[6]) { Dropout = 0, NormFirst = true };
             var m = new TransformerEncoder(ps, "enc.", o, 2, rng, finalNorm: true);
             TransformerEncoderLayer.Randomise(ps, rng);
-            var x = Tensor.Uniform(rng, [2, 3, 4], -1, 1, dt).RequireGrad();
-            var mask = MultiHeadAttention.PaddingMaskForCase(2, 3);
+            var x = Tensor.Uniform(rng, z.Shape(2, 3, 4), -1, 1, dt).RequireGrad();
+            var mask = MultiHeadAttention.PaddingMaskForCase(z[2], z[3]);
             return new GradProblem([x, .. m.Parameters()], () => m.Forward(x, mask));
-        });
+        }, "x(2,3,4) 2 layers NH=2 FF=6");
     }
 }

@@ -11,7 +11,7 @@ public static partial class F
     public static Tensor Abs(Tensor x) =>
         x.Device.IsCpu ? Elementwise.Unary(x, new AbsOp(), "abs") : Dev.Unary<Kernels.AbsOp>(x, "abs");
 
-    [GradCases]
+    [GradCases(Op = "abs", Cpu = nameof(Abs), Tolerance = ToleranceClass.Pointwise, Kernels = "ElementwiseKernels")]
     static IEnumerable<GradCase> AbsCases()
     {
         yield return GradCase.Simple("abs", x => Abs(x[0]), [3, 5]);

@@ -31,7 +31,7 @@ public static partial class F
         }, x);
     }
 
-    [GradCases]
+    [GradCases(Op = "clamp", Cpu = nameof(Clamp), Tolerance = ToleranceClass.Pointwise, Kernels = "ScalarKernels")]
     static IEnumerable<GradCase> ClampCases()
     {
         yield return GradCase.Simple("clamp", x => Clamp(x[0], -0.5, 0.45), [3, 5]);

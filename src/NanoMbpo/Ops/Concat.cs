@@ -103,7 +103,7 @@ public static partial class F
         }
     }
 
-    [GradCases]
+    [GradCases(Op = "concat", Cpu = nameof(Concat), Tolerance = ToleranceClass.Pointwise, Kernels = "SliceKernels")]
     static IEnumerable<GradCase> ConcatCases()
     {
         yield return GradCase.Simple("concat_axis0", x => Concat([x[0], x[1]], 0), [2, 3], [1, 3]);

@@ -71,20 +71,21 @@ public static partial class F
         for (int r = 0; r < t.Length; r++) dx[r * C + t[r]] -= coef;
     }
 
-    [GradCases]
+    [GradCases(Op = "cross_entropy", Cpu = nameof(CrossEntropy), Tolerance = ToleranceClass.Accumulating,
+        Composite = "log_softmax, gather and mean on the device")]
     static IEnumerable<GradCase> CrossEntropyCases()
     {
-        yield return new GradCase("cross_entropy", "logits(4,5) targets(4)", (rng, dt) =>
+        yield return GradCase.Sized("cross_entropy", [[4, 5]], (rng, dt, z) =>
         {
-            var x = Tensor.Uniform(rng, [4, 5], -2, 2, dt).RequireGrad();
-            var t = Tensor.FromArray(new[] { 4, 0, 2, 4 }, 4);
+            var x = Tensor.Uniform(rng, z.Shape(4, 5), -2, 2, dt).RequireGrad();
+            var t = z.Ints(rng, [4, 0, 2, 4], z[5], 4);
             return new GradProblem([x], () => CrossEntropy(x, t));
-        });
-        yield return new GradCase("cross_entropy_3d", "logits(2,3,3) targets(2,3)", (rng, dt) =>
+        }, "logits(4,5) targets(4)");
+        yield return GradCase.Sized("cross_entropy_3d", [[2, 3, 3]], (rng, dt, z) =>
         {
-            var x = Tensor.Uniform(rng, [2, 3, 3], -2, 2, dt).RequireGrad();
-            var t = Tensor.FromArray(new[] { 1, 0, 2, 2, 2, 1 }, 2, 3);
+            var x = Tensor.Uniform(rng, z.Shape(2, 3, 3), -2, 2, dt).RequireGrad();
+            var t = z.Ints(rng, [1, 0, 2, 2, 2, 1], z[3], 2, 3);
             return new GradProblem([x], () => CrossEntropy(x, t));
-        });
+        }, "logits(2,3,3) targets(2,3)");
     }
 }

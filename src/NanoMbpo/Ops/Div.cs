@@ -41,7 +41,8 @@ public static partial class F
         }
     }
 
-    [GradCases]
+    [GradCases(Op = "div", Cpu = nameof(Div), Tolerance = ToleranceClass.Pointwise,
+        Kernels = "BroadcastKernels ScalarKernels")]
     static IEnumerable<GradCase> DivCases()
     {
         // Denominators in [0.5, 1.5]: far from the pole at 0.

@@ -63,21 +63,22 @@ public static partial class F
         }
     }
 
-    [GradCases]
+    [GradCases(Op = "embedding", Cpu = nameof(Embedding), Tolerance = ToleranceClass.Pointwise,
+        Kernels = "EmbeddingKernels")]
     static IEnumerable<GradCase> EmbeddingCases()
     {
         // Ids repeat (3 appears twice, 0 three times) so the scatter-add must sum; row 4 is unused.
-        yield return new GradCase("embedding", "(5,3) ids(2,3)", (rng, dt) =>
+        yield return GradCase.Sized("embedding", [[5, 3]], (rng, dt, z) =>
         {
-            var w = Tensor.Uniform(rng, [5, 3], -1, 1, dt).RequireGrad();
-            var ids = Tensor.FromArray(new[] { 3, 0, 1, 0, 3, 0 }, 2, 3);
+            var w = Tensor.Uniform(rng, z.Shape(5, 3), -1, 1, dt).RequireGrad();
+            var ids = z.Ints(rng, [3, 0, 1, 0, 3, 0], z[5], 2, 3);
             return new GradProblem([w], () => Embedding(w, ids));
-        });
-        yield return new GradCase("embedding_scalar_ids", "(4,2) ids()", (rng, dt) =>
+        }, "(5,3) ids(2,3)");
+        yield return GradCase.Sized("embedding_scalar_ids", [[4, 2]], (rng, dt, z) =>
         {
-            var w = Tensor.Uniform(rng, [4, 2], -1, 1, dt).RequireGrad();
-            var ids = Tensor.FromArray(new[] { 2 });
+            var w = Tensor.Uniform(rng, z.Shape(4, 2), -1, 1, dt).RequireGrad();
+            var ids = z.Ints(rng, [2], z[4]);
             return new GradProblem([w], () => Embedding(w, ids));
-        });
+        }, "(4,2) ids()");
     }
 }

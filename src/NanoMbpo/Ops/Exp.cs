@@ -11,7 +11,7 @@ public static partial class F
     public static Tensor Exp(Tensor x) =>
         x.Device.IsCpu ? Elementwise.Unary(x, new ExpOp(), "exp") : Dev.Unary<Kernels.ExpOp>(x, "exp");
 
-    [GradCases]
+    [GradCases(Op = "exp", Cpu = nameof(Exp), Tolerance = ToleranceClass.Pointwise, Kernels = "ElementwiseKernels")]
     static IEnumerable<GradCase> ExpCases()
     {
         yield return GradCase.Simple("exp", x => Exp(x[0]), [3, 5]);

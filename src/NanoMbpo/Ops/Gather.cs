@@ -57,20 +57,20 @@ public static partial class F
         for (int i = 0; i < ix.Length; i++) dx[i * N + ix[i]] += dy[i];
     }
 
-    [GradCases]
+    [GradCases(Op = "gather", Cpu = nameof(Gather), Tolerance = ToleranceClass.Pointwise, Kernels = "GatherKernels")]
     static IEnumerable<GradCase> GatherCases()
     {
-        yield return new GradCase("gather", "(4,3) index(4)", (rng, dt) =>
+        yield return GradCase.Sized("gather", [[4, 3]], (rng, dt, z) =>
         {
-            var q = Tensor.Uniform(rng, [4, 3], -1, 1, dt).RequireGrad();
-            var a = Tensor.FromArray(new[] { 2, 0, 1, 2 }, 4);
+            var q = Tensor.Uniform(rng, z.Shape(4, 3), -1, 1, dt).RequireGrad();
+            var a = z.Ints(rng, [2, 0, 1, 2], z[3], 4);
             return new GradProblem([q], () => Gather(q, a));
-        });
-        yield return new GradCase("gather_3d", "(2,3,5) index(2,3)", (rng, dt) =>
+        }, "(4,3) index(4)");
+        yield return GradCase.Sized("gather_3d", [[2, 3, 5]], (rng, dt, z) =>
         {
-            var q = Tensor.Uniform(rng, [2, 3, 5], -1, 1, dt).RequireGrad();
-            var a = Tensor.FromArray(new[] { 4, 0, 3, 3, 1, 4 }, 2, 3);
+            var q = Tensor.Uniform(rng, z.Shape(2, 3, 5), -1, 1, dt).RequireGrad();
+            var a = z.Ints(rng, [4, 0, 3, 3, 1, 4], z[5], 2, 3);
             return new GradProblem([q], () => Gather(q, a));
-        });
+        }, "(2,3,5) index(2,3)");
     }
 }

@@ -16,7 +16,7 @@ public static partial class F
     public static Tensor Gelu(Tensor x) =>
         x.Device.IsCpu ? Elementwise.Unary(x, new GeluOp(), "gelu") : Dev.Unary<Kernels.GeluOp>(x, "gelu");
 
-    [GradCases]
+    [GradCases(Op = "gelu", Cpu = nameof(Gelu), Tolerance = ToleranceClass.Pointwise, Kernels = "ElementwiseKernels")]
     static IEnumerable<GradCase> GeluCases()
     {
         yield return GradCase.Simple("gelu", x => Gelu(x[0]), [3, 5]);

@@ -240,7 +240,8 @@ public static partial class F
         }
     }
 
-    [GradCases]
+    [GradCases(Op = "layer_norm", Cpu = nameof(LayerNorm), Tolerance = ToleranceClass.Accumulating,
+        Kernels = "LayerNormKernels ScalarKernels")]
     static IEnumerable<GradCase> LayerNormCases()
     {
         yield return GradCase.Simple("layer_norm", x => LayerNorm(x[0], x[1], x[2], 1e-5), [3, 5], [5], [5]);

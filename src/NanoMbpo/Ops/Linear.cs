@@ -127,7 +127,8 @@ public static partial class F
     static void LinearDw<T>(Tensor x, Tensor w, Tensor dy, int rows, int inF, int outF) where T : unmanaged, IFloatingPointIeee754<T>
         => Gemm.Run<T>(true, false, 1, outF, inF, rows, T.One, dy.Data<T>(), outF, 0, x.Data<T>(), inF, 0, T.One, w.Grad!.Data<T>(), inF, 0);
 
-    [GradCases]
+    [GradCases(Op = "linear", Cpu = nameof(Linear), Tolerance = ToleranceClass.Accumulating,
+        Kernels = "MatMulKernels MatMulTf32Kernels BiasAddKernels")]
     static IEnumerable<GradCase> LinearCases()
     {
         yield return GradCase.Simple("linear", x => Linear(x[0], x[1], x[2]), [3, 4], [5, 4], [5]);

@@ -81,7 +81,8 @@ public static partial class F
         }
     }
 
-    [GradCases]
+    [GradCases(Op = "linear_relu", Cpu = nameof(LinearRelu), Tolerance = ToleranceClass.Accumulating,
+        Composite = "linear then relu on the device")]
     static IEnumerable<GradCase> LinearReluCases()
     {
         // 9 outputs exercise the vector body and the scalar tail of the mask pass.

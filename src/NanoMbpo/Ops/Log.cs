@@ -11,7 +11,7 @@ public static partial class F
     public static Tensor Log(Tensor x) =>
         x.Device.IsCpu ? Elementwise.Unary(x, new LogOp(), "log") : Dev.Unary<Kernels.LogOp>(x, "log");
 
-    [GradCases]
+    [GradCases(Op = "log", Cpu = nameof(Log), Tolerance = ToleranceClass.Pointwise, Kernels = "ElementwiseKernels")]
     static IEnumerable<GradCase> LogCases()
     {
         yield return GradCase.Ranged("log", 0.5, 2.0, x => Log(x[0]), [3, 5]);

@@ -116,26 +116,27 @@ public static partial class F
         MaskSelect<float>(src[i..], m[i..], dst[i..], fill, accumulate);
     }
 
-    [GradCases]
+    [GradCases(Op = "masked_fill", Cpu = nameof(MaskedFill), Tolerance = ToleranceClass.Pointwise,
+        Kernels = "ScalarKernels")]
     static IEnumerable<GradCase> MaskedFillCases()
     {
-        yield return new GradCase("masked_fill", "(3,5) mask(3,5)", (rng, dt) =>
+        yield return GradCase.Sized("masked_fill", [[3, 5]], (rng, dt, z) =>
         {
-            var x = Tensor.Uniform(rng, [3, 5], -1, 1, dt).RequireGrad();
-            var m = Tensor.FromArray(new[] { 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2 }, 3, 5);
+            var x = Tensor.Uniform(rng, z.Shape(3, 5), -1, 1, dt).RequireGrad();
+            var m = z.Ints(rng, [0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2], 2, 3, 5);
             return new GradProblem([x], () => MaskedFill(x, m, -3.5));
-        });
-        yield return new GradCase("masked_fill_bcast", "(2,2,3,5) mask(2,1,1,5)", (rng, dt) =>
+        }, "(3,5) mask(3,5)");
+        yield return GradCase.Sized("masked_fill_bcast", [[2, 2, 3, 5]], (rng, dt, z) =>
         {
-            var x = Tensor.Uniform(rng, [2, 2, 3, 5], -1, 1, dt).RequireGrad();
-            var m = Tensor.FromArray(new[] { 0, 0, 1, 0, 1, 1, 0, 0, 0, 0 }, 2, 1, 1, 5);
+            var x = Tensor.Uniform(rng, z.Shape(2, 2, 3, 5), -1, 1, dt).RequireGrad();
+            var m = z.Ints(rng, [0, 0, 1, 0, 1, 1, 0, 0, 0, 0], 2, 2, 1, 1, 5);
             return new GradProblem([x], () => MaskedFill(x, m, 0.25));
-        });
-        yield return new GradCase("masked_fill_suffix", "(2,3,4) mask(3,4)", (rng, dt) =>
+        }, "(2,2,3,5) mask(2,1,1,5)");
+        yield return GradCase.Sized("masked_fill_suffix", [[2, 3, 4]], (rng, dt, z) =>
         {
-            var x = Tensor.Uniform(rng, [2, 3, 4], -1, 1, dt).RequireGrad();
-            var m = Tensor.FromArray(new[] { 1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0 }, 3, 4);
+            var x = Tensor.Uniform(rng, z.Shape(2, 3, 4), -1, 1, dt).RequireGrad();
+            var m = z.Ints(rng, [1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0], 2, 3, 4);
             return new GradProblem([x], () => MaskedFill(x, m, -5.0));   // a huge fill would swamp the finite differences
-        });
+        }, "(2,3,4) mask(3,4)");
     }
 }

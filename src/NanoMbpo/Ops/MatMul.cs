@@ -100,7 +100,8 @@ public static partial class F
         }, a, b);
     }
 
-    [GradCases]
+    [GradCases(Op = "matmul", Cpu = nameof(MatMul), Tolerance = ToleranceClass.Accumulating,
+        Kernels = "MatMulKernels MatMulTf32Kernels")]
     static IEnumerable<GradCase> MatMulCases()
     {
         foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })

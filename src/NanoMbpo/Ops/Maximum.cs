@@ -23,7 +23,7 @@ public static partial class F
         }, a, b);
     }
 
-    [GradCases]
+    [GradCases(Op = "maximum", Cpu = nameof(Maximum), Tolerance = ToleranceClass.Pointwise, Kernels = "BroadcastKernels")]
     static IEnumerable<GradCase> MaximumCases()
     {
         yield return GradCase.Simple("maximum", x => Maximum(x[0], x[1]), [3, 5], [3, 5]);

@@ -45,7 +45,7 @@ public static partial class F
         if (b.RequiresGrad) plan.ReduceInto<T>(gb, false, b.GradData<T>(), T.One);
     }
 
-    [GradCases]
+    [GradCases(Op = "minimum", Cpu = nameof(Minimum), Tolerance = ToleranceClass.Pointwise, Kernels = "BroadcastKernels")]
     static IEnumerable<GradCase> MinimumCases()
     {
         yield return GradCase.Simple("minimum", x => Minimum(x[0], x[1]), [3, 5], [3, 5]);

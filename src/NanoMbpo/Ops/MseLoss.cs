@@ -71,7 +71,8 @@ public static partial class F
         }
     }
 
-    [GradCases]
+    [GradCases(Op = "mse_loss", Cpu = nameof(MseLoss), Tolerance = ToleranceClass.Accumulating,
+        Composite = "sub, mul and mean on the device")]
     static IEnumerable<GradCase> MseCases()
     {
         yield return GradCase.Simple("mse_loss", x => MseLoss(x[0], x[1]), [3, 4], [3, 4]);

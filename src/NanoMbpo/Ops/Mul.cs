@@ -64,7 +64,8 @@ public static partial class F
         return Autograd.Record(y, "mul_scalar", dy => { if (x.RequiresGrad) Dev.Accumulate(x, dy, (float)s); }, x);
     }
 
-    [GradCases]
+    [GradCases(Op = "mul", Cpu = nameof(Mul), Tolerance = ToleranceClass.Pointwise,
+        Kernels = "BroadcastKernels ScalarKernels")]
     static IEnumerable<GradCase> MulCases()
     {
         yield return GradCase.Simple("mul", x => Mul(x[0], x[1]), [3, 4], [3, 4]);

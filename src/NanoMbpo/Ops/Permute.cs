@@ -176,7 +176,7 @@ public static partial class F
         if (accumulate) TensorPrimitives.Add(dst, src, dst); else src.CopyTo(dst);
     }
 
-    [GradCases]
+    [GradCases(Op = "permute", Cpu = nameof(Permute), Tolerance = ToleranceClass.Pointwise, Kernels = "PermuteKernels")]
     static IEnumerable<GradCase> PermuteCases()
     {
         yield return GradCase.Simple("permute_heads", x => Permute(x[0], 0, 2, 1, 3), [2, 3, 2, 3]);

@@ -25,7 +25,7 @@ public static partial class F
         }, x);
     }
 
-    [GradCases]
+    [GradCases(Op = "pow", Cpu = nameof(Pow), Tolerance = ToleranceClass.Pointwise, Kernels = "ScalarKernels")]
     static IEnumerable<GradCase> PowCases()
     {
         yield return GradCase.Simple("pow_2", x => Pow(x[0], 2), [3, 5]);

@@ -12,7 +12,7 @@ public static partial class F
     public static Tensor Relu(Tensor x) =>
         x.Device.IsCpu ? Elementwise.Unary(x, new ReluOp(), "relu") : Dev.Unary<Kernels.ReluOp>(x, "relu");
 
-    [GradCases]
+    [GradCases(Op = "relu", Cpu = nameof(Relu), Tolerance = ToleranceClass.Pointwise, Kernels = "ElementwiseKernels")]
     static IEnumerable<GradCase> ReluCases()
     {
         yield return GradCase.Simple("relu", x => Relu(x[0]), [3, 5]);

@@ -160,16 +160,17 @@ public static partial class F
     }
 
     static GradCase AttnCase(string name, int B, int NH, int T, int S, int HS, int HV, int[]? mask, bool causal)
-        => new(name, $"q({B},{NH},{T},{HS}) k({B},{NH},{S},{HS}) v({B},{NH},{S},{HV}){(mask is null ? "" : $" mask({B},{S})")}{(causal ? " causal" : "")}", (rng, dt) =>
+        => GradCase.Sized(name, [[B, NH, T, HS], [B, NH, S, HS], [B, NH, S, HV]], (rng, dt, z) =>
         {
-            var q = Tensor.Uniform(rng, [B, NH, T, HS], -1, 1, dt).RequireGrad();
-            var k = Tensor.Uniform(rng, [B, NH, S, HS], -1, 1, dt).RequireGrad();
-            var v = Tensor.Uniform(rng, [B, NH, S, HV], -1, 1, dt).RequireGrad();
-            var m = mask is null ? null : Tensor.FromArray(mask, B, S);
+            var q = Tensor.Uniform(rng, z.Shape(B, NH, T, HS), -1, 1, dt).RequireGrad();
+            var k = Tensor.Uniform(rng, z.Shape(B, NH, S, HS), -1, 1, dt).RequireGrad();
+            var v = Tensor.Uniform(rng, z.Shape(B, NH, S, HV), -1, 1, dt).RequireGrad();
+            var m = mask is null ? null : z.Ints(rng, mask, 2, B, S);
             return new GradProblem([q, k, v], () => ScaledDotProductAttention(q, k, v, m, causal));
-        });
+        }, $"q({B},{NH},{T},{HS}) k({B},{NH},{S},{HS}) v({B},{NH},{S},{HV}){(mask is null ? "" : $" mask({B},{S})")}{(causal ? " causal" : "")}");
 
-    [GradCases]
+    [GradCases(Op = "scaled_dot_product_attention", Cpu = nameof(ScaledDotProductAttention), Tolerance = ToleranceClass.Accumulating,
+        Kernels = "AttentionKernels ScalarKernels")]
     static IEnumerable<GradCase> AttentionCases()
     {
         yield return AttnCase("sdpa", 2, 2, 3, 3, 4, 4, null, false);

@@ -11,7 +11,7 @@ public static partial class F
     public static Tensor Sigmoid(Tensor x) =>
         x.Device.IsCpu ? Elementwise.Unary(x, new SigmoidOp(), "sigmoid") : Dev.Unary<Kernels.SigmoidOp>(x, "sigmoid");
 
-    [GradCases]
+    [GradCases(Op = "sigmoid", Cpu = nameof(Sigmoid), Tolerance = ToleranceClass.Pointwise, Kernels = "ElementwiseKernels")]
     static IEnumerable<GradCase> SigmoidCases()
     {
         yield return GradCase.Simple("sigmoid", x => Sigmoid(x[0]), [3, 5]);

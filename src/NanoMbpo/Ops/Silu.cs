@@ -12,7 +12,7 @@ public static partial class F
     public static Tensor Silu(Tensor x) =>
         x.Device.IsCpu ? Elementwise.Unary(x, new SiluOp(), "silu") : Dev.Unary<Kernels.SiluOp>(x, "silu");
 
-    [GradCases]
+    [GradCases(Op = "silu", Cpu = nameof(Silu), Tolerance = ToleranceClass.Pointwise, Kernels = "ElementwiseKernels")]
     static IEnumerable<GradCase> SiluCases()
     {
         yield return GradCase.Simple("silu", x => Silu(x[0]), [3, 5]);

@@ -65,7 +65,7 @@ public static partial class F
         }
     }
 
-    [GradCases]
+    [GradCases(Op = "slice", Cpu = nameof(Slice), Tolerance = ToleranceClass.Pointwise, Kernels = "SliceKernels")]
     static IEnumerable<GradCase> SliceCases()
     {
         yield return GradCase.Simple("slice_last", x => Slice(x[0], -1, 1, 3), [2, 5]);

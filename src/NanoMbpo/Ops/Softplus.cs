@@ -14,7 +14,8 @@ public static partial class F
     public static Tensor Softplus(Tensor x) =>
         x.Device.IsCpu ? Elementwise.Unary(x, new SoftplusOp(), "softplus") : Dev.Unary<Kernels.SoftplusOp>(x, "softplus");
 
-    [GradCases]
+    [GradCases(Op = "softplus", Cpu = nameof(Softplus), Tolerance = ToleranceClass.Pointwise,
+        Kernels = "ElementwiseKernels")]
     static IEnumerable<GradCase> SoftplusCases()
     {
         yield return GradCase.Simple("softplus", x => Softplus(x[0]), [3, 5]);

@@ -11,7 +11,7 @@ public static partial class F
     public static Tensor Sqrt(Tensor x) =>
         x.Device.IsCpu ? Elementwise.Unary(x, new SqrtOp(), "sqrt") : Dev.Unary<Kernels.SqrtOp>(x, "sqrt");
 
-    [GradCases]
+    [GradCases(Op = "sqrt", Cpu = nameof(Sqrt), Tolerance = ToleranceClass.Pointwise, Kernels = "ElementwiseKernels")]
     static IEnumerable<GradCase> SqrtCases()
     {
         yield return GradCase.Ranged("sqrt", 0.5, 2.0, x => Sqrt(x[0]), [3, 5]);

@@ -11,7 +11,7 @@ public static partial class F
     public static Tensor Tanh(Tensor x) =>
         x.Device.IsCpu ? Elementwise.Unary(x, new TanhOp(), "tanh") : Dev.Unary<Kernels.TanhOp>(x, "tanh");
 
-    [GradCases]
+    [GradCases(Op = "tanh", Cpu = nameof(Tanh), Tolerance = ToleranceClass.Pointwise, Kernels = "ElementwiseKernels")]
     static IEnumerable<GradCase> TanhCases()
     {
         yield return GradCase.Simple("tanh", x => Tanh(x[0]), [3, 5]);

@@ -17,7 +17,7 @@ public static partial class F
         return Permute(x, perm);
     }
 
-    [GradCases]
+    [GradCases(Op = "transpose", Cpu = nameof(Transpose), Tolerance = ToleranceClass.Pointwise, Kernels = "PermuteKernels")]
     static IEnumerable<GradCase> TransposeCases()
     {
         yield return GradCase.Simple("transpose_2d", x => Transpose(x[0], 0, 1), [3, 5]);

@@ -1,5 +1,6 @@
-// Runs the whole op/module catalog through the float64 finite-difference check, one test per case,
-// plus checks that the harness itself catches a wrong backward.
+// Runs the whole op/module catalog through the float64 finite-difference check and the accumulation
+// check (pre-filled gradients, a second branch per leaf), one test per case each, plus checks that
+// both harnesses catch a wrong backward (a wrong factor; an overwrite instead of an add).
 using Xunit;
 
 namespace NanoMbpo.Tests.Core;
@@ -21,6 +22,43 @@ public class GradCheckTests
         var r = GradCheck.Run(c);
         Assert.True(r.Passed, $"{name} {r.Shapes}: {r.Error ?? $"worst ratio {r.WorstRatio:G3}, max abs {r.MaxAbsError:G3}"}");
         Assert.True(r.Elements > 0);
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void CatalogCaseAccumulates(string name)
+    {
+        var c = GradCatalog.All().Single(x => x.Name == name);
+        var r = GradCheck.RunAccumulation(c);
+        Assert.True(r.Passed, $"{name} {r.Shapes}: {r.Error ?? $"gradient not accumulated: worst ratio {r.WorstRatio:G3}, max abs {r.MaxAbsError:G3}"}");
+        Assert.True(r.Elements > 0);
+    }
+
+    static GradCase Square(bool accumulate) => new("square", "(3)", (rng, dt) =>
+    {
+        var x = Tensor.Uniform(rng, [3], 0.5, 1.0, dt).RequireGrad();
+        return new GradProblem([x], () =>
+        {
+            var y = Tensor.Zeros(x.Shape, dt);
+            for (int i = 0; i < 3; i++) y.F64[i] = x.F64[i] * x.F64[i];
+            return Autograd.Record(y, "square", dy =>
+            {
+                var g = x.GradData<double>();
+                for (int i = 0; i < 3; i++) g[i] = (accumulate ? g[i] : 0) + 2 * dy.F64[i] * x.F64[i];
+            }, x);
+        });
+    });
+
+    [Fact]
+    public void AccumulationHarnessCatchesAnOverwritingBackward()
+    {
+        // The overwriting backward is right in isolation (the finite-difference check passes) ...
+        Assert.True(GradCheck.Run(Square(accumulate: false)).Passed);
+        Assert.True(GradCheck.RunAccumulation(Square(accumulate: true)).Passed);
+        // ... and only the accumulation check sees it drop the gradient that was already there.
+        var r = GradCheck.RunAccumulation(Square(accumulate: false));
+        Assert.False(r.Passed);
+        Assert.True(r.MaxAbsError > 0.1, $"max abs {r.MaxAbsError}");
     }
 
     [Fact]

@@ -118,16 +118,18 @@ public static partial class F
     }
 
     static GradCase MhCase(string name, int B, int NH, int T, int S, int HS, int HV, int[]? mask, bool causal)
-        => new(name, $"q({B},{T},{NH}x{HS}) k({B},{S},{NH}x{HS}) v({B},{S},{NH}x{HV}){(mask is null ? "" : $" mask({B},{S})")}{(causal ? " causal" : "")}", (rng, dt) =>
+        => GradCase.Sized(name, [[B, T, NH * HS], [B, S, NH * HS], [B, S, NH * HV]], (rng, dt, z) =>
         {
-            var q = Tensor.Uniform(rng, [B, T, NH * HS], -1, 1, dt).RequireGrad();
-            var k = Tensor.Uniform(rng, [B, S, NH * HS], -1, 1, dt).RequireGrad();
-            var v = Tensor.Uniform(rng, [B, S, NH * HV], -1, 1, dt).RequireGrad();
-            var m = mask is null ? null : Tensor.FromArray(mask, B, S);
+            // Heads keep their count; larger sizes widen each head (C = NH·HS·K stays divisible by NH).
+            var q = Tensor.Uniform(rng, z.Shape(B, T, NH * HS), -1, 1, dt).RequireGrad();
+            var k = Tensor.Uniform(rng, z.Shape(B, S, NH * HS), -1, 1, dt).RequireGrad();
+            var v = Tensor.Uniform(rng, z.Shape(B, S, NH * HV), -1, 1, dt).RequireGrad();
+            var m = mask is null ? null : z.Ints(rng, mask, 2, B, S);
             return new GradProblem([q, k, v], () => MultiHeadSdpa(q, k, v, NH, m, causal));
-        });
+        }, $"q({B},{T},{NH}x{HS}) k({B},{S},{NH}x{HS}) v({B},{S},{NH}x{HV}){(mask is null ? "" : $" mask({B},{S})")}{(causal ? " causal" : "")}");
 
-    [GradCases]
+    [GradCases(Op = "multi_head_sdpa", Cpu = nameof(MultiHeadSdpa), Tolerance = ToleranceClass.Accumulating,
+        Composite = "reshape, permute and scaled_dot_product_attention on the device")]
     static IEnumerable<GradCase> MultiHeadSdpaCases()
     {
         yield return MhCase("mh_sdpa", 2, 2, 3, 3, 4, 4, null, false);

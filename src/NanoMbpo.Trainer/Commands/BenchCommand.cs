@@ -1,9 +1,11 @@
-// `nanombpo bench gemm --m M --k K --n N --threads T [--ta] [--tb]`: warms up, times repeated SGEMM
+// `nanombpo bench gemm --m M --k K --n N --threads T [--ta] [--tb]`: checks the first call's C against
+// a float64 reference (sampled entries; a mismatch is an error), warms up, times repeated SGEMM
 // calls and ends with one line "... GFLOP/s" (best of several timed batches, since the 2-core
 // machine is shared). `--suite` instead prints one row per shape of the standard set (cubes, BERT
 // and every MLP transpose variant) that bench/RESULTS.md reports. `--hugepages` puts the operands on
 // transparent huge pages as numpy does for its arrays of 4 MiB and more (the OpenBLAS anchor in
 // bench/anchors.py gets them that way), so large shapes can be compared on equal TLB footing.
+// Tested by tests/NanoMbpo.Tests/Cpu/BenchCommandTests.cs.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -11,7 +13,7 @@ using NanoMbpo.Cpu;
 
 namespace NanoMbpo.Trainer.Commands;
 
-internal static class BenchCommand
+public static class BenchCommand
 {
     /// <summary>The standard shape set: (name, M, N, K, transA, transB). Mirrors bench/anchors.py.</summary>
     internal static readonly (string Name, int M, int N, int K, bool TA, bool TB)[] Suite = BuildSuite();
@@ -62,12 +64,13 @@ internal static class BenchCommand
             if (r.GetValue(suite))
             {
                 foreach (var s in Suite)
-                    Console.WriteLine($"{s.Name,-24} {s.M,5} {s.N,5} {s.K,5} {(s.TA ? 'T' : 'N')}{(s.TB ? 'T' : 'N')} {Measure(s.M, s.N, s.K, s.TA, s.TB, secs, hp),8:F1} GFLOP/s");
+                    Console.WriteLine($"{s.Name,-24} {s.M,5} {s.N,5} {s.K,5} {(s.TA ? 'T' : 'N')}{(s.TB ? 'T' : 'N')} {Measure(s.M, s.N, s.K, s.TA, s.TB, secs, hp, out _),8:F1} GFLOP/s");
                 return 0;
             }
             int M = r.GetValue(m), N = r.GetValue(n), K = r.GetValue(k);
             if (M < 1 || N < 1 || K < 1) throw new ArgumentOutOfRangeException("--m/--n/--k", "sizes must be >= 1.");
-            double g = Measure(M, N, K, r.GetValue(ta), r.GetValue(tb), secs, hp);
+            double g = Measure(M, N, K, r.GetValue(ta), r.GetValue(tb), secs, hp, out double refErr);
+            Console.WriteLine($"result checked against a float64 reference: max error {refErr:E2} of sum |a·b| (limit {ReferenceLimit:E0})");
             Console.WriteLine($"sgemm {(r.GetValue(ta) ? 'T' : 'N')}{(r.GetValue(tb) ? 'T' : 'N')} M={M} N={N} K={K} threads={t}: {g:F1} GFLOP/s");
             return 0;
         });
@@ -80,8 +83,13 @@ internal static class BenchCommand
         return bench;
     }
 
-    /// <summary>Best GFLOP/s over timed batches of calls (warm-up first).</summary>
-    internal static unsafe double Measure(int M, int N, int K, bool ta, bool tb, double seconds, bool hugePages = false)
+    /// <summary>Largest accepted |C − reference| as a fraction of Σ_k |a_ik·b_kj| (float32 rounding is
+    /// ~√K·6e-8 of it; a lost block or a wrong element is orders of magnitude more).</summary>
+    public const double ReferenceLimit = 1e-4;
+
+    /// <summary>Best GFLOP/s over timed batches of calls (warm-up first). The first call's C is checked
+    /// against a float64 reference (<see cref="ReferenceError"/>); a mismatch throws.</summary>
+    internal static unsafe double Measure(int M, int N, int K, bool ta, bool tb, double seconds, bool hugePages, out double referenceError)
     {
         float* a = Alloc((long)M * K, hugePages), b = Alloc((long)K * N, hugePages), c = Alloc((long)M * N, hugePages);
         try
@@ -89,6 +97,10 @@ internal static class BenchCommand
             int lda = ta ? M : K, ldb = tb ? K : N;
             void Call() => Sgemm.Run(ta, tb, M, N, K, 1f, a, lda, b, ldb, 0f, c, N);
             double flops = 2.0 * M * N * K;
+            Call();
+            referenceError = ReferenceError(M, N, K, ta, tb, new ReadOnlySpan<float>(a, M * K), lda, new ReadOnlySpan<float>(b, K * N), ldb, new ReadOnlySpan<float>(c, M * N), N);
+            if (!(referenceError <= ReferenceLimit))
+                throw new InvalidOperationException($"sgemm M={M} N={N} K={K} {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')}: result differs from the float64 reference by {referenceError:E2} of sum |a·b| (limit {ReferenceLimit:E0}).");
             var sw = Stopwatch.StartNew();
             int calls = 0;
             while (sw.Elapsed.TotalSeconds < 0.2 || calls < 3) { Call(); calls++; } // warm-up (tier-up, page faults)
@@ -104,6 +116,29 @@ internal static class BenchCommand
             return flops / best / 1e9;
         }
         finally { NativeMemory.AlignedFree(a); NativeMemory.AlignedFree(b); NativeMemory.AlignedFree(c); }
+    }
+
+    /// <summary>max over up to 64×64 sampled entries (every one for small C) of |c_ij − Σ_k a_ik·b_kj|
+    /// (in float64) / Σ_k |a_ik·b_kj|, with A stored transposed when <paramref name="ta"/>, B when <paramref name="tb"/>.</summary>
+    public static double ReferenceError(int M, int N, int K, bool ta, bool tb, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> c, int ldc)
+    {
+        double worst = 0;
+        int si = Math.Max(1, M / 64), sj = Math.Max(1, N / 64);
+        for (int i = 0; i < M; i += si)
+            for (int j = 0; j < N; j += sj)
+            {
+                double sum = 0, abs = 0;
+                for (int k = 0; k < K; k++)
+                {
+                    double p = (double)(ta ? a[k * lda + i] : a[i * lda + k]) * (tb ? b[j * ldb + k] : b[k * ldb + j]);
+                    sum += p; abs += Math.Abs(p);
+                }
+                double err = Math.Abs(c[i * ldc + j] - sum) / Math.Max(abs, 1e-30);
+                if (!double.IsFinite(c[i * ldc + j])) err = double.PositiveInfinity;
+                worst = Math.Max(worst, err);
+            }
+        return worst;
     }
 
     static unsafe float* Alloc(long n, bool hugePages)

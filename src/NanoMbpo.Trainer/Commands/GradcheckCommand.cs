@@ -1,5 +1,6 @@
 // `nanombpo gradcheck [--filter S]`: runs every gradient-check case in the catalog (ops and nn
-// modules, float64 central differences) and the optimizer closed-form rows, printing one aligned
+// modules, float64 central differences, plus the accumulation check: a case whose backward overwrites a
+// pre-filled gradient fails) and the optimizer closed-form rows, printing one aligned
 // row per case (name, shapes, max absolute and relative error, worst tolerance ratio, pass/fail;
 // the relative error floors |numeric| at 1e-8, so it looks large where a gradient is ~0) and finally the
 // line "N passed, M failed"; the exit code is 1 when M > 0. Tested by
@@ -49,7 +50,13 @@ public static class GradcheckCommand
             output.WriteLine(string.Create(inv,
                 $"{r.Name.PadRight(nameW)}{r.Shapes.PadRight(shapeW)}{r.Elements,9}  {r.MaxAbsError,11:0.00E+00}  {r.MaxRelError,11:0.00E+00}  {r.WorstRatio,9:F3}  {res}"));
         }
-        foreach (var c in cases) Row(GradCheck.Run(c));
+        foreach (var c in cases)
+        {
+            var r = GradCheck.Run(c);
+            var acc = GradCheck.RunAccumulation(c);
+            Row(acc.Passed || r.Error is not null ? r
+                : r with { Error = acc.Error ?? string.Create(inv, $"the backward overwrites instead of accumulating (accumulation ratio {acc.WorstRatio:G3})") });
+        }
         foreach (var r in optimRows) Row(r);
         output.WriteLine($"{passed} passed, {failed} failed");
         return (passed, failed);

@@ -1,6 +1,6 @@
 // Customer goals (the hidden order, pickup/delivery, name, persona), sampled from the menu catalogs or taken
 // from PIZZA records, and the text realiser that turns orders into customer/seller phrases the tracker parses.
-// Tested by tests/NanoMbpo.Tests/Dialog/GoalTests.cs (realise -> parse round trip).
+// Tested by tests/NanoMbpo.Tests/Dialog/TrackerTests.cs (realise -> parse round trip) and EnvTests.cs.
 using System.Text;
 
 namespace NanoMbpo.Dialog;

@@ -1,6 +1,6 @@
 // The KinPizza menu: catalogs in the PIZZA format (surface form TAB kind(CANONICAL)) plus prices.
 // Our own catalogs ship as embedded resources (Dialog/Catalogs/*.txt); Menu.LoadCatalogDirectory also reads
-// the PIZZA authors' catalogs/ folder. Tested by tests/NanoMbpo.Tests/Dialog/MenuTests.cs.
+// the PIZZA authors' catalogs/ folder. Tested by tests/NanoMbpo.Tests/Dialog/FileFormatTests.cs.
 using System.Globalization;
 using System.Reflection;
 

@@ -1,6 +1,6 @@
 // The order structure shared by goals, the state tracker and the PIZZA EXR format: an order is a list of
 // pizza and drink sub-orders. Comparison is order-insensitive (sub-orders and their attributes as multisets),
-// like the PIZZA authors' unordered exact-match metric. Tested by tests/NanoMbpo.Tests/Dialog/OrderTests.cs.
+// like the PIZZA authors' unordered exact-match metric. Tested by tests/NanoMbpo.Tests/Dialog/FileFormatTests.cs and TrackerTests.cs.
 using System.Text;
 
 namespace NanoMbpo.Dialog;

@@ -1,6 +1,6 @@
 // Reader for PIZZA-format files (JSON Lines; keys carry the split as a prefix: dev.SRC/dev.EXR, train.SRC, ...)
 // and a parser for the EXR s-expressions into Order. Errors name file, line and what was expected.
-// Tested by tests/NanoMbpo.Tests/Dialog/PizzaFileTests.cs.
+// Tested by tests/NanoMbpo.Tests/Dialog/FileFormatTests.cs.
 using System.Text.Json;
 
 namespace NanoMbpo.Dialog;

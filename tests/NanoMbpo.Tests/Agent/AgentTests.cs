@@ -21,7 +21,38 @@ public class AgentTests
         var c = new float[256];
         enc.Encode(swapped, c);
         Assert.NotEqual(a, c);
+        Assert.Equal(1f, a[240 + 1]);
+        // Swapping the speakers of two short utterances (no hash collisions) changes only the hash
+        // tags: the same multiset of hashed features in other positions, the same turn slot.
+        var s1 = new List<Utterance> { new(Speaker.Seller, "hello"), new(Speaker.Customer, "ham please") };
+        var s2 = new List<Utterance> { new(Speaker.Customer, "hello"), new(Speaker.Seller, "ham please") };
+        var e1 = new float[256]; var e2 = new float[256];
+        enc.Encode(s1, e1); enc.Encode(s2, e2);
+        Assert.Equal(6, e1.Take(240).Count(v => v != 0));   // hello, <s>-hello; ham, please, <s>-ham, ham-please
+        Assert.Equal(e1.Take(240).Order().ToArray(), e2.Take(240).Order().ToArray());
+        Assert.Equal(6, e1.Take(240).Zip(e2.Take(240)).Count(p => p.First == 0 && p.Second != 0));
+        Assert.Equal(e1.Skip(240).ToArray(), e2.Skip(240).ToArray());
         Assert.Throws<ArgumentException>(() => enc.Encode(h1, new float[10]));
+    }
+
+    [Fact]
+    public void EncoderFeaturesAreTheNormalisedUnigramAndBigramCounts()
+    {
+        // "ham ham" by the seller: unigram ham ×2, bigrams (<s>, ham) and (ham, ham) once each, so
+        // the hashed part is (2, 1, 1)/√6 in three positions, and the turn slot of 1 seller turn is set.
+        var enc = new HashedTextEncoder(256);
+        var f = new float[256];
+        enc.Encode([new(Speaker.Seller, "Ham, ham!")], f);
+        var nonZero = f.Take(240).Where(v => v != 0).Order().ToArray();
+        Assert.Equal(3, nonZero.Length);
+        double r6 = Math.Sqrt(6);
+        Assert.Equal(1 / r6, nonZero[0], 6); Assert.Equal(1 / r6, nonZero[1], 6); Assert.Equal(2 / r6, nonZero[2], 6);
+        Assert.Equal([0f, 1f, .. new float[14]], f.Skip(240).ToArray());
+        // A customer utterance adds no seller turn: turn slot 0.
+        enc.Encode([new(Speaker.Customer, "ham")], f);
+        Assert.Equal(1f, f[240]);
+        Assert.Equal(2, f.Take(240).Count(v => v != 0));
+        Assert.All(f.Take(240).Where(v => v != 0), v => Assert.Equal(1 / Math.Sqrt(2), v, 6));
     }
 
     static readonly BcOptions Small = new() { Dialogs = 80, Epochs = 8, BatchSize = 32, FeatureDim = 256, Hidden = 64, EvalEpisodes = 60, LearningRate = 3e-3 };

@@ -16,8 +16,11 @@ public class ParameterStoreTests
         Assert.All(w.ToFloatArray(), v => Assert.Equal(2f, v));
         var x = Tensor.Ones([1, 2]);
         F.SumAll(F.Linear(x, w, ps.Create("bias", 3))).Backward();
-        Assert.True(ps.GradNorm() > 0);
-        Assert.Equal(1f, ps["bias"].Grad!.F32[0]);
+        // L = Σ (x·wᵀ + bias) with x = 1: dL/dw = 1 for all 6 weights, dL/dbias = 1 for 3, b unused.
+        Assert.All(w.Grad!.ToFloatArray(), g => Assert.Equal(1f, g));
+        Assert.All(ps["bias"].Grad!.ToFloatArray(), g => Assert.Equal(1f, g));
+        Assert.All(b.Grad!.ToFloatArray(), g => Assert.Equal(0f, g));
+        Assert.Equal(3.0, ps.GradNorm(), 12);   // sqrt(6 + 3)
         ps.ZeroGrad();
         Assert.Equal(0.0, ps.GradNorm());
         Assert.Equal(100, b.Length);

@@ -79,6 +79,14 @@ public class FileFormatTests
         Assert.True(a.ExactMatch(b));
         Assert.False(a.ExactMatch(c));
         Assert.Equal(1.0, Order.SlotF1(a.Slots(), b.Slots()));
-        Assert.InRange(Order.SlotF1(a.Slots(), c.Slots()), 0.5, 0.99);
+        // c negates one of a's n slots (BACON) and keeps the rest: n − 1 hits out of n + n slots.
+        int n = a.Slots().Count;
+        Assert.Equal(n, c.Slots().Count);
+        Assert.Equal(n - 1, a.Slots().Intersect(c.Slots()).Count());
+        Assert.Equal(2.0 * (n - 1) / (2 * n), Order.SlotF1(a.Slots(), c.Slots()), 12);
+        // Multisets: a repeated prediction counts once per gold copy, 2·1 / (3 + 2).
+        Assert.Equal(0.4, Order.SlotF1(["PIZZA/A", "PIZZA/B", "PIZZA/B"], ["PIZZA/B", "PIZZA/C"]), 12);
+        Assert.Equal(0.0, Order.SlotF1(["PIZZA/A"], []));
+        Assert.Equal(1.0, Order.SlotF1([], []));
     }
 }

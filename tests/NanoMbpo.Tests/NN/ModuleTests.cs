@@ -62,7 +62,9 @@ public class ModuleTests
         Assert.All(enc.Modules(), m => Assert.True(m.Training));
         enc.Eval();
         Assert.All(enc.Modules(), m => Assert.False(m.Training));
-        Assert.True(enc.Modules().OfType<Dropout>().Count() >= 6);
+        // dropout1, dropout2 and the activation dropout of each of the 2 torch-layout layers.
+        Assert.Equal(6, enc.Modules().OfType<Dropout>().Count());
+        Assert.Equal(2, enc.Modules().OfType<TransformerEncoderLayer>().Count());
     }
 
     [Fact]
@@ -122,9 +124,20 @@ public class ModuleTests
         var yt = mt.Forward(x, mask).ToDoubleArray();
         var yb = mb.Forward(x, mask).ToDoubleArray();
         for (int i = 0; i < yt.Length; i++) Assert.Equal(yb[i], yt[i], 12);
-        // Gradients through the views land in the flat gradient buffer.
+        // Gradients through the row views land in the flat gradient buffer, each block equal to the
+        // gradient of the separate BERT projection it mirrors.
         F.SumAll(mt.Forward(x, mask)).Backward();
-        Assert.True(pt["in_proj_weight"].Grad!.ToDoubleArray().Count(g => g != 0) > 30);
+        F.SumAll(mb.Forward(x, mask)).Backward();
+        var gw = pt["in_proj_weight"].Grad!.ToDoubleArray(); var gb = pt["in_proj_bias"].Grad!.ToDoubleArray();
+        for (int i = 0; i < 3; i++)
+        {
+            var sw = pb[$"self.{parts[i]}.weight"].Grad!.ToDoubleArray(); var sb = pb[$"self.{parts[i]}.bias"].Grad!.ToDoubleArray();
+            for (int j = 0; j < 16; j++) Assert.Equal(sw[j], gw[i * 16 + j], 12);
+            for (int j = 0; j < 4; j++) Assert.Equal(sb[j], gb[i * 4 + j], 12);
+        }
+        Assert.Contains(gw, g => Math.Abs(g) > 1e-3);   // not vacuously equal
+        var go = pt["out_proj.weight"].Grad!.ToDoubleArray(); var bo = pb["output.dense.weight"].Grad!.ToDoubleArray();
+        for (int j = 0; j < go.Length; j++) Assert.Equal(bo[j], go[j], 12);
     }
 
     [Fact]

@@ -3,7 +3,7 @@
 // (forward under no-grad, or with --train forward + backward + AdamW) after a warm-up and reports
 // managed bytes allocated per call (all threads, GC.GetTotalAllocatedBytes) beside the rate; the last
 // line ends in "seq/s". --no-reuse runs without the TensorArena, the engine as ops were called before.
-// Side by side with ONNX Runtime: bench/RESULTS.md. Test: tests/NanoMbpo.Tests/Cpu/BenchCommandTests.cs.
+// Results: bench/RESULTS.md. Test: tests/NanoMbpo.Tests/Cpu/BenchEncoderCommandTests.cs.
 using System.CommandLine;
 using System.Diagnostics;
 using NanoMbpo.NN;

@@ -3,7 +3,7 @@
 // thread keeps a few slots that grow to the largest request and are then reused, so a warmed-up
 // step allocates nothing. A slot's contents are unspecified and valid until the same thread asks
 // for that slot again; callers use distinct slots for arrays alive at the same time.
-// Tests: tests/NanoMbpo.Tests/NN/TensorArenaTests.cs (allocation-free steps).
+// Tests: tests/NanoMbpo.Tests/NN/EncoderStepTests.cs (allocation-free steps), Ops/SoftmaxTests.cs.
 namespace NanoMbpo.Cpu;
 
 internal static class ThreadScratch<T> where T : unmanaged

@@ -126,7 +126,7 @@ public static class OnnxBertReader
             if (producer.TryGetValue(sqrt.Inputs[0], out var add) && add.OpType == "Add")
                 foreach (var i in add.Inputs)
                     if (ConstTensor(i, inits, producer) is { DataType: OnnxDataType.Float, ElementCount: 1 } t)
-                        return Floats(t, m.Path)[0];
+                        return double.Parse(Floats(t, m.Path)[0].ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);   // 1e-12, not 9.99999996e-13
         return null;
     }
 

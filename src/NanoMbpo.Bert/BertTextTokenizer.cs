@@ -14,6 +14,7 @@ public sealed class BertTextTokenizer
 {
     readonly BertTokenizer tokenizer;
     readonly bool lowerCase;
+    readonly string[] vocab;
     public int ClsId => tokenizer.ClassificationTokenId;
     public int SepId => tokenizer.SeparatorTokenId;
     public int PadId => tokenizer.PaddingTokenId;
@@ -22,6 +23,7 @@ public sealed class BertTextTokenizer
     {
         if (!File.Exists(vocabPath)) throw new FileNotFoundException($"vocabulary '{vocabPath}' does not exist", vocabPath);
         this.lowerCase = lowerCase;
+        vocab = File.ReadAllLines(vocabPath);
         tokenizer = BertTokenizer.Create(vocabPath, new BertOptions
         {
             LowerCaseBeforeTokenization = lowerCase,
@@ -70,7 +72,19 @@ public sealed class BertTextTokenizer
         return sb.ToString();
     }
 
-    public string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids) ?? "";
+    /// <summary>Tokens joined by spaces with "##" continuations merged, no other clean-up (as HF's
+    /// decode with clean_up_tokenization_spaces=False): "[CLS] hello , my dog is cute [SEP]".</summary>
+    public string Decode(IEnumerable<int> ids)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var id in ids)
+        {
+            string t = id >= 0 && id < vocab.Length ? vocab[id] : "[UNK]";
+            if (t.StartsWith("##", StringComparison.Ordinal) && sb.Length > 0) sb.Append(t, 2, t.Length - 2);
+            else { if (sb.Length > 0) sb.Append(' '); sb.Append(t); }
+        }
+        return sb.ToString();
+    }
 
     /// <summary>Pads the encoded sequences to the longest (or <paramref name="padTo"/> when larger).</summary>
     public TokenBatch Pad(IReadOnlyList<int[]> seqs, int padTo = 0)

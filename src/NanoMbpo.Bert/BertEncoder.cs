@@ -1,7 +1,8 @@
 // BertEncoder: batched inference over texts. Sequences are tokenized, sorted by length and cut into
 // batches whose padded length is rounded up to a bucket (a multiple of 8, at most max length), so little
 // is spent on padding and each (B,T) shape reuses its own TensorArena (the replay hits: no allocation per
-// op after the first batch of a shape). Runs under Autograd.NoGrad(). Outputs in input order: the last
+// op after the first batch of a shape). Runs under Autograd.NoGrad(). On the CPU the fused path
+// (Cpu/BertInference.cs) runs instead unless Composed is set. Outputs in input order: the last
 // hidden state, the [CLS] vector or the mask-aware mean (sentence-transformers' mean pooling).
 // Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs, EncoderTests.cs.
 using NanoMbpo.NN;
@@ -18,6 +19,10 @@ public sealed class BertEncoder
     public int MaxLength { get; }
     public int BatchSize { get; }
     public int Hidden => Model.Config.HiddenSize;
+    /// <summary>Run the composed engine ops (BertModel.Forward in a TensorArena) instead of the fused
+    /// CPU path (Cpu/BertInference.cs); the two are matched against each other in the tests.</summary>
+    public bool Composed { get; init; }
+    Cpu.BertInference? fused;
 
     public BertEncoder(BertModel model, BertTextTokenizer tokenizer, int maxLength = 128, int batchSize = 32)
     {
@@ -78,6 +83,13 @@ public sealed class BertEncoder
     public void Run(TokenBatch batch, Action<int, ReadOnlySpan<float>> sink)
     {
         int B = batch.Batch, T = batch.SeqLen, H = Hidden;
+        if (!Composed && Model.Store.Device.IsCpu)
+        {
+            fused ??= new Cpu.BertInference(Model);
+            var h = fused.Forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, B, T);   // (B·T,H)
+            for (int b = 0; b < B; b++) sink(b, h.Slice(b * T * H, T * H));
+            return;
+        }
         if (!arenas.TryGetValue((B, T), out var arena))
         {
             if (arenas.Count >= 64) arenas.Clear();   // bound the memory kept for rare shapes

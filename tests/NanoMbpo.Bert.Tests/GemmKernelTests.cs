@@ -1,0 +1,40 @@
+// The inference GEMM kernels against the engine's SGEMM (C = A·Wᵀ): the small-M kernel and the
+// prepacked-weight kernel, on shapes with ragged edges (M not a multiple of the row tile, N not a
+// multiple of 4 or 32) and the BERT shapes.
+using NanoMbpo.Bert.Cpu;
+using NanoMbpo.Cpu;
+
+namespace NanoMbpo.Bert.Tests;
+
+public unsafe class GemmKernelTests
+{
+    static (float[] A, float[] W) Operands(int m, int n, int k)
+    {
+        var r = new Random(m * 1000 + n * 10 + k);
+        var a = new float[m * k]; var w = new float[n * k];
+        for (int i = 0; i < a.Length; i++) a[i] = (float)(r.NextDouble() * 2 - 1);
+        for (int i = 0; i < w.Length; i++) w[i] = (float)(r.NextDouble() * 2 - 1);
+        return (a, w);
+    }
+
+    static float[] Reference(float[] a, float[] w, int m, int n, int k)
+    {
+        var c = new float[m * n];
+        Sgemm.Run(false, true, m, n, k, 1f, a, k, w, k, 0f, c, n);
+        return c;
+    }
+
+    [Theory]
+    [InlineData(16, 1152, 384)]
+    [InlineData(7, 13, 64)]
+    [InlineData(1, 5, 32)]
+    [InlineData(32, 384, 1536)]
+    public void SmallGemmMatchesSgemm(int m, int n, int k)
+    {
+        var (a, w) = Operands(m, n, k);
+        var c = new float[m * n];
+        fixed (float* pa = a) fixed (float* pw = w) fixed (float* pc = c) SmallGemm.Run(m, n, k, pa, pw, pc, n);
+        var expected = Reference(a, w, m, n, k);
+        for (int i = 0; i < c.Length; i++) Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4f * Math.Sqrt(k), $"[{i}] {c[i]} vs {expected[i]}");
+    }
+}

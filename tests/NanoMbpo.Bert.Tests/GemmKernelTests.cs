@@ -37,4 +37,34 @@ public unsafe class GemmKernelTests
         var expected = Reference(a, w, m, n, k);
         for (int i = 0; i < c.Length; i++) Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4f * Math.Sqrt(k), $"[{i}] {c[i]} vs {expected[i]}");
     }
+
+    [Theory]
+    [InlineData(256, 1152, 384, 0)]
+    [InlineData(13, 40, 16, 1)]     // ragged rows (13 = 8 + 5) and a partial panel (40 = 32 + 8)
+    [InlineData(1, 384, 1536, 1)]
+    [InlineData(130, 96, 64, 2)]    // two row blocks of 128
+    [InlineData(9, 50, 32, 2)]
+    public void PackedGemmMatchesSgemmWithItsEpilogues(int m, int n, int k, int epilogue)
+    {
+        if (!PackedGemm.Supported) return;   // needs Vector512; BertInference then runs Sgemm
+        var (a, w) = Operands(m, n, k);
+        var r = new Random(5);
+        var bias = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble()).ToArray();
+        var res = Enumerable.Range(0, m * n).Select(_ => (float)r.NextDouble()).ToArray();
+        var c = new float[m * n];
+        using var pw = new PackedWeight(n, k);
+        fixed (float* pa = a) fixed (float* pwt = w) fixed (float* pb = bias) fixed (float* pc = c) fixed (float* pr = res)
+        {
+            pw.Pack(pwt, pb);
+            PackedGemm.Run(m, pa, pw, pc, n, epilogue == 1 ? pr : null, n, gelu: epilogue == 2);
+        }
+        var expected = Reference(a, w, m, n, k);
+        for (int i = 0; i < c.Length; i++)
+        {
+            double v = expected[i] + bias[i % n];
+            if (epilogue == 1) v += res[i];
+            if (epilogue == 2) v = 0.5 * v * (1 + Erf.Double(v / Math.Sqrt(2)));
+            Assert.True(Math.Abs(c[i] - v) <= 1e-4 * Math.Sqrt(k), $"[{i}] {c[i]} vs {v}");
+        }
+    }
 }

@@ -18,9 +18,11 @@ public sealed unsafe partial class BertInference : IDisposable
     readonly BertModel model;
     readonly int C, FF, NH, HS, L;
     readonly float*[] wqkv, bqkv;          // per layer: (3C, C) and (3C), packed [q; k; v]
+    // With Vector512: every Linear of every layer prepacked (PackedGemm.cs), bias / residual / GELU in the epilogue.
+    readonly PackedWeight[]? pQkv, pOut, pInter, pOutput;
     float* x, qkv, ctx, tmp, ff;           // (M,C), (M,3C), (M,C), (M,C), (M,FF)
     int* keyMask;                          // (M): 1 = real token, 0 = padding
-    int capacity;
+    int capacity, rows;
 
     public BertInference(BertModel model)
     {
@@ -32,6 +34,15 @@ public sealed unsafe partial class BertInference : IDisposable
         {
             wqkv[l] = Alloc(3L * C * C);
             bqkv[l] = Alloc(3L * C);
+        }
+        if (PackedGemm.Supported)
+        {
+            pQkv = new PackedWeight[L]; pOut = new PackedWeight[L]; pInter = new PackedWeight[L]; pOutput = new PackedWeight[L];
+            for (int l = 0; l < L; l++)
+            {
+                pQkv[l] = new PackedWeight(3 * C, C); pOut[l] = new PackedWeight(C, C);
+                pInter[l] = new PackedWeight(FF, C); pOutput[l] = new PackedWeight(C, FF);
+            }
         }
         eps = (float)c.LayerNormEps;
         rowsBody = RowsBody;
@@ -53,6 +64,12 @@ public sealed unsafe partial class BertInference : IDisposable
                 model.Store[p + n + ".bias"].F32.CopyTo(new Span<float>(bqkv[l] + (long)i * C, C));
                 i++;
             }
+            if (pQkv is null) continue;
+            pQkv[l].Pack(wqkv[l], bqkv[l]);
+            string o = $"encoder.layer.{l}.";
+            fixed (float* w = model.Store[o + "attention.output.dense.weight"].F32) fixed (float* b = model.Store[o + "attention.output.dense.bias"].F32) pOut![l].Pack(w, b);
+            fixed (float* w = model.Store[o + "intermediate.dense.weight"].F32) fixed (float* b = model.Store[o + "intermediate.dense.bias"].F32) pInter![l].Pack(w, b);
+            fixed (float* w = model.Store[o + "output.dense.weight"].F32) fixed (float* b = model.Store[o + "output.dense.bias"].F32) pOutput![l].Pack(w, b);
         }
     }
 
@@ -78,6 +95,7 @@ public sealed unsafe partial class BertInference : IDisposable
         if (T > model.Config.MaxPositionEmbeddings)
             throw new ArgumentException($"BertInference: sequence length {T} exceeds max_position_embeddings {model.Config.MaxPositionEmbeddings}.");
         Ensure(M);
+        rows = M;
         for (int i = 0; i < M; i++) keyMask[i] = attentionMask[i];
         var st = model.Store.Data<float>();
         fixed (float* w0 = st)
@@ -115,6 +133,17 @@ public sealed unsafe partial class BertInference : IDisposable
     void Layer(float* w0, int l, int B, int T)
     {
         int M = B * T;
+        if (pQkv is not null && UsePacked)
+        {
+            PackedGemm.Run(M, x, pQkv[l], qkv, 3 * C);                           // (M,3C) = x·Wqkvᵀ + b
+            Attention(B, T);                                                     // (M,C)
+            PackedGemm.Run(M, ctx, pOut![l], tmp, C, x, C);                      // ctx·Woᵀ + b + x
+            LayerNormInto(l, "attention.output.LayerNorm", w0);
+            PackedGemm.Run(M, x, pInter![l], ff, FF, gelu: true);                // gelu(x·W1ᵀ + b1)
+            PackedGemm.Run(M, ff, pOutput![l], tmp, C, x, C);                    // ff·W2ᵀ + b2 + x
+            LayerNormInto(l, "output.LayerNorm", w0);
+            return;
+        }
         string p = $"encoder.layer.{l}.";
         // Q, K, V: one GEMM (M,C)·(3C,C)ᵀ → (M,3C), then the bias.
         Gemm(M, 3 * C, C, x, wqkv[l], qkv);
@@ -130,6 +159,17 @@ public sealed unsafe partial class BertInference : IDisposable
         ResidualLayerNorm(x, tmp, P(w0, p + "output.dense.bias"), P(w0, p + "output.LayerNorm.weight"), P(w0, p + "output.LayerNorm.bias"), M);
     }
 
+    /// <summary>x = LayerNorm(tmp) (in place in tmp, then the two buffers swap).</summary>
+    void LayerNormInto(int l, string norm, float* w0)
+    {
+        string p = $"encoder.layer.{l}.{norm}.";
+        ResidualLayerNorm(tmp, null, null, P(w0, p + "weight"), P(w0, p + "bias"), rows);
+        var t = x; x = tmp; tmp = t;
+    }
+
+    /// <summary>Use the prepacked-weight GEMMs where available (default); false runs Sgemm and separate passes.</summary>
+    public static bool UsePacked { get; set; } = true;
+
     /// <summary>C(M,N) = A(M,K)·W(N,K)ᵀ: the no-packing kernel for few rows, else the engine's SGEMM.</summary>
     static void Gemm(int M, int N, int K, float* a, float* w, float* c)
     {
@@ -143,6 +183,7 @@ public sealed unsafe partial class BertInference : IDisposable
     public void Dispose()
     {
         FreeActivations();
+        foreach (var set in new[] { pQkv, pOut, pInter, pOutput }) if (set is not null) foreach (var w in set) w.Dispose();
         for (int l = 0; l < L; l++) { NativeMemory.AlignedFree(wqkv[l]); NativeMemory.AlignedFree(bqkv[l]); wqkv[l] = bqkv[l] = null; }
         GC.SuppressFinalize(this);
     }

@@ -47,14 +47,14 @@ public class BertVsOrtBench
 
         public Pair(string dir, byte[] onnx, int b, int t)
         {
-            CpuThreads.Count = 2;
+            CpuThreads.Count = Threads;
             var ck = BertCheckpoint.Load(dir);
             enc = new BertEncoder(ck, Math.Max(t, 8), b);
             var rng = new Random(7);
             var ids = new int[b * t];
             for (int i = 0; i < ids.Length; i++) ids[i] = i % t == 0 ? 101 : i % t == t - 1 ? 102 : rng.Next(1000, 29000);
             batch = new TokenBatch(ids, Enumerable.Repeat(1, ids.Length).ToArray(), new int[ids.Length], Enumerable.Repeat(t, b).ToArray(), b, t);
-            var so = new SessionOptions { IntraOpNumThreads = 2, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            var so = new SessionOptions { IntraOpNumThreads = Threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
             session = new InferenceSession(onnx, so);
             int[] dims = [b, t];
             NamedOnnxValue In(string n, int[] v) => NamedOnnxValue.CreateFromTensor(n, new DenseTensor<long>(v.Select(x => (long)x).ToArray(), dims));
@@ -67,6 +67,9 @@ public class BertVsOrtBench
         public int Rows => batch.Batch * batch.SeqLen;
         public void Dispose() => session.Dispose();
     }
+
+    /// <summary>Threads for both (ours: CpuThreads.Count; ORT: intra-op threads): 2, or NANOMBPO_BENCH_THREADS.</summary>
+    static int Threads => int.TryParse(Environment.GetEnvironmentVariable("NANOMBPO_BENCH_THREADS"), out int t) && t > 0 ? t : 2;
 
     /// <summary>Ours and ORT alternating in rounds of ~1 s each; prints best seq/s of each and the ratio.</summary>
     public static void Interleaved(int rounds, string? baseDir)

@@ -1,8 +1,8 @@
 // BertInference's row and attention kernels: bias add, bias + GELU (erf, the engine's rational erf),
 // bias + residual + LayerNorm, and attention per (batch, head) reading Q/K/V from the packed QKV rows.
 // Rows and heads are split over CpuThreads with delegates made once (no allocation per call).
-// Attention per head: Kᵀ is copied into a (HS, Tp) scratch so each score row is HS broadcast-FMAs over
-// T keys; masked keys get -inf before a max-subtracted softmax; the output row is Σ_j p_j·v_j.
+// Attention per head: Kᵀ is copied into a (HS, Tp) scratch; 4 query rows at a time, so each loaded Kᵀ
+// (or V) vector serves 4 FMAs; masked keys get -inf before a max-subtracted softmax; o_i = Σ_j p_ij·v_j.
 // Vector256 paths need HS (and rows) in multiples of 8; other sizes take the scalar loops (the tiny
 // fixture, HS = 4, exercises them). Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs.
 using System.Numerics.Tensors;
@@ -93,13 +93,13 @@ public sealed unsafe partial class BertInference
     void AttentionBody(int start, int end)
     {
         int T = attT, Tp = (T + 7) & ~7, ld = 3 * C;
-        int need = HS * Tp + Tp;
+        int need = HS * Tp + 4 * Tp;
         var buf = scratch is { } sc && sc.Length >= need ? sc : scratch = new float[Math.Max(need, 4096)];
         float scale = 1f / MathF.Sqrt(HS);
         bool vec = Vector256.IsHardwareAccelerated && HS % 8 == 0;
         fixed (float* kt = buf)
         {
-            float* s = kt + HS * Tp;
+            float* s = kt + HS * Tp;   // (4, Tp): scores of 4 query rows
             for (int bh = start; bh < end; bh++)
             {
                 int b = bh / NH, h = bh % NH;
@@ -107,41 +107,80 @@ public sealed unsafe partial class BertInference
                 int* mask = keyMask + b * T;
                 for (int j = 0; j < T; j++)
                     for (int d = 0; d < HS; d++) kt[d * Tp + j] = k0[(long)j * ld + d];
-                for (int i = 0; i < T; i++)
+                for (int i = 0; i < T; i += 4)
                 {
-                    float* q = q0 + (long)i * ld;
-                    Scores(q, kt, s, T, Tp, vec);
-                    float max = float.NegativeInfinity;
-                    for (int j = 0; j < T; j++)
-                    {
-                        s[j] = mask[j] != 0 ? s[j] * scale : float.NegativeInfinity;
-                        if (s[j] > max) max = s[j];
-                    }
+                    int rows = Math.Min(4, T - i);
+                    if (vec) Scores4(q0 + (long)i * ld, ld, rows, kt, s, Tp);
+                    else for (int r = 0; r < rows; r++) Scores(q0 + (long)(i + r) * ld, kt, s + r * Tp, T, Tp);
+                    for (int r = 0; r < rows; r++) Softmax(s + r * Tp, mask, T, scale);
                     float* o = ctx + ((long)b * T + i) * C + h * HS;
-                    if (float.IsNegativeInfinity(max)) { new Span<float>(o, HS).Clear(); continue; }   // every key masked
-                    var row = new Span<float>(s, T);
-                    TensorPrimitives.Subtract(row, max, row);
-                    TensorPrimitives.Exp(row, row);
-                    TensorPrimitives.Multiply(row, 1f / TensorPrimitives.Sum<float>(row), row);
-                    Context(s, v0, o, T, ld, vec);
+                    if (vec) Context4(s, Tp, rows, v0, ld, o, C, T);
+                    else for (int r = 0; r < rows; r++) Context(s + r * Tp, v0, o + (long)r * C, T, ld);
                 }
             }
         }
     }
 
-    /// <summary>s[j] = q · k_j for j &lt; T, with kᵀ stored (HS, Tp).</summary>
-    void Scores(float* q, float* kt, float* s, int T, int Tp, bool vec)
+    /// <summary>Masked keys → 0; the rest softmax(scale·s). A row with every key masked becomes zeros.</summary>
+    static void Softmax(float* s, int* mask, int T, float scale)
     {
-        if (vec)
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < T; j++)
         {
-            for (int j = 0; j < Tp; j += 8)
-            {
-                var acc = Vector256<float>.Zero;
-                for (int d = 0; d < HS; d++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(q[d]), Vector256.Load(kt + d * Tp + j), acc);
-                acc.Store(s + j);
-            }
-            return;
+            s[j] = mask[j] != 0 ? s[j] * scale : float.NegativeInfinity;
+            if (s[j] > max) max = s[j];
         }
+        var row = new Span<float>(s, T);
+        if (float.IsNegativeInfinity(max)) { row.Clear(); return; }   // every key masked: output zeros
+        TensorPrimitives.Subtract(row, max, row);
+        TensorPrimitives.Exp(row, row);
+        TensorPrimitives.Multiply(row, 1f / TensorPrimitives.Sum<float>(row), row);
+    }
+
+    /// <summary>Scores of up to 4 query rows (stride ld) against kᵀ (HS, Tp): each kᵀ vector loaded once for 4 FMAs.</summary>
+    void Scores4(float* q, int ld, int rows, float* kt, float* s, int Tp)
+    {
+        float* q1 = q + (long)ld * Math.Min(1, rows - 1), q2 = q + (long)ld * Math.Min(2, rows - 1), q3 = q + (long)ld * Math.Min(3, rows - 1);
+        for (int j = 0; j < Tp; j += 8)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int d = 0; d < HS; d++)
+            {
+                var k = Vector256.Load(kt + d * Tp + j);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(q[d]), k, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Create(q1[d]), k, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Create(q2[d]), k, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Create(q3[d]), k, a3);
+            }
+            a0.Store(s + j); a1.Store(s + Tp + j); a2.Store(s + 2 * Tp + j); a3.Store(s + 3 * Tp + j);
+        }
+    }
+
+    /// <summary>Output rows o_r = Σ_j p_rj · v_j for up to 4 rows (p rows stride Tp, o rows stride ldo).</summary>
+    void Context4(float* p, int Tp, int rows, float* v0, int ld, float* o, int ldo, int T)
+    {
+        float* p1 = p + Tp * Math.Min(1, rows - 1), p2 = p + Tp * Math.Min(2, rows - 1), p3 = p + Tp * Math.Min(3, rows - 1);
+        for (int d = 0; d < HS; d += 8)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int j = 0; j < T; j++)
+            {
+                var v = Vector256.Load(v0 + (long)j * ld + d);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(p[j]), v, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Create(p1[j]), v, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Create(p2[j]), v, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[j]), v, a3);
+            }
+            a0.Store(o + d);
+            if (rows > 1) a1.Store(o + ldo + d);
+            if (rows > 2) a2.Store(o + 2 * ldo + d);
+            if (rows > 3) a3.Store(o + 3 * ldo + d);
+        }
+    }
+
+    /// <summary>s[j] = q · k_j for j &lt; T, with kᵀ stored (HS, Tp) (scalar: HS not a multiple of 8).</summary>
+    void Scores(float* q, float* kt, float* s, int T, int Tp)
+    {
         for (int j = 0; j < T; j++)
         {
             float acc = 0;
@@ -150,19 +189,9 @@ public sealed unsafe partial class BertInference
         }
     }
 
-    /// <summary>o = Σ_j p_j · v_j (HS values), v rows with stride ld.</summary>
-    void Context(float* p, float* v0, float* o, int T, int ld, bool vec)
+    /// <summary>o = Σ_j p_j · v_j (HS values), v rows with stride ld (scalar).</summary>
+    void Context(float* p, float* v0, float* o, int T, int ld)
     {
-        if (vec)
-        {
-            for (int d = 0; d < HS; d += 8)
-            {
-                var acc = Vector256<float>.Zero;
-                for (int j = 0; j < T; j++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(p[j]), Vector256.Load(v0 + (long)j * ld + d), acc);
-                acc.Store(o + d);
-            }
-            return;
-        }
         for (int d = 0; d < HS; d++)
         {
             float acc = 0;

@@ -67,4 +67,29 @@ public unsafe class GemmKernelTests
             Assert.True(Math.Abs(c[i] - v) <= 1e-4 * Math.Sqrt(k), $"[{i}] {c[i]} vs {v}");
         }
     }
+
+    [Fact]
+    public void WorkShareRunsEveryUnitExactlyOnceAcrossJobsAndCallers()
+    {
+        int saved = CpuThreads.Count;
+        CpuThreads.Count = 2;
+        try
+        {
+            void Caller()
+            {
+                for (int job = 0; job < 300; job++)
+                {
+                    int n = 1 + job % 37;
+                    var hits = new int[n];
+                    WorkShare.Current.For(n, 1 + job % 3, (s, e) => { for (int i = s; i < e; i++) Interlocked.Increment(ref hits[i]); });
+                    Assert.All(hits, h => Assert.Equal(1, h));
+                }
+            }
+            var other = new Thread(Caller);
+            other.Start();
+            Caller();
+            other.Join();
+        }
+        finally { CpuThreads.Count = saved; }
+    }
 }

@@ -1,6 +1,6 @@
 // BertInference's row and attention kernels: bias add, bias + GELU (erf, the engine's rational erf),
 // bias + residual + LayerNorm, and attention per (batch, head) reading Q/K/V from the packed QKV rows.
-// Rows and heads are split over CpuThreads with delegates made once (no allocation per call).
+// Rows and heads are shared out by WorkShare with delegates made once (no allocation per call).
 // Attention per head: Kᵀ is copied into a (HS, Tp) scratch; 4 query rows at a time, so each loaded Kᵀ
 // (or V) vector serves 4 FMAs; masked keys get -inf before a max-subtracted softmax; o_i = Σ_j p_ij·v_j.
 // Vector256 paths need HS (and rows) in multiples of 8; other sizes take the scalar loops (the tiny
@@ -16,7 +16,7 @@ public sealed unsafe partial class BertInference
     enum RowOp { Bias, BiasGelu, ResidualLayerNorm }
     readonly float eps;
     readonly Action<int, int> rowsBody, attentionBody;
-    // Arguments of the current parallel call (set before CpuThreads.For, read by the bodies).
+    // Arguments of the current parallel call (set before WorkShare.For, read by the bodies).
     RowOp op;
     float* rowX, rowR, rowBias, rowGamma, rowBeta;
     int rowN, attB, attT;
@@ -30,7 +30,7 @@ public sealed unsafe partial class BertInference
     void Rows(RowOp o, float* a, float* r, float* bias, float* gamma, float* beta, int rows, int n)
     {
         op = o; rowX = a; rowR = r; rowBias = bias; rowGamma = gamma; rowBeta = beta; rowN = n;
-        CpuThreads.For(rows, Math.Max(1, 16384 / n), rowsBody);
+        WorkShare.Current.For(rows, Math.Max(1, 16384 / n), rowsBody);
     }
 
     void RowsBody(int start, int end)
@@ -87,7 +87,7 @@ public sealed unsafe partial class BertInference
     void Attention(int B, int T)
     {
         (attB, attT) = (B, T);
-        CpuThreads.For(B * NH, 1, attentionBody);
+        WorkShare.Current.For(B * NH, 1, attentionBody);
     }
 
     void AttentionBody(int start, int end)

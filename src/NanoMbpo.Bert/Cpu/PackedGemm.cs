@@ -3,7 +3,7 @@
 // weights — so no call packs anything: A is read in place (broadcast from its rows), the panel streams
 // from cache. Micro-kernel: 8 rows × 32 columns in 16 Vector512 accumulators, bias / residual / GELU
 // applied in the epilogue while the tile is in registers. Rows in blocks of 128 (A block in L2); panels
-// split over CpuThreads. Needs Vector512 (BertInference falls back to Sgemm + separate passes without it).
+// shared out by WorkShare. Needs Vector512 (BertInference falls back to Sgemm + separate passes without it).
 // Tests: tests/NanoMbpo.Bert.Tests/GemmKernelTests.cs (against Sgemm + bias/residual/GELU composed).
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -90,7 +90,7 @@ internal static unsafe class PackedGemm
         var j = job ??= new Job();
         j.A = A; j.C = C; j.R = R; j.M = M; j.Ldc = ldc; j.Ldr = ldr; j.Gelu = gelu; j.W = W;
         long flops = 2L * M * W.N * W.K;
-        CpuThreads.For(W.Panels, flops < 1 << 20 ? W.Panels : 1, j.Body);
+        WorkShare.Current.For(W.Panels, flops < 1 << 20 ? W.Panels : 1, j.Body);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -2,7 +2,7 @@
 // weight's (out,in) storage with no packing. At such M a packing GEMM spends more time packing W than
 // multiplying; here each 4-row block of W is read once from memory and used against every row of A
 // (A stays in L1). 4×4 register blocks of Vector512 (or Vector256) dot products over K, then horizontal
-// sums. Blocks of W are split over CpuThreads. Needs K % 16 == 0 (Vector512) or % 8 (Vector256).
+// sums. Blocks of W are shared out by WorkShare. Needs K % 16 == 0 (Vector512) or % 8 (Vector256).
 // Tests: tests/NanoMbpo.Bert.Tests/SmallGemmTests.cs (against Sgemm, odd M and N included).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -43,7 +43,7 @@ internal static unsafe class SmallGemm
     {
         var j = job ??= new Job();
         j.A = A; j.W = W; j.C = C; j.M = M; j.N = N; j.K = K; j.Ldc = ldc;
-        CpuThreads.For((N + 3) / 4, 16, j.Body);
+        WorkShare.Current.For((N + 3) / 4, 16, j.Body);
     }
 
     // Rows past mm / nn re-read the last valid row (clamped) and are not stored.

@@ -18,7 +18,7 @@ public static class EncodeCommand
         var input = new Option<string>("--input") { Description = "UTF-8 text file, one text per line", Required = true };
         var output = new Option<string>("--output") { Description = "output .safetensors", Required = true };
         var pooling = new Option<string>("--pooling") { Description = "none | cls | mean", DefaultValueFactory = _ => "mean" };
-        var maxLen = new Option<int>("--max-len") { Description = "tokens per text incl. [CLS]/[SEP] (longer texts are truncated)", DefaultValueFactory = _ => 128 };
+        var maxLen = new Option<int?>("--max-len") { Description = "tokens per text incl. [CLS]/[SEP], longer texts truncated (default 128, or the model's positions if fewer)" };
         var batch = new Option<int>("--batch") { Description = "sequences per forward pass", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("encode", "Embed texts with BERT: last hidden state, [CLS] or mean pooling, into a safetensors file.") { bert, input, output, pooling, maxLen, batch, threads };
@@ -31,7 +31,7 @@ public static class EncodeCommand
             };
             CpuThreads.Count = Math.Max(1, r.GetValue(threads));
             var ck = BertCheckpoint.Load(BertCommon.Resolve(r.GetValue(bert)));
-            var enc = new BertEncoder(ck, r.GetValue(maxLen), r.GetValue(batch));
+            var enc = new BertEncoder(ck, r.GetValue(maxLen) ?? Math.Min(128, ck.Config.MaxPositionEmbeddings), r.GetValue(batch));
             var texts = File.ReadAllLines(r.GetValue(input)!);
             int n = texts.Length, h = enc.Hidden;
             var sw = Stopwatch.StartNew();

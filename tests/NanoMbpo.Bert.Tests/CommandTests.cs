@@ -66,6 +66,35 @@ public class CommandTests
     }
 
     [Fact]
+    public void ExtractGivesStatesActionsAndNextEmbeddingsOfTheCorpusTuples()
+    {
+        var dir = TestData.TempDir();
+        var corpus = Path.Combine(dir, "corpus.json");
+        var (code, _, err) = Run("corpus", "--dialogs", "3", "--seed", "4", "--out", corpus);
+        Assert.True(code == 0, err);
+        var tuples = NanoMbpo.Dialog.Corpus.DialogTupleExtractor.ExtractAll(NanoMbpo.Dialog.Corpus.TaskmasterReader.ReadFile(corpus), 4);
+        var feats = Path.Combine(dir, "features.safetensors");
+        (code, _, err) = Run("extract", "--corpus", corpus, "--bert", TestData.Tiny, "--out", feats, "--history", "4");
+        Assert.True(code == 0, err);
+        using var f = SafeTensorsFile.Read(feats);
+        int n = tuples.Count;
+        Assert.True(n > 3);
+        Assert.Equal([n, 4, 16], f["state"].ShapeArray());
+        var mask = f["state_mask"].ReadInt32();
+        for (int i = 0; i < n; i++) Assert.Equal(tuples[i].History.Count, mask.AsSpan(i * 4, 4).ToArray().Sum());
+        Assert.Equal(tuples.Select(t => (float)t.Reward), f["reward"].ReadFloat32());
+        Assert.Equal(tuples.Select(t => t.Done ? 1 : 0), f["done"].ReadInt32());
+        // The action row of tuple 0 is the [CLS] embedding of its seller response.
+        var enc = new BertEncoder(BertCheckpoint.Load(TestData.Tiny), maxLength: 24);
+        var expected = enc.Embed([tuples[0].SellerResponse], Pooling.Cls);
+        var action = f["action"].ReadFloat32();
+        for (int k = 0; k < 16; k++) Assert.Equal(expected[0, k], action[k], 1e-5f);
+        var state = f["state"].ReadFloat32();
+        int last = tuples.FindIndex(t => t.History.Count > 0 && t.History.Count < 4);
+        if (last >= 0) Assert.All(state.AsSpan((last * 4 + tuples[last].History.Count) * 16, 16).ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void BadPoolingIsRefused()
     {
         var (code, _, err) = Run("encode", "--bert", TestData.Tiny, "--input", "x", "--output", "y", "--pooling", "max");

@@ -18,5 +18,6 @@ public static class CommandList
         yield return PtxCommand.Create();
         yield return ConvertBertCommand.Create();
         yield return EncodeCommand.Create();
+        yield return ExtractCommand.Create();
     }
 }

@@ -2,4 +2,9 @@
 // Each benchmark class measures our code and its anchor (naive C#) side by side; see bench/RESULTS.md.
 using BenchmarkDotNet.Running;
 
+if (args.Length > 0 && args[0] == "bert-interleaved")
+{
+    NanoMbpo.Bench.BertVsOrtBench.Interleaved(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5, args.Length > 2 ? args[2] : null);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

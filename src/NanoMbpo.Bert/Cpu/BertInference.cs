@@ -1,0 +1,203 @@
+// BertInference: the CPU inference path of BertModel — the same arithmetic as BertModel.Forward's composed
+// ops (embeddings, post-LN layers, GELU erf), fused where the profile said the time went (at BERT shapes:
+// allocation per op, the head split/merge copies, attention at ~22 GFLOP/s, separate bias/GELU/residual
+// passes): Q, K and V in one GEMM against a packed (3C,C) weight; attention read straight out of the QKV
+// rows and written straight into the context rows (no (B,NH,T,HS) copies, no T×T tensor kept); bias +
+// GELU in one pass; bias + residual + LayerNorm in one pass. All buffers are native, 64-byte aligned and
+// reused across calls (grown to the largest B·T seen): nothing is allocated per call.
+// The QKV weights are packed at construction: call Refresh() after changing the model's parameters.
+// Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs (against the composed ops, the torch fixture and ORT).
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using NanoMbpo.Cpu;
+
+namespace NanoMbpo.Bert.Cpu;
+
+public sealed unsafe partial class BertInference : IDisposable
+{
+    readonly BertModel model;
+    readonly int C, FF, NH, HS, L;
+    readonly float*[] wqkv, bqkv;          // per layer: (3C, C) and (3C), packed [q; k; v]
+    // With Vector512: every Linear of every layer prepacked (PackedGemm.cs), bias / residual / GELU in the epilogue.
+    readonly PackedWeight[]? pQkv, pOut, pInter, pOutput;
+    float* x, qkv, ctx, tmp, ff;           // (M,C), (M,3C), (M,C), (M,C), (M,FF)
+    int* keyMask;                          // (M): 1 = real token, 0 = padding
+    int capacity, rows;
+
+    public BertInference(BertModel model)
+    {
+        this.model = model;
+        var c = model.Config;
+        (C, FF, NH, HS, L) = (c.HiddenSize, c.IntermediateSize, c.NumAttentionHeads, c.HeadSize, c.NumHiddenLayers);
+        wqkv = new float*[L]; bqkv = new float*[L];
+        for (int l = 0; l < L; l++)
+        {
+            wqkv[l] = Alloc(3L * C * C);
+            bqkv[l] = Alloc(3L * C);
+        }
+        if (PackedGemm.Supported)
+        {
+            pQkv = new PackedWeight[L]; pOut = new PackedWeight[L]; pInter = new PackedWeight[L]; pOutput = new PackedWeight[L];
+            for (int l = 0; l < L; l++)
+            {
+                pQkv[l] = new PackedWeight(3 * C, C); pOut[l] = new PackedWeight(C, C);
+                pInter[l] = new PackedWeight(FF, C); pOutput[l] = new PackedWeight(C, FF);
+            }
+        }
+        eps = (float)c.LayerNormEps;
+        rowsBody = RowsBody;
+        attentionBody = AttentionBody;
+        Refresh();
+    }
+
+    /// <summary>Re-packs the QKV weights from the model's parameters.</summary>
+    public void Refresh()
+    {
+        for (int l = 0; l < L; l++)
+        {
+            var a = model.Encoder.Layers[l].Attention;
+            string p = $"encoder.layer.{l}.attention.self.";
+            int i = 0;
+            foreach (var n in new[] { "query", "key", "value" })
+            {
+                model.Store[p + n + ".weight"].F32.CopyTo(new Span<float>(wqkv[l] + (long)i * C * C, C * C));
+                model.Store[p + n + ".bias"].F32.CopyTo(new Span<float>(bqkv[l] + (long)i * C, C));
+                i++;
+            }
+            if (pQkv is null) continue;
+            pQkv[l].Pack(wqkv[l], bqkv[l]);
+            string o = $"encoder.layer.{l}.";
+            fixed (float* w = model.Store[o + "attention.output.dense.weight"].F32) fixed (float* b = model.Store[o + "attention.output.dense.bias"].F32) pOut![l].Pack(w, b);
+            fixed (float* w = model.Store[o + "intermediate.dense.weight"].F32) fixed (float* b = model.Store[o + "intermediate.dense.bias"].F32) pInter![l].Pack(w, b);
+            fixed (float* w = model.Store[o + "output.dense.weight"].F32) fixed (float* b = model.Store[o + "output.dense.bias"].F32) pOutput![l].Pack(w, b);
+        }
+    }
+
+    static float* Alloc(long n) => (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(n, 1) * 4), 64);
+
+    void Ensure(int m)
+    {
+        if (m <= capacity) return;
+        FreeActivations();
+        capacity = Math.Max(m, capacity * 2);
+        x = Alloc((long)capacity * C); qkv = Alloc(3L * capacity * C); ctx = Alloc((long)capacity * C);
+        tmp = Alloc((long)capacity * C); ff = Alloc((long)capacity * FF);
+        keyMask = (int*)NativeMemory.AlignedAlloc((nuint)capacity * 4, 64);
+    }
+
+    /// <summary>Last hidden state (B·T, C) for ids (B,T), token types (B,T) and attention mask (B,T)
+    /// (1 = token, 0 = padding). The span is valid until the next call.</summary>
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<int> inputIds, ReadOnlySpan<int> tokenTypeIds, ReadOnlySpan<int> attentionMask, int B, int T)
+    {
+        int M = B * T;
+        if (inputIds.Length != M || tokenTypeIds.Length != M || attentionMask.Length != M)
+            throw new ArgumentException($"BertInference: ids, token types and mask must each hold B·T = {M} values.");
+        if (T > model.Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"BertInference: sequence length {T} exceeds max_position_embeddings {model.Config.MaxPositionEmbeddings}.");
+        Ensure(M);
+        rows = M;
+        for (int i = 0; i < M; i++) keyMask[i] = attentionMask[i];
+        var st = model.Store.Data<float>();
+        fixed (float* w0 = st)
+        {
+            Embeddings(w0, inputIds, tokenTypeIds, B, T);
+            for (int l = 0; l < L; l++) Layer(w0, l, B, T);
+        }
+        return new ReadOnlySpan<float>(x, M * C);
+    }
+
+    /// <summary>Pointer to a parameter inside the pinned flat store.</summary>
+    float* P(float* w0, string key)
+    {
+        var s = model.Store[key].F32;
+        return w0 + Unsafe.ByteOffset(ref model.Store.Data<float>()[0], ref s[0]) / 4;
+    }
+
+    void Embeddings(float* w0, ReadOnlySpan<int> ids, ReadOnlySpan<int> types, int B, int T)
+    {
+        var cfg = model.Config;
+        float* word = P(w0, "embeddings.word_embeddings.weight"), pos = P(w0, "embeddings.position_embeddings.weight");
+        float* typ = P(w0, "embeddings.token_type_embeddings.weight");
+        for (int i = 0; i < B * T; i++)
+        {
+            int id = ids[i], tt = types[i];
+            if ((uint)id >= (uint)cfg.VocabSize) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} at {i} is outside the vocabulary [0, {cfg.VocabSize}).");
+            if ((uint)tt >= (uint)cfg.TypeVocabSize) throw new ArgumentOutOfRangeException(nameof(types), $"token type {tt} at {i} is outside [0, {cfg.TypeVocabSize}).");
+            var dst = new Span<float>(x + (long)i * C, C);
+            System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(word + (long)id * C, C), new ReadOnlySpan<float>(typ + (long)tt * C, C), dst);
+            System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(pos + (long)(i % T) * C, C), dst);
+        }
+        ResidualLayerNorm(x, null, null, P(w0, "embeddings.LayerNorm.weight"), P(w0, "embeddings.LayerNorm.bias"), B * T);
+    }
+
+    void Layer(float* w0, int l, int B, int T)
+    {
+        int M = B * T;
+        if (pQkv is not null && UsePacked)
+        {
+            PackedGemm.Run(M, x, pQkv[l], qkv, 3 * C);                           // (M,3C) = x·Wqkvᵀ + b
+            Attention(B, T);                                                     // (M,C)
+            PackedGemm.Run(M, ctx, pOut![l], tmp, C, x, C);                      // ctx·Woᵀ + b + x
+            LayerNormInto(l, "attention.output.LayerNorm", w0);
+            PackedGemm.Run(M, x, pInter![l], ff, FF, gelu: true);                // gelu(x·W1ᵀ + b1)
+            PackedGemm.Run(M, ff, pOutput![l], tmp, C, x, C);                    // ff·W2ᵀ + b2 + x
+            LayerNormInto(l, "output.LayerNorm", w0);
+            return;
+        }
+        string p = $"encoder.layer.{l}.";
+        // Q, K, V: one GEMM (M,C)·(3C,C)ᵀ → (M,3C), then the bias.
+        Gemm(M, 3 * C, C, x, wqkv[l], qkv);
+        AddBiasRows(qkv, bqkv[l], M, 3 * C);
+        Attention(B, T);
+        // Output projection, then bias + residual + LayerNorm into x.
+        Gemm(M, C, C, ctx, P(w0, p + "attention.output.dense.weight"), tmp);
+        ResidualLayerNorm(x, tmp, P(w0, p + "attention.output.dense.bias"), P(w0, p + "attention.output.LayerNorm.weight"), P(w0, p + "attention.output.LayerNorm.bias"), M);
+        // FFN: (M,C)·(FF,C)ᵀ, bias + GELU, (M,FF)·(C,FF)ᵀ, bias + residual + LayerNorm.
+        Gemm(M, FF, C, x, P(w0, p + "intermediate.dense.weight"), ff);
+        BiasGelu(ff, P(w0, p + "intermediate.dense.bias"), M, FF);
+        Gemm(M, C, FF, ff, P(w0, p + "output.dense.weight"), tmp);
+        ResidualLayerNorm(x, tmp, P(w0, p + "output.dense.bias"), P(w0, p + "output.LayerNorm.weight"), P(w0, p + "output.LayerNorm.bias"), M);
+    }
+
+    /// <summary>x = LayerNorm(tmp) (in place in tmp, then the two buffers swap).</summary>
+    void LayerNormInto(int l, string norm, float* w0)
+    {
+        string p = $"encoder.layer.{l}.{norm}.";
+        ResidualLayerNorm(tmp, null, null, P(w0, p + "weight"), P(w0, p + "bias"), rows);
+        var t = x; x = tmp; tmp = t;
+    }
+
+    /// <summary>Use the prepacked-weight GEMMs where available (default); false runs Sgemm and separate passes.</summary>
+    public static bool UsePacked { get; set; } = true;
+
+    /// <summary>C(M,N) = A(M,K)·W(N,K)ᵀ: the no-packing kernel for few rows, else the engine's SGEMM.</summary>
+    static void Gemm(int M, int N, int K, float* a, float* w, float* c)
+    {
+        if (UseSmallGemm && SmallGemm.Supports(M, K)) SmallGemm.Run(M, N, K, a, w, c, N);
+        else Sgemm.Run(false, true, M, N, K, 1f, a, K, w, K, 0f, c, N);
+    }
+
+    /// <summary>Lets a bench or test compare the small-M kernel against the SGEMM (default on).</summary>
+    public static bool UseSmallGemm { get; set; } = true;
+
+    public void Dispose()
+    {
+        FreeActivations();
+        foreach (var set in new[] { pQkv, pOut, pInter, pOutput }) if (set is not null) foreach (var w in set) w.Dispose();
+        for (int l = 0; l < L; l++) { NativeMemory.AlignedFree(wqkv[l]); NativeMemory.AlignedFree(bqkv[l]); wqkv[l] = bqkv[l] = null; }
+        GC.SuppressFinalize(this);
+    }
+
+    void FreeActivations()
+    {
+        foreach (var b in new[] { x, qkv, ctx, tmp, ff }) if (b != null) NativeMemory.AlignedFree(b);
+        if (keyMask != null) NativeMemory.AlignedFree(keyMask);
+        x = qkv = ctx = tmp = ff = null; keyMask = null; capacity = 0;
+    }
+
+    ~BertInference()
+    {
+        FreeActivations();
+        for (int l = 0; l < L; l++) { if (wqkv[l] != null) NativeMemory.AlignedFree(wqkv[l]); if (bqkv[l] != null) NativeMemory.AlignedFree(bqkv[l]); }
+    }
+}

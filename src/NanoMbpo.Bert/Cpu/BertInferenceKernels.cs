@@ -1,0 +1,202 @@
+// BertInference's row and attention kernels: bias add, bias + GELU (erf, the engine's rational erf),
+// bias + residual + LayerNorm, and attention per (batch, head) reading Q/K/V from the packed QKV rows.
+// Rows and heads are shared out by WorkShare with delegates made once (no allocation per call).
+// Attention per head: Kᵀ is copied into a (HS, Tp) scratch; 4 query rows at a time, so each loaded Kᵀ
+// (or V) vector serves 4 FMAs; masked keys get -inf before a max-subtracted softmax; o_i = Σ_j p_ij·v_j.
+// Vector256 paths need HS (and rows) in multiples of 8; other sizes take the scalar loops (the tiny
+// fixture, HS = 4, exercises them). Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs.
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using NanoMbpo.Cpu;
+
+namespace NanoMbpo.Bert.Cpu;
+
+public sealed unsafe partial class BertInference
+{
+    enum RowOp { Bias, BiasGelu, ResidualLayerNorm }
+    readonly float eps;
+    readonly Action<int, int> rowsBody, attentionBody;
+    // Arguments of the current parallel call (set before WorkShare.For, read by the bodies).
+    RowOp op;
+    float* rowX, rowR, rowBias, rowGamma, rowBeta;
+    int rowN, attB, attT;
+    [ThreadStatic] static float[]? scratch;
+
+    void AddBiasRows(float* a, float* bias, int rows, int n) => Rows(RowOp.Bias, a, null, bias, null, null, rows, n);
+    void BiasGelu(float* a, float* bias, int rows, int n) => Rows(RowOp.BiasGelu, a, null, bias, null, null, rows, n);
+    /// <summary>x = LayerNorm(x + r + bias) row by row (r and bias may be null).</summary>
+    void ResidualLayerNorm(float* a, float* r, float* bias, float* gamma, float* beta, int rows) => Rows(RowOp.ResidualLayerNorm, a, r, bias, gamma, beta, rows, C);
+
+    void Rows(RowOp o, float* a, float* r, float* bias, float* gamma, float* beta, int rows, int n)
+    {
+        op = o; rowX = a; rowR = r; rowBias = bias; rowGamma = gamma; rowBeta = beta; rowN = n;
+        WorkShare.Current.For(rows, Math.Max(1, 16384 / n), rowsBody);
+    }
+
+    void RowsBody(int start, int end)
+    {
+        int n = rowN;
+        for (int i = start; i < end; i++)
+        {
+            var row = new Span<float>(rowX + (long)i * n, n);
+            var bias = rowBias == null ? default : new ReadOnlySpan<float>(rowBias, n);
+            switch (op)
+            {
+                case RowOp.Bias: TensorPrimitives.Add(row, bias, row); break;
+                case RowOp.BiasGelu: Gelu(rowX + (long)i * n, rowBias, n); break;
+                default:
+                    if (rowR != null) TensorPrimitives.Add(row, new ReadOnlySpan<float>(rowR + (long)i * n, n), row);
+                    if (rowBias != null) TensorPrimitives.Add(row, bias, row);
+                    float mean = TensorPrimitives.Sum<float>(row) / n;
+                    TensorPrimitives.Subtract(row, mean, row);
+                    float rstd = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares<float>(row) / n + eps);
+                    TensorPrimitives.Multiply(row, rstd, row);
+                    TensorPrimitives.Multiply(row, new ReadOnlySpan<float>(rowGamma, n), row);
+                    TensorPrimitives.Add(row, new ReadOnlySpan<float>(rowBeta, n), row);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>y = gelu(y + bias) = 0.5·v·(1 + erf(v/√2)), v = y + bias, in place.</summary>
+    static void Gelu(float* y, float* bias, int n)
+    {
+        const float invSqrt2 = 0.70710678118654752f;
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; j + 16 <= n; j += 16)
+            {
+                var v = Vector512.Load(y + j) + Vector512.Load(bias + j);
+                var e = Erf.Vector(v * Vector512.Create(invSqrt2));
+                (Vector512.Create(0.5f) * v * (Vector512<float>.One + e)).Store(y + j);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (; j + 8 <= n; j += 8)
+            {
+                var v = Vector256.Load(y + j) + Vector256.Load(bias + j);
+                var e = Erf.Vector(v * Vector256.Create(invSqrt2));
+                (Vector256.Create(0.5f) * v * (Vector256<float>.One + e)).Store(y + j);
+            }
+        for (; j < n; j++)
+        {
+            float v = y[j] + bias[j];
+            y[j] = 0.5f * v * (1f + Erf.Single(v * invSqrt2));
+        }
+    }
+
+    void Attention(int B, int T)
+    {
+        (attB, attT) = (B, T);
+        WorkShare.Current.For(B * NH, 1, attentionBody);
+    }
+
+    void AttentionBody(int start, int end)
+    {
+        int T = attT, Tp = (T + 7) & ~7, ld = 3 * C;
+        int need = HS * Tp + 4 * Tp;
+        var buf = scratch is { } sc && sc.Length >= need ? sc : scratch = new float[Math.Max(need, 4096)];
+        float scale = 1f / MathF.Sqrt(HS);
+        bool vec = Vector256.IsHardwareAccelerated && HS % 8 == 0;
+        fixed (float* kt = buf)
+        {
+            float* s = kt + HS * Tp;   // (4, Tp): scores of 4 query rows
+            for (int bh = start; bh < end; bh++)
+            {
+                int b = bh / NH, h = bh % NH;
+                float* q0 = qkv + (long)b * T * ld + h * HS, k0 = q0 + C, v0 = q0 + 2 * C;
+                int* mask = keyMask + b * T;
+                for (int j = 0; j < T; j++)
+                    for (int d = 0; d < HS; d++) kt[d * Tp + j] = k0[(long)j * ld + d];
+                for (int i = 0; i < T; i += 4)
+                {
+                    int rows = Math.Min(4, T - i);
+                    if (vec) Scores4(q0 + (long)i * ld, ld, rows, kt, s, Tp);
+                    else for (int r = 0; r < rows; r++) Scores(q0 + (long)(i + r) * ld, kt, s + r * Tp, T, Tp);
+                    for (int r = 0; r < rows; r++) Softmax(s + r * Tp, mask, T, scale);
+                    float* o = ctx + ((long)b * T + i) * C + h * HS;
+                    if (vec) Context4(s, Tp, rows, v0, ld, o, C, T);
+                    else for (int r = 0; r < rows; r++) Context(s + r * Tp, v0, o + (long)r * C, T, ld);
+                }
+            }
+        }
+    }
+
+    /// <summary>Masked keys → 0; the rest softmax(scale·s). A row with every key masked becomes zeros.</summary>
+    static void Softmax(float* s, int* mask, int T, float scale)
+    {
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < T; j++)
+        {
+            s[j] = mask[j] != 0 ? s[j] * scale : float.NegativeInfinity;
+            if (s[j] > max) max = s[j];
+        }
+        var row = new Span<float>(s, T);
+        if (float.IsNegativeInfinity(max)) { row.Clear(); return; }   // every key masked: output zeros
+        TensorPrimitives.Subtract(row, max, row);
+        TensorPrimitives.Exp(row, row);
+        TensorPrimitives.Multiply(row, 1f / TensorPrimitives.Sum<float>(row), row);
+    }
+
+    /// <summary>Scores of up to 4 query rows (stride ld) against kᵀ (HS, Tp): each kᵀ vector loaded once for 4 FMAs.</summary>
+    void Scores4(float* q, int ld, int rows, float* kt, float* s, int Tp)
+    {
+        float* q1 = q + (long)ld * Math.Min(1, rows - 1), q2 = q + (long)ld * Math.Min(2, rows - 1), q3 = q + (long)ld * Math.Min(3, rows - 1);
+        for (int j = 0; j < Tp; j += 8)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int d = 0; d < HS; d++)
+            {
+                var k = Vector256.Load(kt + d * Tp + j);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(q[d]), k, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Create(q1[d]), k, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Create(q2[d]), k, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Create(q3[d]), k, a3);
+            }
+            a0.Store(s + j); a1.Store(s + Tp + j); a2.Store(s + 2 * Tp + j); a3.Store(s + 3 * Tp + j);
+        }
+    }
+
+    /// <summary>Output rows o_r = Σ_j p_rj · v_j for up to 4 rows (p rows stride Tp, o rows stride ldo).</summary>
+    void Context4(float* p, int Tp, int rows, float* v0, int ld, float* o, int ldo, int T)
+    {
+        float* p1 = p + Tp * Math.Min(1, rows - 1), p2 = p + Tp * Math.Min(2, rows - 1), p3 = p + Tp * Math.Min(3, rows - 1);
+        for (int d = 0; d < HS; d += 8)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int j = 0; j < T; j++)
+            {
+                var v = Vector256.Load(v0 + (long)j * ld + d);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(p[j]), v, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Create(p1[j]), v, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Create(p2[j]), v, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[j]), v, a3);
+            }
+            a0.Store(o + d);
+            if (rows > 1) a1.Store(o + ldo + d);
+            if (rows > 2) a2.Store(o + 2 * ldo + d);
+            if (rows > 3) a3.Store(o + 3 * ldo + d);
+        }
+    }
+
+    /// <summary>s[j] = q · k_j for j &lt; T, with kᵀ stored (HS, Tp) (scalar: HS not a multiple of 8).</summary>
+    void Scores(float* q, float* kt, float* s, int T, int Tp)
+    {
+        for (int j = 0; j < T; j++)
+        {
+            float acc = 0;
+            for (int d = 0; d < HS; d++) acc += q[d] * kt[d * Tp + j];
+            s[j] = acc;
+        }
+    }
+
+    /// <summary>o = Σ_j p_j · v_j (HS values), v rows with stride ld (scalar).</summary>
+    void Context(float* p, float* v0, float* o, int T, int ld)
+    {
+        for (int d = 0; d < HS; d++)
+        {
+            float acc = 0;
+            for (int j = 0; j < T; j++) acc += p[j] * v0[(long)j * ld + d];
+            o[d] = acc;
+        }
+    }
+}

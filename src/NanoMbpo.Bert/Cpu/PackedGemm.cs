@@ -1,0 +1,158 @@
+// PackedGemm: C(M,N) = A(M,K)·W(N,K)ᵀ + bias (+ residual) (then GELU), with W packed once at load time
+// into panels of 32 output columns (K×32, k-major, zero-padded past N) — as ONNX Runtime prepacks its
+// weights — so no call packs anything: A is read in place (broadcast from its rows), the panel streams
+// from cache. Micro-kernel: 8 rows × 32 columns in 16 Vector512 accumulators, bias / residual / GELU
+// applied in the epilogue while the tile is in registers. Rows in blocks of 128 (A block in L2); panels
+// shared out by WorkShare. Needs Vector512 (BertInference falls back to Sgemm + separate passes without it).
+// Tests: tests/NanoMbpo.Bert.Tests/GemmKernelTests.cs (against Sgemm + bias/residual/GELU composed).
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using NanoMbpo.Cpu;
+
+namespace NanoMbpo.Bert.Cpu;
+
+/// <summary>A (N,K) weight and its (N) bias packed into 32-column panels.</summary>
+internal sealed unsafe class PackedWeight : IDisposable
+{
+    public const int NR = 32;
+    public readonly int N, K, Panels;
+    public float* Data, Bias;   // (Panels, K, 32) and (Panels·32)
+
+    public PackedWeight(int n, int k)
+    {
+        N = n; K = k; Panels = (n + NR - 1) / NR;
+        Data = (float*)NativeMemory.AlignedAlloc((nuint)((long)Panels * K * NR * 4), 64);
+        Bias = (float*)NativeMemory.AlignedAlloc((nuint)(Panels * NR * 4), 64);
+    }
+
+    /// <summary>Packs w (N,K) row-major and bias (N) (null: zeros).</summary>
+    public void Pack(float* w, float* bias)
+    {
+        for (int p = 0; p < Panels; p++)
+        {
+            float* dst = Data + (long)p * K * NR;
+            for (int j = 0; j < NR; j++)
+            {
+                int n = p * NR + j;
+                if (n < N) for (int k = 0; k < K; k++) dst[k * NR + j] = w[(long)n * K + k];
+                else for (int k = 0; k < K; k++) dst[k * NR + j] = 0f;
+                Bias[p * NR + j] = n < N && bias != null ? bias[n] : 0f;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Data != null) NativeMemory.AlignedFree(Data);
+        if (Bias != null) NativeMemory.AlignedFree(Bias);
+        Data = Bias = null;
+        GC.SuppressFinalize(this);
+    }
+
+    ~PackedWeight() { if (Data != null) NativeMemory.AlignedFree(Data); if (Bias != null) NativeMemory.AlignedFree(Bias); }
+}
+
+internal static unsafe class PackedGemm
+{
+    public static bool Supported => Vector512.IsHardwareAccelerated;
+    const int MR = 8, MC = 128;
+
+    sealed class Job
+    {
+        public float* A, C, R; public int M, Ldc, Ldr; public bool Gelu; public PackedWeight W = null!;
+        public readonly Action<int, int> Body;
+        public Job() => Body = Run;
+        void Run(int p0, int p1)
+        {
+            float* tile = stackalloc float[MR * PackedWeight.NR];
+            for (int mb = 0; mb < M; mb += MC)
+            {
+                int mEnd = Math.Min(M, mb + MC);
+                for (int p = p0; p < p1; p++)
+                    for (int m = mb; m < mEnd; m += MR)
+                    {
+                        int mr = Math.Min(MR, M - m);
+                        Kernel(A + (long)m * W.K, W.K, W.Data + (long)p * W.K * PackedWeight.NR, mr, tile);
+                        Epilogue(tile, W.Bias + p * PackedWeight.NR, C + (long)m * Ldc + p * PackedWeight.NR, Ldc,
+                            R == null ? null : R + (long)m * Ldr + p * PackedWeight.NR, Ldr, mr, Math.Min(PackedWeight.NR, W.N - p * PackedWeight.NR), Gelu);
+                    }
+            }
+        }
+    }
+
+    [ThreadStatic] static Job? job;
+
+    /// <summary>C = A·Wᵀ + bias (+ R) (then GELU). A (M,K) row stride K; C and R row strides ldc, ldr.</summary>
+    public static void Run(int M, float* A, PackedWeight W, float* C, int ldc, float* R = null, int ldr = 0, bool gelu = false)
+    {
+        if (R != null && gelu) throw new ArgumentException("PackedGemm: a residual and GELU are not combined in one epilogue.");
+        var j = job ??= new Job();
+        j.A = A; j.C = C; j.R = R; j.M = M; j.Ldc = ldc; j.Ldr = ldr; j.Gelu = gelu; j.W = W;
+        long flops = 2L * M * W.N * W.K;
+        WorkShare.Current.For(W.Panels, flops < 1 << 20 ? W.Panels : 1, j.Body);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel(float* a, int K, float* b, int mr, float* tile)
+    {
+        // Rows past mr re-read the last valid row and are not stored.
+        float* a0 = a, a1 = a + K * Math.Min(1, mr - 1), a2 = a + K * Math.Min(2, mr - 1), a3 = a + K * Math.Min(3, mr - 1);
+        float* a4 = a + K * Math.Min(4, mr - 1), a5 = a + K * Math.Min(5, mr - 1), a6 = a + K * Math.Min(6, mr - 1), a7 = a + K * Math.Min(7, mr - 1);
+        var c00 = Vector512<float>.Zero; var c01 = c00; var c10 = c00; var c11 = c00; var c20 = c00; var c21 = c00; var c30 = c00; var c31 = c00;
+        var c40 = c00; var c41 = c00; var c50 = c00; var c51 = c00; var c60 = c00; var c61 = c00; var c70 = c00; var c71 = c00;
+        for (int k = 0; k < K; k++, b += 32)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a0[k]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[k]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[k]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[k]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[k]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[k]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[k]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[k]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+        }
+        // Raw tile out, no calls in this method: a call would make the JIT keep the accumulators on the stack.
+        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
+        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
+        c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
+        c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
+    }
+
+    /// <summary>The epilogue: tile (8,32) + bias (+ residual) (then GELU) into C's valid rows and columns.</summary>
+    static void Epilogue(float* tile, float* bias, float* c, int ldc, float* r, int ldr, int mr, int nr, bool gelu)
+    {
+        var bias0 = Vector512.Load(bias); var bias1 = Vector512.Load(bias + 16);
+        for (int row = 0; row < mr; row++)
+            Store(c, ldc, r, ldr, row, mr, nr, Vector512.Load(tile + row * 32) + bias0, Vector512.Load(tile + row * 32 + 16) + bias1, gelu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(float* c, int ldc, float* r, int ldr, int row, int mr, int nr, Vector512<float> v0, Vector512<float> v1, bool gelu)
+    {
+        if (row >= mr) return;
+        float* dst = c + (long)row * ldc;
+        if (nr == 32)
+        {
+            if (r != null) { v0 += Vector512.Load(r + (long)row * ldr); v1 += Vector512.Load(r + (long)row * ldr + 16); }
+            if (gelu) { v0 = Gelu(v0); v1 = Gelu(v1); }
+            v0.Store(dst); v1.Store(dst + 16);
+            return;
+        }
+        float* tmp = stackalloc float[32];
+        if (gelu) { v0 = Gelu(v0); v1 = Gelu(v1); }
+        v0.Store(tmp); v1.Store(tmp + 16);
+        for (int j = 0; j < nr; j++)
+        {
+            float v = tmp[j];
+            if (r != null) v += r[(long)row * ldr + j];   // GELU and residual are never combined (see Run's callers)
+            dst[j] = v;
+        }
+    }
+
+    /// <summary>0.5·v·(1 + erf(v/√2)) with the engine's rational erf (the same as F.Gelu).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Gelu(Vector512<float> v) =>
+        Vector512.Create(0.5f) * v * (Vector512<float>.One + Erf.Vector(v * Vector512.Create(0.70710678118654752f)));
+}

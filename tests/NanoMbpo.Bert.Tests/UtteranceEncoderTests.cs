@@ -1,0 +1,56 @@
+// Utterance encoder service: each distinct text runs through the model once per checkpoint; the disk
+// cache survives a new instance; another checkpoint hash or pooling uses another file; a torn record is
+// dropped; cached vectors equal freshly computed ones.
+namespace NanoMbpo.Bert.Tests;
+
+public class UtteranceEncoderTests
+{
+    static BertEncoder Tiny() => new(BertCheckpoint.Load(TestData.Tiny), maxLength: 16);
+
+    [Fact]
+    public void EncodesEachDistinctTextOnceAndReloadsFromDisk()
+    {
+        var dir = TestData.TempDir();
+        string[] texts = ["w1 w2", "w3", "w1 w2", "w4 w5 w6"];
+        float[][] first;
+        using (var u = new UtteranceEncoder(Tiny(), "a".PadRight(64, '0'), dir, Pooling.Mean))
+        {
+            first = u.Encode(texts);
+            Assert.Equal(3, u.Encoded);
+            Assert.Equal(first[0], first[2]);
+            u.Encode(["w3", "w4 w5 w6"]);
+            Assert.Equal(3, u.Encoded);
+        }
+        var fresh = Tiny().Embed(["w4 w5 w6"], Pooling.Mean);
+        for (int k = 0; k < 16; k++) Assert.Equal(fresh[0, k], first[3][k], 1e-5f);   // alone vs in a batch of 3
+        using (var u = new UtteranceEncoder(Tiny(), "a".PadRight(64, '0'), dir, Pooling.Mean))
+        {
+            var again = u.Encode(texts);
+            Assert.Equal(0, u.Encoded);
+            for (int i = 0; i < texts.Length; i++) Assert.Equal(first[i], again[i]);
+        }
+        using (var other = new UtteranceEncoder(Tiny(), "b".PadRight(64, '0'), dir, Pooling.Mean))
+        {
+            other.Encode(texts);
+            Assert.Equal(3, other.Encoded);   // another checkpoint: its own cache
+        }
+    }
+
+    [Fact]
+    public void TornRecordIsDropped()
+    {
+        var dir = TestData.TempDir();
+        string path;
+        using (var u = new UtteranceEncoder(Tiny(), "c".PadRight(64, '0'), dir, Pooling.Cls))
+        {
+            u.Encode(["w1", "w2"]);
+            path = u.CachePath;
+        }
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..^10]);
+        using var again = new UtteranceEncoder(Tiny(), "c".PadRight(64, '0'), dir, Pooling.Cls);
+        again.Encode(["w1", "w2"]);
+        Assert.Equal(1, again.Encoded);   // w2's record was torn
+        Assert.Equal(bytes.Length, new FileInfo(path).Length);
+    }
+}

@@ -54,6 +54,7 @@ public static class ArgumentRules
         ["--catalogs"] = ArgumentRule.InputDirectory,
         ["eval --policy"] = ArgumentRule.OneOf("random", "rule"),
         ["bench gemm --device"] = ArgumentRule.OneOf("cpu", "cuda"),
+        ["fuzz --target"] = ArgumentRule.OneOf([.. Fuzz.FuzzTargets.Names, "all"]),
     };
 
     /// <summary>Default bound for integer options the table does not name (well past any real run).</summary>

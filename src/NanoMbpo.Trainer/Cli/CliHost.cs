@@ -25,20 +25,16 @@ public static class CliHost
         return root;
     }
 
+    /// <summary>Parses without response files: an "@name" token is a value, never a file to open.</summary>
+    public static ParseResult Parse(Command root, string[] args) =>
+        root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+
     /// <summary>Parses and runs <paramref name="args"/>, writing to Console.Out / Console.Error.</summary>
     public static int Run(string[] args)
     {
-        var root = CreateRoot();
-        ParseResult parse = root.Parse(args);
+        ParseResult parse = Parse(CreateRoot(), args);
         bool help = parse.Action is HelpAction || args.Any(a => a is "-h" or "--help" or "-?");
-        if (parse.Errors.Count > 0 && !help)
-        {
-            // One line: the first error names the option, the value and what was expected.
-            // A "required" error is shown only when nothing the user typed was wrong.
-            var first = parse.Errors.OrderBy(e => e.Message.Contains("required", StringComparison.OrdinalIgnoreCase) ? 1 : 0).First();
-            Console.Error.WriteLine("error: " + OneLine(first.Message) + (parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : ""));
-            return BadInput;
-        }
+        if (parse.Errors.Count > 0 && !help) return ReportParseErrors(parse, Console.Error);
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = Console.Out, Error = Console.Error });
@@ -47,6 +43,16 @@ public static class CliHost
         {
             return Report(e, Console.Error);
         }
+    }
+
+    /// <summary>Writes the first parse error as one line (it names the option, the value and what was expected)
+    /// and returns the exit code (2).</summary>
+    public static int ReportParseErrors(ParseResult parse, TextWriter error)
+    {
+        // A "required" error is shown only when nothing the user typed was wrong.
+        var first = parse.Errors.OrderBy(e => e.Message.Contains("required", StringComparison.OrdinalIgnoreCase) ? 1 : 0).First();
+        error.WriteLine("error: " + OneLine(first.Message) + (parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : ""));
+        return BadInput;
     }
 
     /// <summary>Writes the one-line report of <paramref name="e"/> and returns the exit code.</summary>

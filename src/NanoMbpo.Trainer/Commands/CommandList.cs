@@ -16,5 +16,6 @@ public static class CommandList
         yield return ParityCommand.Create();
         yield return BenchCommand.Create();
         yield return PtxCommand.Create();
+        yield return FuzzCommand.Create();
     }
 }

@@ -178,9 +178,9 @@ public sealed class LlmJudgeReward : IRewardModel, IDisposable
                 return content.GetString();
             return null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException || (e is InvalidOperationException && e.Source?.StartsWith("System.Text.Json", StringComparison.Ordinal) == true))
         {
-            return null;
+            return null; // not JSON, or a string that is not valid UTF-8 / Unicode
         }
     }
 

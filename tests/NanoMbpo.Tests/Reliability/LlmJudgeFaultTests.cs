@@ -96,7 +96,9 @@ public sealed class LlmJudgeFaultTests
         var ex = Assert.Throws<LlmJudgeException>(() => judge.Score(Context()));
         Assert.Equal(LlmJudgeFailure.BudgetExhausted, ex.Failure);
         Assert.Contains("call's budget of 0.5 s", ex.Message);
-        Assert.Contains("HTTP 503", ex.Message);
+        // The last cause is named: HTTP 503, or a timeout when the last attempt got only the budget's remainder.
+        Assert.Contains("last failure: ", ex.Message);
+        Assert.IsType<LlmJudgeException>(ex.InnerException);
         Assert.InRange(server.Requests, 2, 20);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"took {sw.Elapsed}");
     }

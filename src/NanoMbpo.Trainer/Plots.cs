@@ -46,10 +46,6 @@ internal static class Plots
 
     static void Save(Plot plt, string path)
     {
-        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, "." + Path.GetFileName(path) + ".tmp.png");
-        plt.SavePng(tmp, 800, 500);
-        File.Move(tmp, path, overwrite: true);
+        NanoMbpo.IO.AtomicFile.WriteAllBytes(path, plt.GetImageBytes(800, 500, ImageFormat.Png));
     }
 }

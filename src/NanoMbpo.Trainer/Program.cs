@@ -1,8 +1,5 @@
 // nanombpo: the console trainer. Each sub-command lives in Commands/<Name>Command.cs and exposes
-// `static Command Create()`; this file only lists them.
-using System.CommandLine;
-using NanoMbpo.Trainer.Commands;
+// `static Command Create()`; CommandList lists them and Cli/CliHost parses, validates and runs them.
+using NanoMbpo.Trainer.Cli;
 
-var root = new RootCommand("NanoMbpo: model-based RL (MBPO + SAC) for a pizza-shop seller chatbot, in pure C#.");
-foreach (var c in CommandList.All()) root.Subcommands.Add(c);
-return root.Parse(args).Invoke();
+return CliHost.Run(args);

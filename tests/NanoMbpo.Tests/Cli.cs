@@ -1,7 +1,6 @@
-// Runs `nanombpo` sub-commands in process with Console redirected. Tests that use it belong to the
+// Runs `nanombpo` sub-commands in process with Console redirected, through the same CliHost as Program.cs. Tests that use it belong to the
 // "Console" collection, so xunit never runs two of them at once (Console is process-wide).
-using System.CommandLine;
-using NanoMbpo.Trainer.Commands;
+using NanoMbpo.Trainer.Cli;
 using Xunit;
 
 namespace NanoMbpo.Tests;
@@ -13,13 +12,11 @@ public static class Cli
 {
     public static (int Code, string Out, string Err) Run(params string[] args)
     {
-        var root = new RootCommand("test");
-        foreach (var c in CommandList.All()) root.Subcommands.Add(c);
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
         Console.SetOut(o);
         Console.SetError(e);
-        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
+        try { return (CliHost.Run(args), o.ToString(), e.ToString()); }
         finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
     }
 }

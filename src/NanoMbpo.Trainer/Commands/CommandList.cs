@@ -19,5 +19,6 @@ public static class CommandList
         yield return ConvertBertCommand.Create();
         yield return EncodeCommand.Create();
         yield return ExtractCommand.Create();
+        yield return FuzzCommand.Create();
     }
 }

@@ -33,9 +33,7 @@ internal static partial class PtxCommand
             if (filter is not null && !name.Contains(filter, StringComparison.OrdinalIgnoreCase)) continue;
             if (ptx is null) { failed++; w.WriteLine($"{name,-60} {"",6} {"",8} {"",6} {"",8}  FAIL: {error}"); continue; }
             var file = Path.Combine(dir.FullName, Regex.Replace(name, "[^A-Za-z0-9_.-]", "_") + ".ptx");
-            var tmp = file + ".tmp";
-            File.WriteAllText(tmp, ptx);
-            File.Move(tmp, file, overwrite: true);
+            NanoMbpo.IO.AtomicFile.WriteAllText(file, ptx);
             written++;
             int local = LocalDecl().Matches(ptx).Sum(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
             w.WriteLine($"{name,-60} {ptx.Split('\n').Length,6} {local,8} {Count(ptx, ".v4.f32"),6} {Count(ptx, "fma.rn.f32") + Count(ptx, "mul.f32"),8}  ok");

@@ -61,9 +61,7 @@ internal static class TrainCommand
                 curve = r.Curve,
                 policies = new[] { r.Learner, r.Rule, r.Random }.Select(e => new { policy = e.Policy, episodes = e.Episodes, success_rate = e.Success.Mean, success_ci_low = e.Success.Low, success_ci_high = e.Success.High, avg_turns = e.Turns.Mean, avg_return = e.Return.Mean, slot_f1 = e.SlotF1.Mean, hangup_rate = e.HangUp.Mean }),
             };
-            string tmp = Path.Combine(dir, ".summary.json.tmp");
-            File.WriteAllText(tmp, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-            File.Move(tmp, Path.Combine(dir, "summary.json"), overwrite: true);
+            NanoMbpo.IO.AtomicFile.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"wrote {ckpt}, summary.json, learning_curve.png, success.png in {dir}");
             Console.WriteLine($"behaviour-cloned policy success {r.Learner.Success.Mean:P1} (rule {r.Rule.Success.Mean:P1}, random {r.Random.Success.Mean:P1})");
             return 0;

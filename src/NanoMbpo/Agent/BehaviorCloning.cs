@@ -75,6 +75,7 @@ public static class BehaviorCloning
             {
                 var f = new float[o.FeatureDim];
                 encoder.Encode(env.History, f);
+                Diagnostics.NumericGuard.FlushSubnormals(f);   // GEMM inputs stay free of slow subnormals
                 xs.Add(f);
                 ys.Add(SellerActions.IdOf(RulePolicy.Choose(env.State)));
                 r = env.Step(behaviour.Act(env, rng));
@@ -88,6 +89,7 @@ public static class BehaviorCloning
         var net = new Mlp(store, "policy.", [o.FeatureDim, o.Hidden, o.Hidden, actions], Activation.Relu, rngInit);
         store.MoveTo(device);   // every parameter and gradient view follows the two flat buffers
         var opt = new Adam(store, o.LearningRate);
+        var guard = new Diagnostics.NumericGuard(store, "behaviour-cloning policy");
 
         // ---- training ----------------------------------------------------------------------------
         var order = Enumerable.Range(0, xs.Count).ToArray();
@@ -126,7 +128,9 @@ public static class BehaviorCloning
                     throw new NonFiniteException($"behaviour cloning: loss is {l} at step {step} (epoch {epoch}, batch {b}); the last good checkpoint is kept{(checkpointPath is null ? "" : " at " + checkpointPath)}.");
                 opt.ZeroGrad();
                 loss.Backward();
+                guard.CheckGradients(step);   // names the first parameter with a NaN/Inf gradient before Adam spreads it
                 opt.Step();
+                guard.FlushSubnormalWeights();
                 lossSum += l * n;
                 var lg = logits.To(Device.Cpu).F32;
                 for (int i = 0; i < n; i++)
@@ -142,7 +146,7 @@ public static class BehaviorCloning
             if (checkpointPath is not null)
                 Checkpoint.Save(store, checkpointPath, new Dictionary<string, string> { ["epoch"] = epoch.ToString(), ["job"] = "behaviour-cloning" });
             double eta = total.Elapsed.TotalSeconds / epoch * (o.Epochs - epoch);
-            log($"epoch {epoch,3}/{o.Epochs}  loss {lossSum / seen:F4}  acc {(double)correct / seen:P1}  {rate:F0} states/s  ETA {eta:F0}s");
+            log($"epoch {epoch,3}/{o.Epochs}  loss {lossSum / seen:F4}  acc {(double)correct / seen:P1}  {rate:F0} states/s  {guard.Summary()}  ETA {eta:F0}s");
         }
 
         // ---- evaluation against the simulator ----------------------------------------------------

@@ -36,6 +36,7 @@ public static class PizzaFile
             throw new InvalidDataException($"{where}: expected one JSON object per line ({e.Message})");
         }
         using (doc)
+        try
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"{where}: expected a JSON object, found {doc.RootElement.ValueKind}");
@@ -51,6 +52,10 @@ public static class PizzaFile
             try { order = Exr.Parse(exr); }
             catch (FormatException e) { throw new InvalidDataException($"{where}: bad EXR: {e.Message}"); }
             return new PizzaRecord(lineNo, src, exr, order);
+        }
+        catch (InvalidOperationException e) when (e.Source?.StartsWith("System.Text.Json", StringComparison.Ordinal) == true)
+        {
+            throw new InvalidDataException($"{where}: a string is not valid UTF-8 / Unicode ({e.Message})");
         }
     }
 }

@@ -59,6 +59,7 @@ internal static class SafeTensorsHeader
         }
 
         using (doc)
+        try
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new SafeTensorsFormatException(source, null, "header", $"header must be a JSON object, found {doc.RootElement.ValueKind}");
@@ -78,6 +79,11 @@ internal static class SafeTensorsHeader
             }
             CheckCoverage(source, entries, bufferLength);
             return (entries, metadata);
+        }
+        catch (InvalidOperationException e) when (e.Source?.StartsWith("System.Text.Json", StringComparison.Ordinal) == true)
+        {
+            // Valid JSON can still hold a string that is not valid Unicode (an escaped lone surrogate, "\ud800").
+            throw new SafeTensorsFormatException(source, null, "header", $"header holds a string that is not valid Unicode: {e.Message}", e);
         }
     }
 

@@ -66,29 +66,14 @@ public sealed class SafeTensorsWriter
         return this;
     }
 
-    /// <summary>Writes the file atomically: temp file beside <paramref name="path"/>, flushed, then renamed over it.</summary>
+    /// <summary>Writes the file atomically: temp file beside <paramref name="path"/>, flushed, then renamed over it (<see cref="AtomicFile"/>).</summary>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = System.IO.Path.GetFullPath(path);
         var dir = System.IO.Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no directory", nameof(path));
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"cannot save safetensors file '{path}': directory '{dir}' does not exist");
-        // Same directory so the rename stays on one file system (atomic replace).
-        var temp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        AtomicFile.Write(full, WriteTo, createDirectory: false);
     }
 
     /// <summary>The complete file image in memory.</summary>

@@ -44,6 +44,7 @@ public static class TaskmasterReader
             throw new TaskmasterFormatException(source, null, null, null, $"not valid JSON{at}: {ex.Message}", ex);
         }
         using (doc)
+        try
         {
             JsonElement root = doc.RootElement;
             var dialogs = new List<TaskmasterDialog>();
@@ -69,6 +70,11 @@ public static class TaskmasterReader
                 seen.Add(dialogs[d].ConversationId, d);
             }
             return dialogs;
+        }
+        catch (InvalidOperationException ex) when (ex.Source?.StartsWith("System.Text.Json", StringComparison.Ordinal) == true)
+        {
+            // A string that is not valid UTF-8, or an escaped lone surrogate ("\ud800"), parses but cannot be read.
+            throw new TaskmasterFormatException(source, null, null, null, $"a string is not valid UTF-8 / Unicode: {ex.Message}", ex);
         }
     }
 

@@ -24,23 +24,7 @@ public static class TaskmasterWriter
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(dialogs);
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                Write(stream, dialogs, path);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        NanoMbpo.IO.AtomicFile.Write(path, stream => Write(stream, dialogs, path));
     }
 
     /// <summary>Writes the JSON array to a stream; <paramref name="source"/> names it in error messages.</summary>

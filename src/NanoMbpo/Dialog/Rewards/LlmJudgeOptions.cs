@@ -24,11 +24,26 @@ public sealed record LlmJudgeOptions
     /// </summary>
     public int MaxRetries { get; init; } = 3;
 
-    /// <summary>Wait before the first retry; it doubles after each one (no jitter, so runs are reproducible).</summary>
+    /// <summary>Wait before the first retry; it doubles after each one, spread by <see cref="Jitter"/>.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Cap on one backoff wait, also on a server's <c>Retry-After</c>.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Each backoff wait is scaled by a random factor in [1 - Jitter, 1 + Jitter] (0..1), so many
+    /// clients retrying one server do not come back in lockstep. Timing only: scores do not depend on it.</summary>
+    public double Jitter { get; init; } = 0.2;
+
+    /// <summary>Wall-clock budget of one <see cref="LlmJudgeReward.Score"/> call, attempts and waits included; an
+    /// attempt never runs past it, and a retry whose wait would exceed it is not made.</summary>
+    public TimeSpan CallBudget { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Retries allowed over the judge's whole life (one run): once spent, the first failure of a call is final.</summary>
+    public int RunRetryBudget { get; init; } = 100;
+
+    /// <summary>Wall-clock budget over the judge's whole life (one run), or null for none; once spent every call
+    /// fails at once with <see cref="LlmJudgeFailure.BudgetExhausted"/>.</summary>
+    public TimeSpan? RunTimeBudget { get; init; }
 
     /// <summary>
     /// Extra attempts when the answer is not a single digit 1-5 (or the body is not a chat completion).
@@ -91,6 +106,12 @@ public sealed record LlmJudgeOptions
             throw new ArgumentException($"LlmJudgeOptions.GarbageRetries: expected >= 0, got {GarbageRetries}.");
         if (InitialBackoff < TimeSpan.Zero || MaxBackoff < TimeSpan.Zero)
             throw new ArgumentException("LlmJudgeOptions.InitialBackoff/MaxBackoff: expected >= 0.");
+        if (!(Jitter >= 0 && Jitter <= 1))
+            throw new ArgumentException($"LlmJudgeOptions.Jitter: expected 0..1, got {Jitter}.");
+        if (CallBudget <= TimeSpan.Zero || RunTimeBudget <= TimeSpan.Zero)
+            throw new ArgumentException("LlmJudgeOptions.CallBudget/RunTimeBudget: expected > 0.");
+        if (RunRetryBudget < 0)
+            throw new ArgumentException($"LlmJudgeOptions.RunRetryBudget: expected >= 0, got {RunRetryBudget}.");
         if (HistoryUtterances < 0)
             throw new ArgumentException($"LlmJudgeOptions.HistoryUtterances: expected >= 0, got {HistoryUtterances}.");
         if (MaxTokens < 1)
@@ -110,6 +131,8 @@ public enum LlmJudgeFailure
     HttpStatus,
     /// <summary>The server answered, but not with a single digit 1-5 (or not with a chat completion at all).</summary>
     Garbage,
+    /// <summary>The call's or the run's budget (time or retries) is spent; the message names the last cause.</summary>
+    BudgetExhausted,
 }
 
 /// <summary>The judge could not produce a score; the message names the endpoint and the cause.</summary>

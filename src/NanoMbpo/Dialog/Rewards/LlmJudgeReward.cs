@@ -1,7 +1,9 @@
 // The paper's LLM reward: an LLM reads the recent dialog and the customer's reply and rates the customer's
 // satisfaction 1-5; the score is mapped to a reward (LlmJudgeOptions.RewardMapping). Talks to any
 // OpenAI-compatible chat-completions endpoint (llama.cpp server, Ollama) with System.Net.Http only.
-// Determinism: temperature 0 and a fixed seed; retries use a fixed doubling backoff without jitter.
+// Determinism: temperature 0 and a fixed seed. Faults: bounded retries with doubling backoff and jitter, a per-call
+// and a per-run budget (LlmJudgeOptions); tests/NanoMbpo.Tests/Reliability/LlmJudgeFaultTests.cs runs it against a
+// server that stalls, drops connections, answers 5xx/429 with Retry-After, garbage and slowly.
 // Test: dotnet test NanoMbpo.sln -c Release --filter "FullyQualifiedName~DialogIO.LlmJudge"
 using System.Globalization;
 using System.Net;
@@ -25,6 +27,7 @@ public sealed class LlmJudgeReward : IRewardModel, IDisposable
     readonly LlmJudgeOptions _options;
     readonly Uri _endpoint;
     readonly HttpClient _http;
+    long _runRetries, _runTicks; // spent over this judge's life: retries made, wall-clock in Score
 
     public LlmJudgeReward(LlmJudgeOptions options)
     {
@@ -62,31 +65,49 @@ public sealed class LlmJudgeReward : IRewardModel, IDisposable
     public int Score(RewardContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (_options.RunTimeBudget is { } runBudget && TimeSpan.FromTicks(Interlocked.Read(ref _runTicks)) >= runBudget)
+            throw Fail(LlmJudgeFailure.BudgetExhausted, 0, $"LLM judge at {_endpoint}: the run's time budget of {Seconds(runBudget)} s is spent; no further requests are made.");
         byte[] body = BuildRequestBody(context);
-        int attempts = 0, transientLeft = _options.MaxRetries, garbageLeft = _options.GarbageRetries;
-        TimeSpan backoff = _options.InitialBackoff;
-        while (true)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
         {
-            attempts++;
-            AttemptResult r = Attempt(body, attempts, cancellationToken);
-            if (r.Error is null) return r.Score;
-            bool retry = r.Error.Failure == LlmJudgeFailure.Garbage ? garbageLeft-- > 0 : r.Transient && transientLeft-- > 0;
-            if (!retry) throw r.Error;
-            if (r.Error.Failure == LlmJudgeFailure.Garbage) continue; // garbage is not load: no need to back off
-            TimeSpan wait = r.RetryAfter is { } ra && ra > backoff ? ra : backoff;
-            if (wait > _options.MaxBackoff) wait = _options.MaxBackoff;
-            if (wait > TimeSpan.Zero && cancellationToken.WaitHandle.WaitOne(wait))
-                cancellationToken.ThrowIfCancellationRequested();
-            backoff = backoff * 2 > _options.MaxBackoff ? _options.MaxBackoff : backoff * 2;
+            int attempts = 0, transientLeft = _options.MaxRetries, garbageLeft = _options.GarbageRetries;
+            TimeSpan backoff = _options.InitialBackoff;
+            while (true)
+            {
+                attempts++;
+                TimeSpan left = _options.CallBudget - clock.Elapsed;
+                AttemptResult r = Attempt(body, attempts, left < _options.Timeout ? left : _options.Timeout, cancellationToken);
+                if (r.Error is null) return r.Score;
+                bool retry = r.Error.Failure == LlmJudgeFailure.Garbage ? garbageLeft-- > 0 : r.Transient && transientLeft-- > 0;
+                if (!retry) throw r.Error;
+                if (Interlocked.Increment(ref _runRetries) > _options.RunRetryBudget)
+                    throw Fail(LlmJudgeFailure.BudgetExhausted, attempts, $"LLM judge at {_endpoint}: the run's budget of {_options.RunRetryBudget} retries is spent; last failure: {r.Error.Message}", inner: r.Error);
+                TimeSpan wait = TimeSpan.Zero;
+                if (r.Error.Failure != LlmJudgeFailure.Garbage) // garbage is not load: no need to back off
+                {
+                    wait = r.RetryAfter is { } ra && ra > backoff ? ra : backoff;
+                    if (wait > _options.MaxBackoff) wait = _options.MaxBackoff;
+                    wait *= 1 + _options.Jitter * (2 * Random.Shared.NextDouble() - 1);
+                    backoff = backoff * 2 > _options.MaxBackoff ? _options.MaxBackoff : backoff * 2;
+                }
+                if (clock.Elapsed + wait >= _options.CallBudget)
+                    throw Fail(LlmJudgeFailure.BudgetExhausted, attempts, $"LLM judge at {_endpoint}: the call's budget of {Seconds(_options.CallBudget)} s is spent after {attempts} attempt(s); last failure: {r.Error.Message}", inner: r.Error);
+                if (wait > TimeSpan.Zero && cancellationToken.WaitHandle.WaitOne(wait))
+                    cancellationToken.ThrowIfCancellationRequested();
+            }
         }
+        finally { Interlocked.Add(ref _runTicks, clock.Elapsed.Ticks); }
     }
+
+    static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 
     readonly record struct AttemptResult(int Score, LlmJudgeException? Error, bool Transient, TimeSpan? RetryAfter);
 
-    AttemptResult Attempt(byte[] body, int attempt, CancellationToken cancellationToken)
+    AttemptResult Attempt(byte[] body, int attempt, TimeSpan limit, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.Timeout);
+        timeout.CancelAfter(limit > TimeSpan.Zero ? limit : TimeSpan.FromMilliseconds(1));
         using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
         {
             Content = new ByteArrayContent(body),
@@ -107,7 +128,7 @@ public sealed class LlmJudgeReward : IRewardModel, IDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return new(0, Fail(LlmJudgeFailure.Timeout, attempt,
-                $"LLM judge at {_endpoint} did not answer within {_options.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s " +
+                $"LLM judge at {_endpoint} did not answer within {Seconds(limit)} s " +
                 $"(attempt {attempt} of at most {1 + _options.MaxRetries})."), true, null);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
@@ -178,9 +199,9 @@ public sealed class LlmJudgeReward : IRewardModel, IDisposable
                 return content.GetString();
             return null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException || (e is InvalidOperationException && e.Source?.StartsWith("System.Text.Json", StringComparison.Ordinal) == true))
         {
-            return null;
+            return null; // not JSON, or a string that is not valid UTF-8 / Unicode
         }
     }
 

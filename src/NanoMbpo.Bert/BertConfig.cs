@@ -36,6 +36,9 @@ public sealed record BertConfig
         try { root = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new BertFormatException(path, null, $"not valid JSON: {e.Message}"); }
         if (root is not JsonObject o) throw new BertFormatException(path, null, "expected a JSON object");
+        // JsonObject builds its key table on first use and throws ArgumentException on a repeated key.
+        try { _ = o.Count; }
+        catch (ArgumentException e) { throw new BertFormatException(path, null, $"repeated key in the JSON object: {e.Message}"); }
         var c = new BertConfig
         {
             VocabSize = Int(o, path, "vocab_size", null),

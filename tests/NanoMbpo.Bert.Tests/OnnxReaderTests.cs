@@ -78,3 +78,26 @@ public class OnnxReaderTests
         return count;
     }
 }
+
+/// <summary>Fuzzing regressions for the assembly reader: an assembly whose metadata signature ("BSJB")
+/// is damaged made System.Reflection.Metadata throw BadImageFormatException from a lazy table walk; it is
+/// now the reader's own format error naming the file.</summary>
+public class ManifestResourceRegressionTests
+{
+    [Fact]
+    public void CorruptMetadataSignatureIsAFormatError()
+    {
+        var bytes = File.ReadAllBytes(typeof(NanoMbpo.Tensor).Assembly.Location);
+        int at = bytes.AsSpan().IndexOf("BSJB"u8);
+        Assert.True(at > 0);
+        bytes[at] ^= 0xFF;
+        string path = Path.Combine(Path.GetTempPath(), $"corrupt-{Guid.NewGuid():N}.dll");
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            var e = Assert.Throws<NanoMbpo.Bert.IO.BertFormatException>(() => NanoMbpo.Bert.IO.ManifestResources.List(path));
+            Assert.Contains(path, e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+}

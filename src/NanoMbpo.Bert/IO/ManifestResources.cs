@@ -11,7 +11,21 @@ namespace NanoMbpo.Bert.IO;
 public static class ManifestResources
 {
     /// <summary>Names of the embedded manifest resources of the assembly at <paramref name="path"/>.</summary>
-    public static IReadOnlyList<string> List(string path)
+    public static IReadOnlyList<string> List(string path) => Guard(path, () => ListCore(path));
+
+    /// <summary>The bytes of the embedded resource <paramref name="name"/>; a BertFormatException naming
+    /// the file, the resource and the resources present when it is absent or lies outside the file.</summary>
+    public static byte[] Read(string path, string name) => Guard(path, () => ReadCore(path, name));
+
+    /// <summary>Metadata is decoded lazily, so a corrupt table surfaces as BadImageFormatException
+    /// anywhere in a walk: it becomes the format error naming the file.</summary>
+    static T Guard<T>(string path, Func<T> read)
+    {
+        try { return read(); }
+        catch (BadImageFormatException e) { throw new BertFormatException(path, "CLI metadata", $"corrupt: {e.Message}"); }
+    }
+
+    static IReadOnlyList<string> ListCore(string path)
     {
         using var fs = OpenFile(path);
         using var pe = OpenPe(fs, path);
@@ -25,9 +39,7 @@ public static class ManifestResources
         return names;
     }
 
-    /// <summary>The bytes of the embedded resource <paramref name="name"/>; a BertFormatException naming
-    /// the file, the resource and the resources present when it is absent or lies outside the file.</summary>
-    public static byte[] Read(string path, string name)
+    static byte[] ReadCore(string path, string name)
     {
         using var fs = OpenFile(path);
         using var pe = OpenPe(fs, path);

@@ -7,6 +7,8 @@ using NanoMbpo.Dialog;
 using NanoMbpo.Dialog.Corpus;
 using NanoMbpo.Dialog.Rewards;
 using NanoMbpo.IO;
+using NanoMbpo.Bert;
+using NanoMbpo.Bert.IO;
 using NanoMbpo.NN;
 using NanoMbpo.Trainer.Cli;
 
@@ -30,6 +32,9 @@ public static class FuzzTargets
         new("taskmaster", "TaskmasterReader.Read (Taskmaster-1 JSON)", TaskmasterSeeds, (b, s) => TaskmasterReader.Read(new MemoryStream(b), s), e => e is TaskmasterFormatException),
         new("llm-judge-answer", "the LLM judge's parse of an HTTP answer body (never throws)", JudgeSeeds, ParseJudgeAnswer, null),
         new("cli", "nanombpo argument parsing: tokens split at newlines; errors must be one line", CliSeeds, ParseCli, null),
+        new("bert-config", "BertConfig.Read (Hugging Face config.json)", BertConfigSeeds, (b, s) => { File.WriteAllBytes(s, b); BertConfig.Read(s); }, e => e is BertFormatException),
+        new("onnx", "OnnxModel.Parse (protobuf) then OnnxBertReader key recovery", OnnxSeeds, ParseOnnx, e => e is BertFormatException),
+        new("net-resources", "ManifestResources.List/Read on a .NET assembly (PEReader)", AssemblySeeds, ReadResources, e => e is BertFormatException),
     ];
 
     public static IEnumerable<string> Names => All.Select(t => t.Name);
@@ -182,5 +187,39 @@ public static class FuzzTargets
         string text = err.ToString().TrimEnd('\n', '\r');
         if (code != CliHost.BadInput || text.Contains('\n') || !text.StartsWith("error: ", StringComparison.Ordinal))
             throw new InvalidOperationException($"parse error not reported as one line with exit code 2: {text}");
+    }
+
+    // ---- BERT checkpoints: config, ONNX exports, .NET assemblies embedding them ----
+
+    static IReadOnlyList<byte[]> BertConfigSeeds() =>
+    [
+        Encoding.UTF8.GetBytes(BertConfig.MiniLmL6.ToJson()),
+        Encoding.UTF8.GetBytes("{\"hidden_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 16, \"vocab_size\": 40, \"layer_norm_eps\": 1e-12}"),
+    ];
+
+    /// <summary>The tiny BERT ONNX export of the test fixtures, found above the program's folder (tests and
+    /// runs from a checkout); elsewhere a graph-less model (ir_version 7, empty graph), which the reader refuses.</summary>
+    static IReadOnlyList<byte[]> OnnxSeeds()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            string f = Path.Combine(d.FullName, "tests", "fixtures", "bert_tiny", "model.onnx");
+            if (File.Exists(f)) return [File.ReadAllBytes(f)];
+        }
+        return [new byte[] { 0x08, 0x07, 0x3A, 0x00 }];
+    }
+
+    static void ParseOnnx(byte[] bytes, string scratch)
+    {
+        var m = OnnxModel.Parse(bytes, scratch);
+        OnnxBertReader.Read(m, string.Join("\n", Enumerable.Range(0, 40).Select(i => $"t{i}")));
+    }
+
+    static IReadOnlyList<byte[]> AssemblySeeds() => [File.ReadAllBytes(typeof(Menu).Assembly.Location)];
+
+    static void ReadResources(byte[] bytes, string scratch)
+    {
+        File.WriteAllBytes(scratch, bytes);
+        foreach (var name in ManifestResources.List(scratch).Take(3)) ManifestResources.Read(scratch, name);
     }
 }

@@ -12,6 +12,10 @@ public static class Algorithms
     public static Agent Make(string algo, string env, ulong seed) => algo switch
     {
         "sac" => new Sac(Envs.Envs.Make(env), seed, SacOptions.For(env)),
+        "sac-discrete" => new SacDiscrete(Envs.Envs.Make(env), seed),
+        "mbpo" => new Mbpo(Envs.Envs.Make(env), seed),
+        "dqn" => new Dqn(Envs.Envs.Make(env), seed),
+        "reinforce" => new Reinforce(Envs.Envs.Make(env), seed),
         _ => throw new ArgumentException($"unknown algorithm '{algo}'; expected one of {string.Join(", ", Names)}.", nameof(algo)),
     };
 }

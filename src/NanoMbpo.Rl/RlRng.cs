@@ -80,6 +80,12 @@ public sealed class RlRng
         return p.Length - 1;
     }
 
+    /// <summary>Fisher-Yates shuffle in place.</summary>
+    public void Shuffle<T>(Span<T> items)
+    {
+        for (int i = items.Length - 1; i > 0; i--) { int j = NextInt(i + 1); (items[i], items[j]) = (items[j], items[i]); }
+    }
+
     public void Write(BinaryWriter w)
     {
         w.Write(s0); w.Write(s1); w.Write(s2); w.Write(s3); w.Write(hasSpare); w.Write(spare);

@@ -40,7 +40,7 @@ public sealed record SacOptions
     public static SacOptions For(string env) => env == "pendulum" ? new SacOptions { LearningRate = 1e-3 } : new SacOptions();
 }
 
-public sealed class Sac : OffPolicyAgent
+public sealed class Sac : OffPolicyAgent, ISacLearner
 {
     public SacOptions Options { get; }
     public override string Algo => "sac";
@@ -131,9 +131,22 @@ public sealed class Sac : OffPolicyAgent
     }
 
     /// <summary>One SAC gradient step on a batch from the replay buffer.</summary>
-    public void Update()
+    public void Update() => Update(b => Buffer.Sample(sampleRng, b));
+
+    public RlRng SampleRng => sampleRng;
+    public Agent AsAgent => this;
+
+    /// <summary>Stochastic policy actions for n observations (model rollouts).</summary>
+    public void SampleActions(ReadOnlySpan<float> o, int n, Span<float> actions)
     {
-        Buffer.Sample(sampleRng, batch);
+        using var _ = Autograd.NoGrad();
+        SampleAction(Tensor.FromArray(o[..(n * Env.ObsDim)].ToArray(), n, Env.ObsDim)).Action.F32.CopyTo(actions);
+    }
+
+    /// <summary>One SAC gradient step on the batch <paramref name="fill"/> writes.</summary>
+    public void Update(Action<Batch> fill)
+    {
+        fill(batch);
         using var _ = arena.Use();
         var (s, a, r, s2, term) = (batch.ObsT, batch.ActionsT, batch.RewardsT, batch.NextObsT, batch.TerminatedT);
         // ---- temperature ------------------------------------------------------------------------

@@ -37,6 +37,14 @@ public static class Envs
 {
     public static readonly string[] Names = ["pendulum", "cartpole", "cartpole-cont"];
 
+    /// <summary>The termination rule of an environment as a function of its observation (what MBPO's
+    /// model rollouts use; the model predicts rewards and states, not ends).</summary>
+    public static bool IsTerminal(string key, ReadOnlySpan<float> obs) => key switch
+    {
+        "cartpole" or "cartpole-cont" => Math.Abs(obs[0]) > CartPole.XThreshold || Math.Abs(obs[2]) > CartPole.ThetaThreshold,
+        _ => false,
+    };
+
     public static IEnv Make(string name) => name switch
     {
         "pendulum" => new Pendulum(),

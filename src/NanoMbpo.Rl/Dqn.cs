@@ -99,8 +99,8 @@ public sealed class Dqn : OffPolicyAgent
             else best = F.Max(nextQ, -1);
             target = F.Reshape(batch.RewardsT, B) + F.Reshape(1.0 - batch.TerminatedT, B) * best * Options.Gamma;
         }
-        var loss = Losses.Huber(F.Gather(q.Forward(batch.ObsT), batch.ActionIndexT), target);
-        Metrics["q_loss"] = Nets.Checked(loss, Step, "q");
+        var loss = Nets.Loss(Step, "q", () => Losses.Huber(F.Gather(q.Forward(batch.ObsT), batch.ActionIndexT), target), out double lv);
+        Metrics["q_loss"] = lv;
         loss.Backward();
         GradClip.ClipGradNorm(QStore, Options.MaxGradNorm);
         opt.Step(zeroGrad: true);

@@ -13,7 +13,8 @@ public static class Nets
     public static Mlp Mlp(ParameterStore store, string prefix, int inDim, int[] hidden, int outDim, Rng? rng, Activation output = Activation.Identity)
         => new(store, prefix, [inDim, .. hidden, outDim], Activation.Relu, rng, output);
 
-    /// <summary>Stops gradients into every parameter of <paramref name="store"/> until disposed.</summary>
+    /// <summary>Stops gradients into every parameter of <paramref name="store"/> until disposed. Ops
+    /// check RequiresGrad when their backward runs, so call Backward inside the scope.</summary>
     public static FrozenScope Freeze(ParameterStore store)
     {
         foreach (var p in store.Parameters) p.RequireGrad(false);
@@ -25,11 +26,15 @@ public static class Nets
         public void Dispose() { foreach (var p in store.Parameters) p.RequireGrad(true); }
     }
 
-    /// <summary>The one value of a scalar loss, or an error naming the step and the network when it is not finite.</summary>
-    public static double Checked(Tensor loss, long step, string network)
+    /// <summary>Computes a scalar loss and its value; a NaN or Inf (in the value, or caught by an op
+    /// on the way) becomes NonFiniteException naming the step and the network.</summary>
+    public static Tensor Loss(long step, string network, Func<Tensor> compute, out double value)
     {
-        double v = loss.Item();
-        if (!double.IsFinite(v)) throw new NonFiniteException($"step {step}: the {network} loss is {(double.IsNaN(v) ? "NaN" : "Inf")}.");
-        return v;
+        Tensor loss;
+        try { loss = compute(); }
+        catch (NonFiniteException e) { throw new NonFiniteException($"step {step}: the {network} loss is not finite ({e.Message})"); }
+        value = loss.Item();
+        if (!double.IsFinite(value)) throw new NonFiniteException($"step {step}: the {network} loss is {(double.IsNaN(value) ? "NaN" : "Inf")}.");
+        return loss;
     }
 }

@@ -70,14 +70,14 @@ public sealed class Reinforce : OffPolicyAgent
         // ---- value (baseline) ----------------------------------------------------------------------
         var v = value.Forward(s);
         var adv = g - v.Detach();
-        var valueLoss = 0.5 * F.MseLoss(v, g);
-        Metrics["value_loss"] = Nets.Checked(valueLoss, Step, "value");
+        var valueLoss = Nets.Loss(Step, "value", () => 0.5 * F.MseLoss(v, g), out double vl);
+        Metrics["value_loss"] = vl;
         valueLoss.Backward();
         valueOpt.Step(zeroGrad: true);
         // ---- policy gradient ------------------------------------------------------------------------
         var logp = F.Gather(F.LogSoftmax(policy.Forward(s)), Tensor.FromArray(epActions.ToArray(), T));
-        var policyLoss = -F.MeanAll(logp * F.Reshape(adv, T));
-        Metrics["policy_loss"] = Nets.Checked(policyLoss, Step, "policy");
+        var policyLoss = Nets.Loss(Step, "policy", () => -F.MeanAll(logp * F.Reshape(adv, T)), out double pl);
+        Metrics["policy_loss"] = pl;
         policyLoss.Backward();
         policyOpt.Step(zeroGrad: true);
         epObs.Clear(); epActions.Clear(); epRewards.Clear();

@@ -143,6 +143,7 @@ public static class RunLoop
             w.Write(agent.Algo); w.Write(agent.EnvKey); w.Write(agent.Seed);
             agent.WriteState(w);
             w.Write(episodes); w.Write(recent.Count); foreach (var v in recent) w.Write(v);
+            w.Write(agent.Metrics.Count); foreach (var (k, v) in agent.Metrics) { w.Write(k); w.Write(v); }
         }
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         Directory.Move(tmp, dir);
@@ -166,6 +167,8 @@ public static class RunLoop
         var recent = new List<double>();
         int n = r.ReadInt32();
         for (int i = 0; i < n; i++) recent.Add(r.ReadDouble());
+        agent.Metrics.Clear();
+        for (int i = r.ReadInt32(); i > 0; i--) agent.Metrics[r.ReadString()] = r.ReadDouble();
         return (episodes, recent);
     }
 }

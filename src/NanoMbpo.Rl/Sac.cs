@@ -159,7 +159,7 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
             meanLogPi /= logPi.Length;
             AlphaStore.Grad<float>()[0] = (float)-(meanLogPi + targetEntropy);
             Metrics["alpha_loss"] = -logAlpha.F32[0] * (meanLogPi + targetEntropy);
-            Nets.Checked(Tensor.Scalar(Metrics["alpha_loss"]), Step, "alpha");
+            if (!double.IsFinite(meanLogPi)) throw new NonFiniteException($"step {Step}: the alpha loss is NaN (log π of the actor).");
             alphaOpt.Step(zeroGrad: true);
         }
         // ---- critics: soft Bellman target from the target critics --------------------------------
@@ -170,16 +170,18 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
             var minQ = F.Minimum(Q(qf1Target, s2, a2), Q(qf2Target, s2, a2)) - logPi2 * alpha;
             target = r + (1.0 - term) * minQ * Options.Gamma;
         }
-        var qLoss = 0.5 * (F.MseLoss(Q(qf1, s, a), target) + F.MseLoss(Q(qf2, s, a), target));
-        Metrics["critic_loss"] = Nets.Checked(qLoss, Step, "critic");
+        var qLoss = Nets.Loss(Step, "critic", () => 0.5 * (F.MseLoss(Q(qf1, s, a), target) + F.MseLoss(Q(qf2, s, a), target)), out double qv);
+        Metrics["critic_loss"] = qv;
         qLoss.Backward();
         criticOpt.Step(zeroGrad: true);
         // ---- actor: maximise min Q − α log π through frozen critics -------------------------------
-        Tensor actorLoss;
+        // (Backward inside the scope: ops read RequiresGrad when their backward runs.)
         using (Nets.Freeze(CriticStore))
-            actorLoss = F.MeanAll(logPi * alpha - F.Minimum(Q(qf1, s, pi), Q(qf2, s, pi)));
-        Metrics["actor_loss"] = Nets.Checked(actorLoss, Step, "actor");
-        actorLoss.Backward();
+        {
+            var actorLoss = Nets.Loss(Step, "actor", () => F.MeanAll(logPi * alpha - F.Minimum(Q(qf1, s, pi), Q(qf2, s, pi))), out double av);
+            Metrics["actor_loss"] = av;
+            actorLoss.Backward();
+        }
         actorOpt.Step(zeroGrad: true);
         // ---- targets ----------------------------------------------------------------------------
         TargetStore.PolyakUpdate(CriticStore, Options.Tau);

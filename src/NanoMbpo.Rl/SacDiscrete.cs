@@ -135,15 +135,16 @@ public sealed class SacDiscrete : OffPolicyAgent, ISacLearner
             var v = F.Sum(F.Softmax(l2) * (F.Minimum(qf1Target.Forward(s2), qf2Target.Forward(s2)) - F.LogSoftmax(l2) * alpha), -1);
             target = F.Reshape(r, B) + F.Reshape(1.0 - term, B) * v * Options.Gamma;
         }
-        var qLoss = 0.5 * (F.MseLoss(F.Gather(qf1.Forward(s), batch.ActionIndexT), target) + F.MseLoss(F.Gather(qf2.Forward(s), batch.ActionIndexT), target));
-        Metrics["critic_loss"] = Nets.Checked(qLoss, Step, "critic");
+        var qLoss = Nets.Loss(Step, "critic", () => 0.5 * (F.MseLoss(F.Gather(qf1.Forward(s), batch.ActionIndexT), target)
+                                                          + F.MseLoss(F.Gather(qf2.Forward(s), batch.ActionIndexT), target)), out double qv);
+        Metrics["critic_loss"] = qv;
         qLoss.Backward();
         criticOpt.Step(zeroGrad: true);
         // ---- actor: exact expectation over actions, critics detached --------------------------
         Tensor minQ;
         using (Autograd.NoGrad()) minQ = F.Minimum(qf1.Forward(s), qf2.Forward(s));
-        var actorLoss = F.MeanAll(F.Sum(probs * (logp * alpha - minQ), -1));
-        Metrics["actor_loss"] = Nets.Checked(actorLoss, Step, "actor");
+        var actorLoss = Nets.Loss(Step, "actor", () => F.MeanAll(F.Sum(probs * (logp * alpha - minQ), -1)), out double av);
+        Metrics["actor_loss"] = av;
         actorLoss.Backward();
         actorOpt.Step(zeroGrad: true);
         // ---- targets ----------------------------------------------------------------------------

@@ -111,7 +111,7 @@ public sealed class WorldModel
             {
                 int bs = Math.Min(B, nTrain - start);
                 if (bs <= 0) break;
-                using var _ = arena.Use();
+                using var scope = arena.Use();
                 var x = Tensor.Zeros(E, bs, InDim); var y = Tensor.Zeros(E, bs, OutDim);
                 for (int e = 0; e < E; e++)
                     for (int i = 0; i < bs; i++)
@@ -120,8 +120,7 @@ public sealed class WorldModel
                         Normalise(inputs.AsSpan(k * InDim, InDim), x.F32.Slice((e * bs + i) * InDim, InDim));
                         targets.AsSpan(k * OutDim, OutDim).CopyTo(y.F32.Slice((e * bs + i) * OutDim, OutDim));
                     }
-                var loss = Loss(x, y);
-                Nets.Checked(loss, step, "world model");
+                var loss = Nets.Loss(step, "world model", () => Loss(x, y), out _);
                 loss.Backward();
                 Optimizer.Step(zeroGrad: true);
             }

@@ -74,6 +74,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(gemm);
         bench.Subcommands.Add(BenchMlpCommand.Create());
         bench.Subcommands.Add(BenchSacCommand.Create());
+        bench.Subcommands.Add(BenchSacCommand.CreateWorldModel());
         var gpu = new Command("gpu", "Every kernel family on CUDA: GEMM beside cuBLAS (TFLOP/s), softmax and layer_norm against a device copy (GB/s), fused vs unfused attention.");
         gpu.SetAction(_ => GpuBench.RunAll(Console.Out));
         bench.Subcommands.Add(gpu);

@@ -115,8 +115,6 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
         return (action, logProb);
     }
 
-    static Tensor Q(Mlp q, Tensor s, Tensor a) => q.Forward(F.Concat([s, a], 1));
-
     public override void TrainStep()
     {
         // ---- act: uniform random before learning starts, then a sample from the policy ---------
@@ -167,10 +165,12 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
         using (Autograd.NoGrad())
         {
             var (a2, logPi2) = SampleAction(s2);
-            var minQ = F.Minimum(Q(qf1Target, s2, a2), Q(qf2Target, s2, a2)) - logPi2 * alpha;
+            var s2a2 = F.Concat([s2, a2], 1);   // one (s, a) input shared by both critics
+            var minQ = F.Minimum(qf1Target.Forward(s2a2), qf2Target.Forward(s2a2)) - logPi2 * alpha;
             target = r + (1.0 - term) * minQ * Options.Gamma;
         }
-        var qLoss = Nets.Loss(Step, "critic", () => 0.5 * (F.MseLoss(Q(qf1, s, a), target) + F.MseLoss(Q(qf2, s, a), target)), out double qv);
+        var sa = F.Concat([s, a], 1);
+        var qLoss = Nets.Loss(Step, "critic", () => 0.5 * (F.MseLoss(qf1.Forward(sa), target) + F.MseLoss(qf2.Forward(sa), target)), out double qv);
         Metrics["critic_loss"] = qv;
         qLoss.Backward();
         criticOpt.Step(zeroGrad: true);
@@ -178,7 +178,8 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
         // (Backward inside the scope: ops read RequiresGrad when their backward runs.)
         using (Nets.Freeze(CriticStore))
         {
-            var actorLoss = Nets.Loss(Step, "actor", () => F.MeanAll(logPi * alpha - F.Minimum(Q(qf1, s, pi), Q(qf2, s, pi))), out double av);
+            var spi = F.Concat([s, pi], 1);
+            var actorLoss = Nets.Loss(Step, "actor", () => F.MeanAll(logPi * alpha - F.Minimum(qf1.Forward(spi), qf2.Forward(spi))), out double av);
             Metrics["actor_loss"] = av;
             actorLoss.Backward();
         }

@@ -26,8 +26,8 @@ public sealed record SacDiscreteOptions
     /// <summary>Polyak coefficient of the target critics.</summary>
     public double Tau { get; init; } = 0.005;
     public double Gamma { get; init; } = 0.99;
-    /// <summary>Environment steps between gradient steps (CleanRL sac_atari 4; 1 here).</summary>
-    public int UpdateEvery { get; init; } = 1;
+    /// <summary>Environment steps between gradient steps (CleanRL sac_atari 4; 2 here: 50k updates in a 100k-step run).</summary>
+    public int UpdateEvery { get; init; } = 2;
     /// <summary>Target entropy as a fraction of the maximum log|A| (see the file header).</summary>
     public double TargetEntropyScale { get; init; } = 0.3;
     public double InitialAlpha { get; init; } = 1.0;

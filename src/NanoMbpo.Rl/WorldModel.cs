@@ -27,8 +27,9 @@ public sealed record WorldModelOptions
     public double HoldoutRatio { get; init; } = 0.2;
     public int MaxHoldout { get; init; } = 5000;
     public int MaxEpochsSinceUpdate { get; init; } = 5;
-    /// <summary>A cap on epochs per training call (MBPO has none; bounded here for wall time).</summary>
-    public int MaxEpochs { get; init; } = 200;
+    /// <summary>A cap on epochs per training call (MBPO has none; bounded here for wall time: the
+    /// model warm-starts from its last fit, so later calls need few epochs).</summary>
+    public int MaxEpochs { get; init; } = 25;
 }
 
 public sealed class WorldModel

@@ -13,7 +13,13 @@ penalty + per-layer L2), batch 256 per member, Pendulum shapes (in 4, out 2·4).
 Run with Debian's python3-torch: `/usr/bin/python3 bench/sac_anchor.py sac --threads 1` (and 2).
 Protocol as the C# command: warm-up, then the best of --rounds timed runs; the last line is the rate.
 """
-import argparse, math, time
+import argparse, math, os, sys, time
+
+# Debian's torch calls the system BLAS (OpenBLAS once libopenblas0 is installed), whose own thread
+# pool ignores torch.set_num_threads: give it the same count before torch loads.
+_t = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "1"
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _t)
+os.environ.setdefault("OMP_NUM_THREADS", _t)
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

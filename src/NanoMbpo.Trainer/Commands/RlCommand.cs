@@ -54,7 +54,8 @@ internal static class RlCommand
                     Console.Error.WriteLine($"error: {e.Message} The run stopped; the last checkpoint is in {Path.Combine(dir, RunLoop.CheckpointDir)}.");
                     return 3;
                 }
-                Console.WriteLine($"wall time {sw.Elapsed.TotalSeconds:F1} s");
+                // CPU seconds of this process: on a shared machine, closer to the unloaded wall time than wall time is.
+                Console.WriteLine($"wall time {sw.Elapsed.TotalSeconds:F1} s, process CPU time {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F1} s");
                 PlotCurve(dir, agent);
                 Console.WriteLine($"eval return {res.Mean:F1} ± {res.Std:F1} over {res.Episodes} episodes");
                 return 0;

@@ -27,7 +27,9 @@ internal static class RlCommand
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "deterministic episodes per evaluation", DefaultValueFactory = _ => 10 };
         var logEvery = new Option<int>("--log-every") { Description = "steps between CSV rows", DefaultValueFactory = _ => 1000 };
         var ckptEvery = new Option<int>("--checkpoint-every") { Description = "steps between checkpoints", DefaultValueFactory = _ => 5000 };
-        var cmd = new Command("rl", "Train an RL agent on a classic-control environment.") { algo, env, steps, seed, outDir, resume, threads, evalEvery, evalEpisodes, logEvery, ckptEvery };
+        var g = new Option<int?>("--updates-per-step") { Description = "mbpo: SAC gradient steps per real step (G; default 5)" };
+        var k = new Option<int?>("--rollout-length") { Description = "mbpo: fixed model rollout length k (1 = Dyna); default the 1→5 schedule" };
+        var cmd = new Command("rl", "Train an RL agent on a classic-control environment.") { algo, env, steps, seed, outDir, resume, threads, evalEvery, evalEpisodes, logEvery, ckptEvery, g, k };
         cmd.SetAction(r =>
         {
             try
@@ -39,7 +41,10 @@ internal static class RlCommand
                 if (n < 1) throw new ArgumentException($"--steps must be >= 1, got {n}.");
                 string? resumeDir = r.GetValue(resume);
                 string dir = resumeDir ?? r.GetValue(outDir)!;
-                var agent = Algorithms.Make(r.GetValue(algo)!, r.GetValue(env)!, r.GetValue(seed));
+                var mo = new MbpoOptions();
+                if (r.GetValue(g) is int gv) mo = mo with { UpdatesPerStep = gv };
+                if (r.GetValue(k) is int kv) mo = mo with { MinRolloutLength = kv, MaxRolloutLength = kv };
+                var agent = Algorithms.Make(r.GetValue(algo)!, r.GetValue(env)!, r.GetValue(seed), mo);
                 var o = new RunOptions
                 {
                     Steps = n, OutDir = dir, EvalEvery = r.GetValue(evalEvery), EvalEpisodes = r.GetValue(evalEpisodes),

@@ -2,7 +2,7 @@
 // linear ε schedule, a replay buffer, every TrainFreq steps GradientSteps updates of the Huber loss
 // between Q(s, a) and r + γ(1 − terminated)·max_a' Q̄(s', a') (or Q̄(s', argmax Q(s', ·)) with
 // double-Q), gradient-norm clipping, and a hard target copy every TargetUpdateInterval steps.
-// Defaults are the SB3 rl-zoo CartPole-v1 settings. Tests: tests/NanoMbpo.Rl.Tests/DiscreteTests.cs.
+// Defaults are the SB3 rl-zoo CartPole-v1 settings. Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs.
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;

@@ -2,7 +2,7 @@
 // x (E, B, in) · W (E, in, out) + b (E, 1, out) → (E, B, out). F.MatMul's batched form runs all
 // members in one Gemm.Run call (forward and both backward products), so a 7-member ensemble costs
 // one GEMM per layer, not seven. Each member is initialised like torch's nn.Linear (U(±1/√in)).
-// Gradient check: tests/NanoMbpo.Rl.Tests/GradTests.cs ("ensemble_linear", through GradCheck.Run).
+// Gradient check: tests/NanoMbpo.Rl.Tests/ModelTests.cs ("ensemble_linear", through GradCheck.Run).
 using NanoMbpo.NN;
 
 namespace NanoMbpo.Rl;

@@ -1,6 +1,6 @@
 // What MBPO needs from a SAC variant (continuous Sac or SacDiscrete) to use it as its policy
 // optimiser: gradient steps on batches it supplies, batched policy sampling for model rollouts, and
-// the networks (through the agent) for checkpoints. Tested through tests/NanoMbpo.Rl.Tests/MbpoTests.cs.
+// the networks (through the agent) for checkpoints. Tested through tests/NanoMbpo.Rl.Tests/ModelTests.cs.
 namespace NanoMbpo.Rl;
 
 public interface ISacLearner

@@ -1,6 +1,6 @@
 // Losses the algorithms compose from the engine's differentiable ops (so their gradients are the
 // ops' own, already gradient-checked): the Huber loss of DQN. The world model's Gaussian loss with
-// learned log-variance bounds is in WorldModel.cs. Gradient checks: tests/NanoMbpo.Rl.Tests/GradTests.cs.
+// learned log-variance bounds is in WorldModel.cs. Gradient checks: tests/NanoMbpo.Rl.Tests/ModelTests.cs.
 namespace NanoMbpo.Rl;
 
 public static class Losses

@@ -5,7 +5,7 @@
 //      prediction from a random elite, into the model buffer; k follows a linear schedule in steps;
 //   3. G SAC gradient steps on batches mixing real (RealRatio) and model transitions.
 // Dyna is the k = 1 case (MinRolloutLength = MaxRolloutLength = 1). The policy optimiser is either
-// continuous Sac or SacDiscrete (ISacLearner). Tests: tests/NanoMbpo.Rl.Tests/MbpoTests.cs.
+// continuous Sac or SacDiscrete (ISacLearner). Tests: tests/NanoMbpo.Rl.Tests/ModelTests.cs.
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;
 

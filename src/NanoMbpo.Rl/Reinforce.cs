@@ -3,7 +3,7 @@
 // G_t = Σ_k γ^k r_{t+k} (a truncated episode bootstraps its tail with V(s_T)), and take one step of
 //   policy loss  −mean_t log π(a_t|s_t)·(G_t − V(s_t))   (the advantage is a constant)
 //   value loss   ½·mean_t (V(s_t) − G_t)²
-// Discrete actions only (CartPole). Tests: tests/NanoMbpo.Rl.Tests/DiscreteTests.cs.
+// Discrete actions only (CartPole). Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs.
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;

@@ -6,7 +6,7 @@
 //   temperature: log α by Adam on −log α·(log π + H̄).detach(), H̄ = −|A|
 //   per gradient step: α loss → critic target r + γ(1 − terminated)(min Q̄(s', a') − α log π(a'|s'))
 //   → critic loss ½ Σ MSE → actor loss mean(α log π − min Q(s, ã)) with the critics frozen → Polyak.
-// Tests: tests/NanoMbpo.Rl.Tests/SacTests.cs (learning signal on Pendulum, determinism, NaN guard).
+// Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs (learning signal on a bandit, determinism, NaN guard, frozen critics).
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;

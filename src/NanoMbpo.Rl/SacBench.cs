@@ -3,7 +3,7 @@
 // 256 from a 100k replay buffer filled with seeded random transitions (a synthetic environment that
 // only supplies the shapes). One update = sample, α step, critic target and loss, critic step, actor
 // loss and step, Polyak — exactly SacDiscrete.Update. bench/sac_anchor.py runs the same update in
-// PyTorch. Tests: tests/NanoMbpo.Rl.Tests/DiscreteTests.cs (the workload runs and its loss is finite).
+// PyTorch. Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs (the workload runs, its loss is finite and falls).
 using NanoMbpo.Rl.Envs;
 
 namespace NanoMbpo.Rl;

@@ -7,7 +7,7 @@
 //   temperature    −log α·(−H(π(·|s)) + H̄), H̄ = TargetEntropyScale·log|A|
 // then Polyak targets. With 2 actions the maximum entropy is log 2 = 0.693: CleanRL's 0.89 (or the
 // paper's 0.98) asks for a nearly uniform policy, which cannot balance a pole; 0.3 works on CartPole.
-// Tests: tests/NanoMbpo.Rl.Tests/DiscreteTests.cs; benchmark: `nanombpo bench sac` (SacBench.cs).
+// Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs; benchmark: `nanombpo bench sac` (SacBench.cs).
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;

@@ -7,8 +7,8 @@
 // Training: inputs normalised by the data's mean and std; a holdout split (20%, ≤ 5000); each member
 // on its own bootstrap resample; epochs until no member's holdout MSE improves by 1% for 5 epochs;
 // the E_elite members with the lowest holdout MSE become the elites. Predict samples each row from a
-// random elite (TS-1). Gradient checks of the loss and layers: tests/NanoMbpo.Rl.Tests/GradTests.cs;
-// learning test: tests/NanoMbpo.Rl.Tests/WorldModelTests.cs.
+// random elite (TS-1). Gradient checks of the loss and layers: tests/NanoMbpo.Rl.Tests/ModelTests.cs;
+// learning test: tests/NanoMbpo.Rl.Tests/ModelTests.cs.
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 

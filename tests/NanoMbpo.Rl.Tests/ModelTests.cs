@@ -74,6 +74,20 @@ public class ModelTests
     }
 
     [Fact]
+    public void BenchWorkloadsRunAndLearn()
+    {
+        // `bench sac` and `bench world-model` time these: they must be real training steps.
+        var sac = new SacBench(bufferSize: 2000);
+        double first = sac.Step(), last = first;
+        for (int i = 0; i < 30; i++) last = sac.Step();
+        Assert.True(double.IsFinite(last) && last < first, $"SAC bench critic loss {first} -> {last}");
+        var wm = new WorldModelStep(batch: 32);
+        double w0 = wm.Step(), w1 = w0;
+        for (int i = 0; i < 40; i++) w1 = wm.Step();
+        Assert.True(double.IsFinite(w1) && w1 < w0, $"world-model loss {w0} -> {w1}");
+    }
+
+    [Fact]
     public void MbpoRolloutsFillTheModelBufferAndDynaUsesOneStep()
     {
         var model = new WorldModelOptions { Members = 3, Elites = 2, Hidden = 16, HiddenLayers = 2, WeightDecay = [1e-4, 1e-4, 1e-4], MaxEpochs = 2 };

@@ -22,6 +22,9 @@ public abstract class Agent
 
     protected Agent(IEnv env, ulong seed) { Env = env; Seed = seed; }
 
+    /// <summary>Sets the step a learner driven by another agent (MBPO's SAC) reports in its errors.</summary>
+    internal void FollowStep(long step) => Step = step;
+
     public abstract string Algo { get; }
     public string EnvKey => Env.Key;
     /// <summary>The metric names this algorithm reports (the CSV's columns after the fixed ones).</summary>

@@ -89,6 +89,7 @@ public sealed class Mbpo : OffPolicyAgent
         // ==== 3. policy optimisation on real/model mixes ================================================
         if (ModelBuffer.Count > 0)
         {
+            learner.AsAgent.FollowStep(Step);   // so a NaN in a SAC loss names MBPO's real step
             for (int g = 0; g < Options.UpdatesPerStep; g++)
                 learner.Update(b => ReplayBuffer.SampleMixed(learner.SampleRng, Real, ModelBuffer, Options.RealRatio, b));
             foreach (var (k, v) in learner.AsAgent.Metrics) Metrics[k] = v;

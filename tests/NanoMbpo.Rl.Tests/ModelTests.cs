@@ -98,9 +98,14 @@ public class ModelTests
         Assert.Equal(1, dyna.Metrics["rollout_length"]);
         for (int i = 0; i < 50; i++) dyna.TrainStep();
         Assert.True(double.IsFinite(dyna.Metrics["critic_loss"]));
-        var mbpo = new Mbpo(new Pendulum(), 1, new MbpoOptions { InitialRandomSteps = 100, ModelTrainFreq = 100, RolloutBatch = 50, MinRolloutLength = 3, MaxRolloutLength = 3, UpdatesPerStep = 1, Model = model },
-            new Sac(new Pendulum(), 1, new SacOptions { Hidden = [16], BatchSize = 32, BufferSize = 1 }));
+        var sac = new Sac(new Pendulum(), 1, new SacOptions { Hidden = [16], BatchSize = 32, BufferSize = 1 });
+        var mbpo = new Mbpo(new Pendulum(), 1, new MbpoOptions { InitialRandomSteps = 100, ModelTrainFreq = 100, RolloutBatch = 50, MinRolloutLength = 3, MaxRolloutLength = 3, UpdatesPerStep = 1, Model = model }, sac);
         for (int i = 0; i < 100; i++) mbpo.TrainStep();
         Assert.Equal(150, mbpo.ModelBuffer.Count);   // Pendulum never terminates: 3 steps for each of 50 starts
+        // a NaN in the SAC learner names MBPO's real step and the network
+        sac.CriticStore.Data<float>()[3] = float.NaN;
+        var e = Assert.Throws<NonFiniteException>(mbpo.TrainStep);
+        Assert.Contains("step 101", e.Message);
+        Assert.Contains("critic", e.Message);
     }
 }

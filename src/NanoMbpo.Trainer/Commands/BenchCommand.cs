@@ -78,6 +78,8 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchMlpCommand.Create());
         bench.Subcommands.Add(BenchEncoderCommand.Create());
         bench.Subcommands.Add(BenchBertCommand.Create());
+        bench.Subcommands.Add(BenchSacCommand.Create());
+        bench.Subcommands.Add(BenchSacCommand.CreateWorldModel());
         var gpu = new Command("gpu", "Every kernel family on CUDA: GEMM beside cuBLAS (TFLOP/s), softmax and layer_norm against a device copy (GB/s), fused vs unfused attention.");
         gpu.SetAction(_ => GpuBench.RunAll(Console.Out));
         bench.Subcommands.Add(gpu);

@@ -15,6 +15,7 @@ public static class CommandList
         yield return GradcheckCommand.Create();
         yield return ParityCommand.Create();
         yield return BenchCommand.Create();
+        yield return RlCommand.Create();
         yield return PtxCommand.Create();
         yield return ConvertBertCommand.Create();
         yield return EncodeCommand.Create();

@@ -57,6 +57,12 @@ public static class ParityCommand
                     $"{r.Case.PadRight(nameW)}{r.Direction,-11}{r.MaxRelError,12:0.00E+00}  {r.Tolerance,7:0E+0}  {result}  {r.Shapes}"));
             }
         }
+        foreach (var r in OptimizerParity.RunAll(device, filter))   // Adam, AdamW, Polyak kernels
+        {
+            string result = r.Passed ? "pass" : "FAIL" + (r.Error is null ? "" : ": " + r.Error);
+            if (r.Passed) passed++; else failed++;
+            output.WriteLine(string.Create(inv, $"{r.Case.PadRight(nameW)}{r.Direction,-11}{r.MaxRelError,12:0.00E+00}  {r.Tolerance,7:0E+0}  {result}  {r.Shapes}"));
+        }
         output.WriteLine($"{skipped} skipped (no device path; not counted)");
         output.WriteLine($"{passed} passed, {failed} failed");
         return (passed, failed, skipped);

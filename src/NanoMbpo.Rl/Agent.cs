@@ -1,0 +1,98 @@
+// Agent: what the run loop (RunLoop.cs) needs from every algorithm — one environment step with its
+// learning (TrainStep), a deterministic action for evaluation (Act), the latest metrics, and the
+// networks, optimizers, buffers and extra state a checkpoint must hold to resume exactly.
+// OffPolicyAgent adds the shared environment bookkeeping: current observation, episode return and
+// length, finished-episode returns, the environment's seeded stream and one replay buffer.
+// Tested through tests/NanoMbpo.Rl.Tests/ResumeTests.cs and the algorithm tests.
+using NanoMbpo.Optim;
+using NanoMbpo.Rl.Envs;
+
+namespace NanoMbpo.Rl;
+
+public abstract class Agent
+{
+    public IEnv Env { get; }
+    public ulong Seed { get; }
+    /// <summary>Environment steps taken so far.</summary>
+    public long Step { get; protected set; }
+    /// <summary>Latest scalar metrics (losses, α, ε …) by name; the run loop writes them to the CSV.</summary>
+    public SortedDictionary<string, double> Metrics { get; } = new(StringComparer.Ordinal);
+    /// <summary>Returns of episodes finished since the run loop last collected them.</summary>
+    public List<double> FinishedReturns { get; } = [];
+
+    protected Agent(IEnv env, ulong seed) { Env = env; Seed = seed; }
+
+    /// <summary>Sets the step a learner driven by another agent (MBPO's SAC) reports in its errors.</summary>
+    internal void FollowStep(long step) => Step = step;
+
+    public abstract string Algo { get; }
+    public string EnvKey => Env.Key;
+    /// <summary>The metric names this algorithm reports (the CSV's columns after the fixed ones).</summary>
+    public abstract string[] MetricNames { get; }
+    /// <summary>One environment step and whatever learning the algorithm does at that step.</summary>
+    public abstract void TrainStep();
+    /// <summary>The deterministic (greedy / mean) action for an observation.</summary>
+    public abstract void Act(ReadOnlySpan<float> obs, Span<float> action);
+    /// <summary>Every network (name, parameters) and its optimizer, if any.</summary>
+    public abstract IEnumerable<(string Name, ParameterStore Store, Adam? Optimizer)> Networks();
+    /// <summary>Replay buffers by name (saved in checkpoints).</summary>
+    public virtual IEnumerable<(string Name, ReplayBuffer Buffer)> Buffers() { yield break; }
+
+    /// <summary>Everything else that must survive a checkpoint (RNG streams, env state, counters).</summary>
+    public virtual void WriteState(BinaryWriter w) => w.Write(Step);
+    public virtual void ReadState(BinaryReader r) => Step = r.ReadInt64();
+}
+
+public abstract class OffPolicyAgent : Agent
+{
+    protected readonly float[] obs, nextObs, action;
+    protected readonly RlRng envRng;
+    protected double episodeReturn;
+    protected int episodeLength;
+
+    protected OffPolicyAgent(IEnv env, ulong seed) : base(env, seed)
+    {
+        obs = new float[env.ObsDim]; nextObs = new float[env.ObsDim]; action = new float[env.ActionDim];
+        envRng = RlRng.Stream(seed, 1);
+        env.Reset(envRng, obs);
+    }
+
+    /// <summary>Applies <see cref="action"/>, stores the transition (terminated only, so truncated
+    /// ones bootstrap), and resets at an episode's end. Returns the step result.</summary>
+    protected StepResult EnvStep(ReplayBuffer buffer)
+    {
+        var res = Env.Step(action, nextObs);
+        buffer.Add(obs, action, res.Reward, nextObs, res.Terminated);
+        episodeReturn += res.Reward; episodeLength++;
+        Step++;
+        if (res.Done)
+        {
+            FinishedReturns.Add(episodeReturn);
+            episodeReturn = 0; episodeLength = 0;
+            Env.Reset(envRng, obs);
+        }
+        else nextObs.CopyTo(obs, 0);
+        return res;
+    }
+
+    public override void WriteState(BinaryWriter w)
+    {
+        base.WriteState(w);
+        envRng.Write(w);
+        var s = Env.GetState();
+        w.Write(s.Length); foreach (var v in s) w.Write(v);
+        foreach (var v in obs) w.Write(v);
+        w.Write(episodeReturn); w.Write(episodeLength);
+    }
+
+    public override void ReadState(BinaryReader r)
+    {
+        base.ReadState(r);
+        envRng.Read(r);
+        var s = new double[r.ReadInt32()];
+        for (int i = 0; i < s.Length; i++) s[i] = r.ReadDouble();
+        Env.SetState(s);
+        for (int i = 0; i < obs.Length; i++) obs[i] = r.ReadSingle();
+        episodeReturn = r.ReadDouble(); episodeLength = r.ReadInt32();
+    }
+}

@@ -1,0 +1,126 @@
+// DQN (Mnih et al. 2015) as Stable-Baselines3 runs it, read top to bottom: ε-greedy acting with a
+// linear ε schedule, a replay buffer, every TrainFreq steps GradientSteps updates of the Huber loss
+// between Q(s, a) and r + γ(1 − terminated)·max_a' Q̄(s', a') (or Q̄(s', argmax Q(s', ·)) with
+// double-Q), gradient-norm clipping, and a hard target copy every TargetUpdateInterval steps.
+// Defaults are the SB3 rl-zoo CartPole-v1 settings. Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs.
+using NanoMbpo.NN;
+using NanoMbpo.Optim;
+using NanoMbpo.Rl.Envs;
+
+namespace NanoMbpo.Rl;
+
+/// <summary>DQN hyperparameters; defaults are the SB3 rl-zoo CartPole-v1 ones (score 500 ± 0 at 50k steps).</summary>
+public sealed record DqnOptions
+{
+    public double LearningRate { get; init; } = 2.3e-3;
+    public int BatchSize { get; init; } = 64;
+    public int BufferSize { get; init; } = 100_000;
+    /// <summary>Random-policy steps before learning (zoo 1000).</summary>
+    public int LearningStarts { get; init; } = 1000;
+    public double Gamma { get; init; } = 0.99;
+    /// <summary>Environment steps between hard target copies (zoo 10).</summary>
+    public int TargetUpdateInterval { get; init; } = 10;
+    /// <summary>Environment steps between training phases (zoo 256) …</summary>
+    public int TrainFreq { get; init; } = 256;
+    /// <summary>… and gradient steps per phase (zoo 128).</summary>
+    public int GradientSteps { get; init; } = 128;
+    /// <summary>ε falls linearly from 1 to FinalEpsilon over this fraction of the run (zoo 0.16, 0.04).</summary>
+    public double ExplorationFraction { get; init; } = 0.16;
+    public double FinalEpsilon { get; init; } = 0.04;
+    /// <summary>The run length the ε schedule spans (the zoo's 50k).</summary>
+    public long ScheduleSteps { get; init; } = 50_000;
+    /// <summary>Global gradient-norm clip (SB3 10).</summary>
+    public double MaxGradNorm { get; init; } = 10;
+    public bool DoubleQ { get; init; }
+    public int[] Hidden { get; init; } = [256, 256];
+}
+
+public sealed class Dqn : OffPolicyAgent
+{
+    public DqnOptions Options { get; }
+    public override string Algo => "dqn";
+    public override string[] MetricNames => ["epsilon", "q_loss"];
+    public ParameterStore QStore { get; } = new();
+    public ParameterStore TargetStore { get; } = new();
+    readonly Mlp q, qTarget;
+    readonly Adam opt;
+    public ReplayBuffer Buffer { get; }
+    readonly Batch batch;
+    readonly RlRng actRng, sampleRng;
+    readonly TensorArena arena = new();
+
+    public Dqn(IEnv env, ulong seed, DqnOptions? options = null) : base(env, seed)
+    {
+        if (env.NumActions == 0) throw new ArgumentException($"dqn: {env.Name} has continuous actions; use sac.");
+        Options = options ?? new DqnOptions();
+        var init = new Rng(seed);
+        q = Nets.Mlp(QStore, "q.", env.ObsDim, Options.Hidden, env.NumActions, init.Fork(1));
+        qTarget = Nets.Mlp(TargetStore, "q.", env.ObsDim, Options.Hidden, env.NumActions, null);
+        TargetStore.CopyFrom(QStore);
+        opt = new Adam(QStore, Options.LearningRate);
+        Buffer = new ReplayBuffer(Options.BufferSize, env.ObsDim, 1);
+        batch = new Batch(Options.BatchSize, env.ObsDim, 1);
+        actRng = RlRng.Stream(seed, 2); sampleRng = RlRng.Stream(seed, 3);
+    }
+
+    public double Epsilon => 1.0 + Math.Min(1.0, Step / (Options.ExplorationFraction * Options.ScheduleSteps)) * (Options.FinalEpsilon - 1.0);
+
+    public override void TrainStep()
+    {
+        // ---- act: ε-greedy ------------------------------------------------------------------------
+        double eps = Epsilon;
+        Metrics["epsilon"] = eps;
+        if (Step < Options.LearningStarts || actRng.NextDouble() < eps) action[0] = actRng.NextInt(Env.NumActions);
+        else Act(obs, action);
+        EnvStep(Buffer);
+        // ---- learn ------------------------------------------------------------------------------
+        if (Step > Options.LearningStarts && Step % Options.TrainFreq == 0)
+            for (int g = 0; g < Options.GradientSteps; g++) Update();
+        if (Step % Options.TargetUpdateInterval == 0) TargetStore.CopyFrom(QStore);
+    }
+
+    public void Update()
+    {
+        Buffer.Sample(sampleRng, batch);
+        using var _ = arena.Use();
+        int B = batch.Size;
+        Tensor target;
+        using (Autograd.NoGrad())
+        {
+            var nextQ = qTarget.Forward(batch.NextObsT);   // (B, A)
+            Tensor best;
+            if (Options.DoubleQ)
+            {
+                var online = q.Forward(batch.NextObsT).F32;
+                var idx = new int[B]; int A = Env.NumActions;
+                for (int b = 0; b < B; b++) idx[b] = ArgMax(online.Slice(b * A, A));
+                best = F.Gather(nextQ, Tensor.FromArray(idx, B));
+            }
+            else best = F.Max(nextQ, -1);
+            target = F.Reshape(batch.RewardsT, B) + F.Reshape(1.0 - batch.TerminatedT, B) * best * Options.Gamma;
+        }
+        var loss = Nets.Loss(Step, "q", () => Losses.Huber(F.Gather(q.Forward(batch.ObsT), batch.ActionIndexT), target), out double lv);
+        Metrics["q_loss"] = lv;
+        loss.Backward();
+        GradClip.ClipGradNorm(QStore, Options.MaxGradNorm);
+        opt.Step(zeroGrad: true);
+    }
+
+    static int ArgMax(ReadOnlySpan<float> v)
+    {
+        int best = 0;
+        for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    public override void Act(ReadOnlySpan<float> o, Span<float> act)
+    {
+        using var _ = Autograd.NoGrad();
+        act[0] = ArgMax(q.Forward(Tensor.FromArray(o.ToArray(), 1, o.Length)).F32);
+    }
+
+    public override IEnumerable<(string, ParameterStore, Adam?)> Networks() => [("q", QStore, opt), ("q_target", TargetStore, null)];
+    public override IEnumerable<(string, ReplayBuffer)> Buffers() { yield return ("replay", Buffer); }
+    public override void WriteState(BinaryWriter w) { base.WriteState(w); actRng.Write(w); sampleRng.Write(w); }
+    public override void ReadState(BinaryReader r) { base.ReadState(r); actRng.Read(r); sampleRng.Read(r); }
+}

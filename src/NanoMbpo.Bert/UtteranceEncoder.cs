@@ -1,8 +1,10 @@
 // UtteranceEncoder: the agent's utterance embedding service. Batch encoding with an on-disk cache keyed by
 // the checkpoint's sha256 (model.safetensors), the pooling and max length, and the text: each distinct
 // utterance is encoded once per checkpoint. The cache is one append-only file per (checkpoint, pooling,
-// max length) in the cache directory: records [int32 UTF-8 length][UTF-8 text][H float32]; a torn last
-// record (a crash mid-append) is ignored on load and overwritten by the next append.
+// max length) in the cache directory: records [int32 UTF-8 length][UTF-8 text][H float32][uint64 FNV-1a of
+// the record's bytes]. Loading stops at the first record that is torn (a crash mid-append) or fails its
+// checksum (a damaged disk block): that record and any after it are dropped and recomputed on demand,
+// never used; the next append overwrites them.
 // Tests: tests/NanoMbpo.Bert.Tests/UtteranceEncoderTests.cs.
 using System.Text;
 
@@ -27,7 +29,7 @@ public sealed class UtteranceEncoder : IDisposable
         if (checkpointSha256.Length < 16) throw new ArgumentException($"checkpoint hash '{checkpointSha256}' is too short.", nameof(checkpointSha256));
         this.encoder = encoder; this.pooling = pooling;
         Directory.CreateDirectory(cacheDir);
-        CachePath = Path.Combine(cacheDir, $"{checkpointSha256[..16]}-{pooling.ToString().ToLowerInvariant()}-{encoder.MaxLength}.bin");
+        CachePath = Path.Combine(cacheDir, $"{checkpointSha256[..16]}-{pooling.ToString().ToLowerInvariant()}-{encoder.MaxLength}.v2.bin");
         file = new FileStream(CachePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         Load();
     }
@@ -50,6 +52,7 @@ public sealed class UtteranceEncoder : IDisposable
                 var v = new float[h];
                 var raw = br.ReadBytes(h * 4);
                 if (bytes.Length != n || raw.Length != h * 4) break;
+                if (br.ReadUInt64() != Checksum(n, bytes, raw)) break;
                 Buffer.BlockCopy(raw, 0, v, 0, raw.Length);
                 cache[Encoding.UTF8.GetString(bytes)] = v;
                 good = file.Position;
@@ -75,9 +78,11 @@ public sealed class UtteranceEncoder : IDisposable
                 for (int k = 0; k < h; k++) v[k] = e[i, k];
                 cache[missing[i]] = v;
                 var bytes = Encoding.UTF8.GetBytes(missing[i]);
+                var raw = System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan());
                 bw.Write(bytes.Length);
                 bw.Write(bytes);
-                bw.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()));
+                bw.Write(raw);
+                bw.Write(Checksum(bytes.Length, bytes, raw));
             }
             bw.Flush();
             file.Flush(flushToDisk: false);
@@ -87,6 +92,20 @@ public sealed class UtteranceEncoder : IDisposable
     }
 
     public float[] Encode(string text) => Encode([text])[0];
+
+    /// <summary>64-bit FNV-1a over the length, the text and the vector bytes of one record.</summary>
+    static ulong Checksum(int n, ReadOnlySpan<byte> text, ReadOnlySpan<byte> vector)
+    {
+        Span<byte> len = stackalloc byte[4];
+        BitConverter.TryWriteBytes(len, n);
+        return Fnv(Fnv(Fnv(14695981039346656037UL, len), text), vector);
+    }
+
+    static ulong Fnv(ulong x, ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes) { x ^= b; x *= 1099511628211UL; }
+        return x;
+    }
 
     public void Dispose() => file.Dispose();
 }

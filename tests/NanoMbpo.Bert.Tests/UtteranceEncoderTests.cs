@@ -1,6 +1,7 @@
 // Utterance encoder service: each distinct text runs through the model once per checkpoint; the disk
 // cache survives a new instance; another checkpoint hash or pooling uses another file; a torn record is
-// dropped; cached vectors equal freshly computed ones.
+// dropped; a record whose bytes were damaged fails its checksum and is recomputed, never used; cached
+// vectors equal freshly computed ones.
 namespace NanoMbpo.Bert.Tests;
 
 public class UtteranceEncoderTests
@@ -52,5 +53,26 @@ public class UtteranceEncoderTests
         again.Encode(["w1", "w2"]);
         Assert.Equal(1, again.Encoded);   // w2's record was torn
         Assert.Equal(bytes.Length, new FileInfo(path).Length);
+    }
+
+    [Fact]
+    public void DamagedRecordIsRecomputedNotUsed()
+    {
+        var dir = TestData.TempDir();
+        string path;
+        float[][] good;
+        using (var u = new UtteranceEncoder(Tiny(), "d".PadRight(64, '0'), dir, Pooling.Cls))
+        {
+            good = u.Encode(["w1", "w2", "w3"]);
+            path = u.CachePath;
+        }
+        var bytes = File.ReadAllBytes(path);
+        int record = 4 + 2 + 16 * 4 + 8;   // "w1": length, text, 16 floats, checksum
+        bytes[record + 4 + 2 + 5] ^= 0x40;  // a bit inside w2's vector
+        File.WriteAllBytes(path, bytes);
+        using var again = new UtteranceEncoder(Tiny(), "d".PadRight(64, '0'), dir, Pooling.Cls);
+        var v = again.Encode(["w1", "w2", "w3"]);
+        Assert.Equal(2, again.Encoded);   // w2 (damaged) and w3 (after it) were recomputed
+        for (int i = 0; i < 3; i++) Assert.Equal(good[i], v[i]);
     }
 }

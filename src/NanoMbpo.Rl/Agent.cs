@@ -46,14 +46,14 @@ public abstract class Agent
 public abstract class OffPolicyAgent : Agent
 {
     protected readonly float[] obs, nextObs, action;
-    protected readonly RlRng envRng;
+    protected readonly Rng envRng;
     protected double episodeReturn;
     protected int episodeLength;
 
     protected OffPolicyAgent(IEnv env, ulong seed) : base(env, seed)
     {
         obs = new float[env.ObsDim]; nextObs = new float[env.ObsDim]; action = new float[env.ActionDim];
-        envRng = RlRng.Stream(seed, 1);
+        envRng = new Rng(seed).Fork(1);
         env.Reset(envRng, obs);
     }
 

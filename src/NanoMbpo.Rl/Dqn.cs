@@ -46,7 +46,7 @@ public sealed class Dqn : OffPolicyAgent
     readonly Adam opt;
     public ReplayBuffer Buffer { get; }
     readonly Batch batch;
-    readonly RlRng actRng, sampleRng;
+    readonly Rng actRng, sampleRng;
     readonly TensorArena arena = new();
 
     public Dqn(IEnv env, ulong seed, DqnOptions? options = null) : base(env, seed)
@@ -60,7 +60,7 @@ public sealed class Dqn : OffPolicyAgent
         opt = new Adam(QStore, Options.LearningRate);
         Buffer = new ReplayBuffer(Options.BufferSize, env.ObsDim, 1);
         batch = new Batch(Options.BatchSize, env.ObsDim, 1);
-        actRng = RlRng.Stream(seed, 2); sampleRng = RlRng.Stream(seed, 3);
+        actRng = new Rng(seed).Fork(2); sampleRng = new Rng(seed).Fork(3);
     }
 
     public double Epsilon => 1.0 + Math.Min(1.0, Step / (Options.ExplorationFraction * Options.ScheduleSteps)) * (Options.FinalEpsilon - 1.0);

@@ -10,6 +10,6 @@ public interface ISacLearner
     /// <summary>Policy samples for n observations (row-major), written to actions (n, actDim).</summary>
     void SampleActions(ReadOnlySpan<float> obs, int n, Span<float> actions);
     /// <summary>The learner's batch-sampling stream (MBPO's mixed batches draw from it).</summary>
-    RlRng SampleRng { get; }
+    Rng SampleRng { get; }
     Agent AsAgent { get; }
 }

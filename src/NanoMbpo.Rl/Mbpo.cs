@@ -42,7 +42,7 @@ public sealed class Mbpo : OffPolicyAgent
     public WorldModel Model { get; }
     public ReplayBuffer Real { get; }
     public ReplayBuffer ModelBuffer { get; }
-    readonly RlRng actRng, modelRng;
+    readonly Rng actRng, modelRng;
     readonly int actDim;
 
     public Mbpo(IEnv env, ulong seed, MbpoOptions? options = null, ISacLearner? learner = null) : base(env, seed)
@@ -56,7 +56,7 @@ public sealed class Mbpo : OffPolicyAgent
         Model = new WorldModel(env.ObsDim, actDim, new Rng(seed).Fork(100), Options.Model);
         Real = new ReplayBuffer(1_000_000, env.ObsDim, actDim);
         ModelBuffer = new ReplayBuffer(Options.RolloutBatch * Options.MaxRolloutLength * Options.RetainRounds, env.ObsDim, actDim);
-        actRng = RlRng.Stream(seed, 12); modelRng = RlRng.Stream(seed, 13);
+        actRng = new Rng(seed).Fork(12); modelRng = new Rng(seed).Fork(13);
     }
 
     public int RolloutLength

@@ -27,7 +27,7 @@ public sealed class Reinforce : OffPolicyAgent
     public ParameterStore ValueStore { get; } = new();
     readonly Mlp policy, value;
     readonly Adam policyOpt, valueOpt;
-    readonly RlRng actRng;
+    readonly Rng actRng;
     // the current episode (on-policy: used once, then cleared)
     readonly List<float> epObs = [], epRewards = [];
     readonly List<int> epActions = [];
@@ -42,7 +42,7 @@ public sealed class Reinforce : OffPolicyAgent
         value = Nets.Mlp(ValueStore, "value.", env.ObsDim, Options.Hidden, 1, init.Fork(2));
         policyOpt = new Adam(PolicyStore, Options.PolicyLearningRate);
         valueOpt = new Adam(ValueStore, Options.ValueLearningRate);
-        actRng = RlRng.Stream(seed, 2);
+        actRng = new Rng(seed).Fork(2);
         scratch = new ReplayBuffer(1, env.ObsDim, 1);
     }
 

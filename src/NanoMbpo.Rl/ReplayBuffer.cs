@@ -1,5 +1,5 @@
 // ReplayBuffer: a ring of transitions (s, a, r, s', terminated) in preallocated flat float arrays,
-// sampled uniformly with replacement from a seeded RlRng into caller-owned batch arrays (no
+// sampled uniformly with replacement from a seeded Rng into caller-owned batch arrays (no
 // allocation per batch). MBPO keeps two (real and model) and mixes them with SampleMixed. Save and
 // Load write the whole ring (contents, cursor, size) for exact resume. Only `terminated` is stored:
 // a truncated transition bootstraps like any other.
@@ -73,9 +73,9 @@ public sealed class ReplayBuffer
     }
 
     /// <summary>Fills every row of <paramref name="b"/> with a transition drawn uniformly.</summary>
-    public void Sample(RlRng rng, Batch b) => SampleRows(rng, b, 0, b.Size);
+    public void Sample(Rng rng, Batch b) => SampleRows(rng, b, 0, b.Size);
 
-    void SampleRows(RlRng rng, Batch b, int start, int end)
+    void SampleRows(Rng rng, Batch b, int start, int end)
     {
         if (Count == 0) throw new InvalidOperationException("replay buffer: cannot sample from an empty buffer.");
         for (int row = start; row < end; row++) CopyTo(rng.NextInt(Count), b, row);
@@ -83,7 +83,7 @@ public sealed class ReplayBuffer
 
     /// <summary>MBPO's mix: round(ratio·B) rows from <paramref name="real"/>, the rest from
     /// <paramref name="model"/> (all real while the model buffer is empty).</summary>
-    public static void SampleMixed(RlRng rng, ReplayBuffer real, ReplayBuffer model, double realRatio, Batch b)
+    public static void SampleMixed(Rng rng, ReplayBuffer real, ReplayBuffer model, double realRatio, Batch b)
     {
         int nReal = model.Count == 0 ? b.Size : (int)Math.Round(realRatio * b.Size);
         real.SampleRows(rng, b, 0, nReal);

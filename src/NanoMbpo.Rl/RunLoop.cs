@@ -111,7 +111,7 @@ public static class RunLoop
         var returns = new double[episodes];
         for (int k = 0; k < episodes; k++)
         {
-            env.Reset(RlRng.Stream(agent.Seed, 1000 + (ulong)k), o);
+            env.Reset(new Rng(agent.Seed).Fork(1000 + (ulong)k), o);
             double total = 0;
             while (true)
             {

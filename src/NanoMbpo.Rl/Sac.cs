@@ -60,7 +60,7 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
     // ---- data ------------------------------------------------------------------------------------
     public ReplayBuffer Buffer { get; }
     readonly Batch batch;
-    readonly RlRng actRng, sampleRng;
+    readonly Rng actRng, sampleRng;
     readonly TensorArena arena = new();
 
     public Sac(IEnv env, ulong seed, SacOptions? options = null) : base(env, seed)
@@ -86,7 +86,7 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
         targetEntropy = -actDim;
         Buffer = new ReplayBuffer(Options.BufferSize, od, actDim);
         batch = new Batch(Options.BatchSize, od, actDim);
-        actRng = RlRng.Stream(seed, 2); sampleRng = RlRng.Stream(seed, 3);
+        actRng = new Rng(seed).Fork(2); sampleRng = new Rng(seed).Fork(3);
     }
 
     public double Alpha => Math.Exp(logAlpha.F32[0]);
@@ -131,7 +131,7 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
     /// <summary>One SAC gradient step on a batch from the replay buffer.</summary>
     public void Update() => Update(b => Buffer.Sample(sampleRng, b));
 
-    public RlRng SampleRng => sampleRng;
+    public Rng SampleRng => sampleRng;
     public Agent AsAgent => this;
 
     /// <summary>Stochastic policy actions for n observations (model rollouts).</summary>

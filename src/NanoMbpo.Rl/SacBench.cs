@@ -16,7 +16,7 @@ public sealed class SacBench
     public SacBench(ulong seed = 1, int bufferSize = BufferSize)
     {
         Agent = new SacDiscrete(new ShapeEnv(), seed, new SacDiscreteOptions { BufferSize = bufferSize, BatchSize = Batch, Hidden = [256, 256] });
-        var rng = new RlRng(seed);
+        var rng = new Rng(seed);
         var s = new float[ObsDim]; var s2 = new float[ObsDim];
         for (int i = 0; i < bufferSize; i++)
         {
@@ -43,7 +43,7 @@ public sealed class SacBench
         public float ActionLow => 0;
         public float ActionHigh => Actions - 1;
         public int MaxEpisodeSteps => 1;
-        public void Reset(RlRng rng, Span<float> obs) => obs.Clear();
+        public void Reset(Rng rng, Span<float> obs) => obs.Clear();
         public StepResult Step(ReadOnlySpan<float> action, Span<float> obs) => throw new NotSupportedException("the benchmark environment is never stepped.");
         public double[] GetState() => [];
         public void SetState(double[] state) { }

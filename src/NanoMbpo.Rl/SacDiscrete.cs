@@ -51,7 +51,7 @@ public sealed class SacDiscrete : OffPolicyAgent, ISacLearner
     public double TargetEntropy { get; }
     public ReplayBuffer Buffer { get; }
     readonly Batch batch;
-    readonly RlRng actRng, sampleRng;
+    readonly Rng actRng, sampleRng;
     readonly TensorArena arena = new();
 
     public SacDiscrete(IEnv env, ulong seed, SacDiscreteOptions? options = null, ReplayBuffer? buffer = null) : base(env, seed)
@@ -74,7 +74,7 @@ public sealed class SacDiscrete : OffPolicyAgent, ISacLearner
         TargetEntropy = Options.TargetEntropyScale * Math.Log(nA);
         Buffer = buffer ?? new ReplayBuffer(Options.BufferSize, env.ObsDim, 1);
         batch = new Batch(Options.BatchSize, env.ObsDim, 1);
-        actRng = RlRng.Stream(seed, 2); sampleRng = RlRng.Stream(seed, 3);
+        actRng = new Rng(seed).Fork(2); sampleRng = new Rng(seed).Fork(3);
     }
 
     public double Alpha => Math.Exp(logAlpha.F32[0]);
@@ -94,7 +94,7 @@ public sealed class SacDiscrete : OffPolicyAgent, ISacLearner
     /// <summary>One gradient step on a batch from <paramref name="source"/> (MBPO passes a mixed sampler).</summary>
     public void Update(ReplayBuffer source) => Update(b => source.Sample(sampleRng, b));
 
-    public RlRng SampleRng => sampleRng;
+    public Rng SampleRng => sampleRng;
     public Agent AsAgent => this;
 
     /// <summary>Actions sampled from π(·|s) for n observations (model rollouts).</summary>

@@ -89,7 +89,7 @@ public sealed class WorldModel
 
     /// <summary>Fits the normaliser, then trains on the whole real buffer with holdout early stopping;
     /// returns (epochs, holdout MSE of each member) and sets the elites.</summary>
-    public (int Epochs, double[] HoldoutMse) Train(ReplayBuffer data, RlRng rng, long step = 0)
+    public (int Epochs, double[] HoldoutMse) Train(ReplayBuffer data, Rng rng, long step = 0)
     {
         int n = data.Count, E = Options.Members, B = Options.BatchSize;
         var (inputs, targets) = Dataset(data);
@@ -194,7 +194,7 @@ public sealed class WorldModel
 
     /// <summary>Samples r and s' for n rows of (s, a): each row uses a random elite and draws from its
     /// Gaussian (all members run in one batched forward; the elite's row is picked).</summary>
-    public void Predict(ReadOnlySpan<float> obs, ReadOnlySpan<float> actions, int n, RlRng rng, Span<float> nextObs, Span<float> rewards)
+    public void Predict(ReadOnlySpan<float> obs, ReadOnlySpan<float> actions, int n, Rng rng, Span<float> nextObs, Span<float> rewards)
     {
         int E = Options.Members;
         using var _ = Autograd.NoGrad();

@@ -1,7 +1,8 @@
 // Rng: a seeded xoshiro256** generator (seeded through SplitMix64) with uniform, normal and
 // categorical sampling. Streams are reproducible across runs and machines; Fork(id) derives an
-// independent stream per purpose so adding a draw in one place does not shift another.
-// Tested by tests/NanoMbpo.Tests/Core/RngTests.cs.
+// independent stream per purpose so adding a draw in one place does not shift another. Write/Read save
+// and restore the full state (the RL loops' checkpoints resume runs draw for draw).
+// Tested by tests/NanoMbpo.Tests/Core/RngTests.cs and tests/NanoMbpo.Rl.Tests (exact resume).
 namespace NanoMbpo;
 
 public sealed class Rng
@@ -109,5 +110,20 @@ public sealed class Rng
             int j = NextInt(i + 1);
             (items[i], items[j]) = (items[j], items[i]);
         }
+    }
+
+    /// <summary>Writes the generator's full state (not its seed: a restored stream continues, it does not fork).</summary>
+    public void Write(BinaryWriter w)
+    {
+        w.Write(s0); w.Write(s1); w.Write(s2); w.Write(s3);
+        w.Write(spareNormal.HasValue); w.Write(spareNormal ?? 0.0);
+    }
+
+    /// <summary>Restores a state written by <see cref="Write"/>.</summary>
+    public void Read(BinaryReader r)
+    {
+        s0 = r.ReadUInt64(); s1 = r.ReadUInt64(); s2 = r.ReadUInt64(); s3 = r.ReadUInt64();
+        bool has = r.ReadBoolean(); double spare = r.ReadDouble();
+        spareNormal = has ? spare : null;
     }
 }

@@ -17,7 +17,7 @@ sealed class Bandit(bool discrete) : IEnv
     public float ActionLow => discrete ? 0 : -1;
     public float ActionHigh => 1;
     public int MaxEpisodeSteps => 1;
-    public void Reset(RlRng rng, Span<float> obs) { x = rng.Uniform(-1, 1); obs[0] = (float)x; }
+    public void Reset(Rng rng, Span<float> obs) { x = rng.Uniform(-1, 1); obs[0] = (float)x; }
     public StepResult Step(ReadOnlySpan<float> a, Span<float> obs)
     {
         double r = discrete ? ((int)a[0] == (x > 0 ? 1 : 0) ? 1 : 0) : -Math.Pow(a[0] - 0.8 * x, 2);

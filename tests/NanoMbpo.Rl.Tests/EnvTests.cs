@@ -45,7 +45,7 @@ public class EnvTests
     {
         var env = new Pendulum();
         var o = new float[3];
-        env.Reset(new RlRng(3), o);
+        env.Reset(new Rng(3), o);
         for (int t = 1; t <= 200; t++)
         {
             var r = env.Step([0f], o);
@@ -57,7 +57,7 @@ public class EnvTests
     [Fact]
     public void ResetsDrawFromGymnasiumsRanges()
     {
-        var rng = new RlRng(5);
+        var rng = new Rng(5);
         var p = new Pendulum(); var c = new CartPole(false);
         var o3 = new float[3]; var o4 = new float[4];
         double maxTh = 0, maxThd = 0, maxC = 0;

@@ -43,7 +43,7 @@ public class ModelTests
     public void WorldModelLearnsPendulumDynamics()
     {
         var env = new Pendulum();
-        var rng = new RlRng(1);
+        var rng = new Rng(1);
         var buf = new ReplayBuffer(2000, 3, 1);
         var o = new float[3]; var o2 = new float[3];
         env.Reset(rng, o);
@@ -55,9 +55,9 @@ public class ModelTests
             if (r.Done) env.Reset(rng, o); else o2.CopyTo(o, 0);
         }
         var opts = new WorldModelOptions { Members = 4, Elites = 3, Hidden = 64, HiddenLayers = 2, WeightDecay = [2.5e-5, 5e-5, 1e-4], MaxEpochs = 0 };
-        var (_, before) = new WorldModel(3, 1, new Rng(2), opts).Train(buf, new RlRng(3), 0);   // untrained
+        var (_, before) = new WorldModel(3, 1, new Rng(2), opts).Train(buf, new Rng(3), 0);   // untrained
         var wm = new WorldModel(3, 1, new Rng(2), opts with { MaxEpochs = 60 });
-        var (epochs, after) = wm.Train(buf, new RlRng(3), 0);
+        var (epochs, after) = wm.Train(buf, new Rng(3), 0);
         Assert.True(epochs >= 10);
         // targets [r, Δs] start with MSE ~ 12 (the reward dominates); a learned model is far below
         Assert.True(after.Max() < 0.1 * before.Min(), $"holdout MSE {string.Join(", ", before.Select(v => v.ToString("F3")))} -> {string.Join(", ", after.Select(v => v.ToString("F3")))}");
@@ -69,7 +69,7 @@ public class ModelTests
         var s = new float[] { (float)Math.Cos(0.3), (float)Math.Sin(0.3), -0.5f };
         var res = env.Step([1f], o2);
         var pred = new float[3]; var rew = new float[1];
-        wm.Predict(s, [1f], 1, new RlRng(5), pred, rew);
+        wm.Predict(s, [1f], 1, new Rng(5), pred, rew);
         Assert.True(Math.Abs(pred[2] - o2[2]) < 0.5 && Math.Abs(rew[0] - res.Reward) < 1.0, $"pred {string.Join(",", pred)} r {rew[0]} vs {string.Join(",", o2)} r {res.Reward}");
     }
 

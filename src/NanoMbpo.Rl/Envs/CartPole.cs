@@ -24,7 +24,7 @@ public sealed class CartPole(bool continuous) : IEnv
     public float ActionHigh => Continuous ? 1f : 1f;
     public int MaxEpisodeSteps => 500;
 
-    public void Reset(RlRng rng, Span<float> obs)
+    public void Reset(Rng rng, Span<float> obs)
     {
         x = rng.Uniform(-0.05, 0.05); xDot = rng.Uniform(-0.05, 0.05);
         theta = rng.Uniform(-0.05, 0.05); thetaDot = rng.Uniform(-0.05, 0.05);

@@ -26,7 +26,7 @@ public interface IEnv
     float ActionLow { get; }
     float ActionHigh { get; }
     int MaxEpisodeSteps { get; }
-    void Reset(RlRng rng, Span<float> obs);
+    void Reset(Rng rng, Span<float> obs);
     StepResult Step(ReadOnlySpan<float> action, Span<float> obs);
     /// <summary>The full internal state (physics and the step counter), for checkpoints.</summary>
     double[] GetState();

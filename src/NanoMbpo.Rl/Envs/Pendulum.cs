@@ -20,7 +20,7 @@ public sealed class Pendulum : IEnv
     public float ActionHigh => (float)MaxTorque;
     public int MaxEpisodeSteps => 200;
 
-    public void Reset(RlRng rng, Span<float> obs)
+    public void Reset(Rng rng, Span<float> obs)
     {
         th = rng.Uniform(-Math.PI, Math.PI);
         thdot = rng.Uniform(-1.0, 1.0);

@@ -29,4 +29,18 @@ public class RngTests
         Assert.InRange(counts[2] / 60_000.0, 0.49, 0.51);
         Assert.Throws<ArgumentException>(() => r.Categorical(new double[] { 0, 0 }));
     }
+
+    [Fact]
+    public void SavedStateContinuesTheStreamDrawForDraw()
+    {
+        var r = new Rng(42);
+        r.NextUInt64(); r.Normal();   // leaves a spare normal in the state
+        var ms = new MemoryStream();
+        r.Write(new BinaryWriter(ms));
+        var expected = new[] { r.Normal(), r.Normal(), r.NextDouble() };
+        var restored = new Rng(7);
+        ms.Position = 0;
+        restored.Read(new BinaryReader(ms));
+        Assert.Equal(expected, new[] { restored.Normal(), restored.Normal(), restored.NextDouble() });
+    }
 }

@@ -44,6 +44,29 @@ internal static class Plots
         Save(plt, path);
     }
 
+    /// <summary>Several learning curves on the same axes (x = real dialogs), with horizontal reference levels.</summary>
+    public static void Learning(string path, string title, string yLabel, IReadOnlyList<(string Name, (double X, double Y)[] Points)> series, IReadOnlyList<(string Name, double Level)> levels)
+    {
+        var plt = new Plot();
+        plt.Title(title);
+        plt.XLabel("real dialogs");
+        plt.Axes.Left.Label.Text = yLabel;
+        foreach (var (name, pts) in series)
+        {
+            if (pts.Length == 0) continue;
+            var sc = plt.Add.Scatter(pts.Select(p => p.X).ToArray(), pts.Select(p => p.Y).ToArray());
+            sc.LegendText = name;
+        }
+        foreach (var (name, level) in levels)
+        {
+            var h = plt.Add.HorizontalLine(level);
+            h.LegendText = name;
+            h.LinePattern = LinePattern.Dashed;
+        }
+        plt.ShowLegend();
+        Save(plt, path);
+    }
+
     static void Save(Plot plt, string path)
     {
         NanoMbpo.IO.AtomicFile.WriteAllBytes(path, plt.GetImageBytes(800, 500, ImageFormat.Png));

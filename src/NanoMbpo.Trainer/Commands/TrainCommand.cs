@@ -1,13 +1,16 @@
-// `nanombpo train`: the main job. Stage 1 trains a seller policy by behaviour cloning of the
-// rule-based expert on the KinPizza simulator (features from HashedTextEncoder, MLP, Adam), then
-// evaluates it beside the random and rule baselines. Writes the checkpoint, a JSON summary and PNG
-// plots under --out. Runs on an embedded default (no files needed): `nanombpo train`; `--device
-// auto|cpu|cuda|ilgpu-cpu` picks where training runs (auto = CUDA when present, else the CPU).
+// `nanombpo train`: the main job. With no arguments it trains the seller with the paper's method —
+// latent-space MBPO with discrete SAC over BERT utterance embeddings (the real all-MiniLM-L6-v2 from the
+// NuGet cache), online from scratch on the KinPizza simulator — then evaluates it beside the random and
+// rule-based policies and prints one table (success with 95% CI, turns, return, real dialogs, wall time).
+// `--method sac|dyna` runs the ablations on the same harness, `--method bc` the behaviour-cloning
+// baseline (BcTrain.cs). Tested by tests/NanoMbpo.Agent.Tests/TrainCommandTests.cs.
 using System.CommandLine;
 using System.Text.Json;
 using NanoMbpo.Agent;
+using NanoMbpo.Bert;
 using NanoMbpo.Cpu;
 using NanoMbpo.Dialog;
+using NanoMbpo.Dialog.Rewards;
 
 namespace NanoMbpo.Trainer.Commands;
 
@@ -15,55 +18,85 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var d = new BcOptions();
-        var seed = new Option<ulong>("--seed") { Description = "Seed for the corpus, initialisation, batches and evaluation.", DefaultValueFactory = _ => d.Seed };
-        var dialogs = new Option<int>("--dialogs") { Description = "Dialogs played by the noisy expert to collect states.", DefaultValueFactory = _ => d.Dialogs };
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the collected states.", DefaultValueFactory = _ => d.Epochs };
-        var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Evaluation episodes per policy.", DefaultValueFactory = _ => d.EvalEpisodes };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => d.LearningRate };
+        var method = new Option<string>("--method") { Description = "mbpo (the paper's method), sac (model-free), dyna (k = 1) or bc (behaviour cloning).", DefaultValueFactory = _ => "mbpo" };
+        method.AcceptOnlyFromAmong("mbpo", "sac", "dyna", "bc");
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the dialogs, initialisation, sampling and evaluation.", DefaultValueFactory = _ => 1UL };
+        var dialogs = new Option<int?>("--dialogs") { Description = $"Real dialogs with the simulator (default {new SellerOptions().Dialogs}; bc: {new BcOptions().Dialogs} expert dialogs)." };
+        var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Final evaluation dialogs per policy.", DefaultValueFactory = _ => 200 };
         var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var device = DeviceOption.Create();
-        var outDir = new Option<string>("--out") { Description = "Folder for the checkpoint, summary and plots.", DefaultValueFactory = _ => Path.Combine("runs", "train") };
-        var cmd = new Command("train", "Main job: train a seller policy on the KinPizza simulator and compare it with the baselines.")
+        var outDir = new Option<string>("--out") { Description = "Run directory: config, metrics, plots, checkpoint, summary.", DefaultValueFactory = _ => Path.Combine("runs", "train") };
+        var bert = BertCommon.BertOption();
+        var pooling = new Option<string>("--pooling") { Description = "Utterance embedding: cls (the paper) or mean.", DefaultValueFactory = _ => "cls" };
+        pooling.AcceptOnlyFromAmong("cls", "mean");
+        var reward = new Option<string>("--reward") { Description = "Per-turn reward: task (simulator), llm (LLM judge at --llm-endpoint).", DefaultValueFactory = _ => "task" };
+        reward.AcceptOnlyFromAmong("task", "llm");
+        var llm = new Option<string?>("--llm-endpoint") { Description = "OpenAI-compatible base URL of the LLM judge (with --reward llm)." };
+        var llmModel = new Option<string>("--llm-model") { Description = "Model name sent to the LLM judge.", DefaultValueFactory = _ => "default" };
+        var embedder = new Option<string>("--embedder") { Description = "Utterance embeddings: bert (the paper) or hashed (a bag of hashed words with no model: fast checks only).", DefaultValueFactory = _ => "bert" };
+        embedder.AcceptOnlyFromAmong("bert", "hashed");
+        var goals = new Option<string?>("--goals") { Description = "PIZZA-format file whose orders become the customers' goals and opening lines." };
+        var updates = new Option<int?>("--updates-per-step") { Description = $"SAC gradient steps per real turn (default {new SellerOptions().UpdatesPerStep})." };
+        var epochs = new Option<int>("--epochs") { Description = "bc only: passes over the collected states.", DefaultValueFactory = _ => new BcOptions().Epochs };
+        var lr = new Option<double>("--lr") { Description = "bc only: Adam learning rate.", DefaultValueFactory = _ => new BcOptions().LearningRate };
+        var cmd = new Command("train", "Main job: train the seller (latent MBPO-SAC by default) on the KinPizza simulator and compare it with the baselines.")
         {
-            seed, dialogs, epochs, evalEpisodes, lr, threads, device, outDir,
+            method, seed, dialogs, evalEpisodes, threads, device, outDir, bert, pooling, embedder, reward, llm, llmModel, goals, updates, epochs, lr,
         };
         cmd.SetAction(p =>
         {
             int t = p.GetValue(threads);
             if (t < 1) throw new ArgumentOutOfRangeException("--threads", t, "expected at least 1");
+            int? n = p.GetValue(dialogs);
+            if (n is < 1) throw new ArgumentOutOfRangeException("--dialogs", n, "expected a positive number of dialogs");
+            int ev = p.GetValue(evalEpisodes);
+            if (ev < 1) throw new ArgumentOutOfRangeException("--eval-episodes", ev, "expected a positive number of episodes");
+            int? g = p.GetValue(updates);
+            if (g is < 1) throw new ArgumentOutOfRangeException("--updates-per-step", g, "expected a positive number");
             CpuThreads.Count = t;
-            var o = d with
+            string m = p.GetValue(method)!, dir = p.GetValue(outDir)!;
+            if (m == "bc")
             {
-                Seed = p.GetValue(seed), Dialogs = p.GetValue(dialogs), Epochs = p.GetValue(epochs),
-                EvalEpisodes = p.GetValue(evalEpisodes), LearningRate = p.GetValue(lr),
+                var bo = new BcOptions { Seed = p.GetValue(seed), Dialogs = n ?? new BcOptions().Dialogs, Epochs = p.GetValue(epochs), EvalEpisodes = ev, LearningRate = p.GetValue(lr) };
+                return BcTrain.Run(bo, t, p.GetValue(device)!, dir);
+            }
+            string dev = p.GetValue(device)!;
+            if (dev is "cuda" or "ilgpu-cpu")
+                throw new ArgumentException($"--device: the seller agent runs on the CPU in this version; got '{dev}' (use cpu or auto)");
+            var records = p.GetValue(goals) is { } gp ? PizzaFile.Read(gp) : null;
+            var sm = Enum.Parse<SellerMethod>(m, ignoreCase: true);
+            var o = SellerOptions.For(sm, n ?? new SellerOptions().Dialogs);
+            if (g is { } gv) o = o with { UpdatesPerStep = gv };
+            string rewardName = p.GetValue(reward)!;
+            Func<int, IRewardModel> rf = rewardName switch
+            {
+                "llm" => _ => new LlmJudgeReward(new LlmJudgeOptions
+                {
+                    BaseUrl = p.GetValue(llm) ?? throw new ArgumentException("--llm-endpoint: required with --reward llm (an OpenAI-compatible base URL)"),
+                    Model = p.GetValue(llmModel)!,
+                }),
+                _ => turns => new TaskReward(turns),
             };
-            var dev = DeviceOption.Resolve(p.GetValue(device)!, Console.Out, Console.Error);
-            if (dev is null) return 2;
-            string dir = p.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
-            string ckpt = Path.Combine(dir, "policy.safetensors");
-            Console.WriteLine($"nanombpo train: behaviour cloning on KinPizza, seed {o.Seed}, {t} threads, device {dev}");
-            var r = BehaviorCloning.Run(o, Console.WriteLine, ckpt, dev);
-
+            ulong s = p.GetValue(seed);
+            var pool = p.GetValue(pooling) == "mean" ? Pooling.Mean : Pooling.Cls;
+            Console.WriteLine($"nanombpo train: {m} on KinPizza, online from scratch, {o.Dialogs} real dialogs, seed {s}, {t} threads, reward {rewardName}");
+            var table = p.GetValue(embedder) == "hashed" ? new UtteranceTable(new HashedUtteranceEmbedder(128)) : SellerRun.Table(p.GetValue(bert), pool, Console.WriteLine);
+            var spec = new SellerRunSpec(o, s, dir, p.GetValue(bert), pool, rf, rewardName, records, ev);
+            var r = SellerRun.Run(spec, table, Console.WriteLine);
+            var expert = Evaluation.Run(new RulePolicy(), ev, s ^ 0xF17A1UL, records);
+            var random = Evaluation.Run(new RandomPolicy(), ev, s ^ 0xF17A1UL, records);
             Console.WriteLine();
-            Console.WriteLine($"{"policy",-10} {"success",8} {"95% CI",15} {"turns",6} {"return",8} {"slot F1",7} {"hang-up",7}");
-            foreach (var e in new[] { r.Learner, r.Rule, r.Random })
-                Console.WriteLine($"{e.Policy,-10} {e.Success.Mean,8:P1} {$"[{e.Success.Low:P1}, {e.Success.High:P1}]",15} {e.Turns.Mean,6:F1} {e.Return.Mean,8:F2} {e.SlotF1.Mean,7:F3} {e.HangUp.Mean,7:P1}");
-
-            var x = r.Curve.Select(c => (double)c.Epoch).ToArray();
-            Plots.Curve(Path.Combine(dir, "learning_curve.png"), "Behaviour cloning", "epoch",
-                x, ("loss", r.Curve.Select(c => c.Loss).ToArray()), ("accuracy", r.Curve.Select(c => c.Accuracy).ToArray()));
-            Plots.SuccessBars(Path.Combine(dir, "success.png"), $"Task success, {o.EvalEpisodes} episodes", [r.Learner, r.Rule, r.Random]);
+            SellerRun.PrintTable([(r.Final, o.Dialogs, r.Seconds), (expert, 0, 0), (random, 0, 0)]);
+            SellerRun.Plot(dir, $"{m} on KinPizza, seed {s}", [(r.Final.Policy, r.Agent.Curve)], expert, random);
             var summary = new
             {
-                job = "behaviour-cloning", seed = o.Seed, states = r.States,
-                curve = r.Curve,
-                policies = new[] { r.Learner, r.Rule, r.Random }.Select(e => new { policy = e.Policy, episodes = e.Episodes, success_rate = e.Success.Mean, success_ci_low = e.Success.Low, success_ci_high = e.Success.High, avg_turns = e.Turns.Mean, avg_return = e.Return.Mean, slot_f1 = e.SlotF1.Mean, hangup_rate = e.HangUp.Mean }),
+                job = m, seed = s, dialogs = o.Dialogs, turns = r.Agent.Turns, wall_seconds = r.Seconds, reward = rewardName,
+                curve = r.Agent.Curve,
+                policies = new[] { SellerRun.Row(r.Final, o.Dialogs, r.Seconds), SellerRun.Row(expert, 0, 0), SellerRun.Row(random, 0, 0) },
             };
             NanoMbpo.IO.AtomicFile.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-            Console.WriteLine($"wrote {ckpt}, summary.json, learning_curve.png, success.png in {dir}");
-            Console.WriteLine($"behaviour-cloned policy success {r.Learner.Success.Mean:P1} (rule {r.Rule.Success.Mean:P1}, random {r.Random.Success.Mean:P1})");
+            Console.WriteLine($"wrote config.json, metrics.csv, success.png, return.png, checkpoint/, summary.json in {dir}");
+            Console.WriteLine(FormattableString.Invariant($"{m}-sac success {r.Final.Success.Mean:P1} vs expert {expert.Success.Mean:P1} ({r.Final.Success.Mean / Math.Max(1e-9, expert.Success.Mean):P0} of the expert) after {o.Dialogs} real dialogs in {r.Seconds:F0} s"));
             return 0;
         });
         return cmd;

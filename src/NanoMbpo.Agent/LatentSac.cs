@@ -1,0 +1,276 @@
+// Discrete SAC (Christodoulou 2019) in the paper's latent space, the seller's policy optimiser. The
+// state is z = LatentEncoder(window of utterance embeddings); one gradient step on a batch of real turns
+// (windows, encoded now) and model transitions (latents from world-model rollouts):
+//   critic   ½ Σ_i MSE(Q_i(z, a), s·r + γ(1 − done)·Σ_a' π(a'|z̄')(min Q̄(z̄', a') − α log π(a'|z̄')))
+//   dynamics ‖D(z, φ(a)) − [z̄', s·r]‖²  on real turns (the paper's ‖ẑ − z‖ + ‖r̂ − r‖ loss, squared)
+//   actor    mean Σ_a π(a|z)(α log π(a|z) − min Q(z, a)), z detached (the encoder learns from the
+//            critic and dynamics losses only, as in SAC-AE and DrQ)
+//   α        −log α·(−H(π) + H̄), H̄ = TargetEntropyScale·log|A|
+// z̄' comes from the EMA target encoder, so the targets the encoder chases move slowly and a collapse
+// of every latent onto one point is not a fixed point of the dynamics loss. φ(a) is the action's id
+// (one-hot) beside a fixed projection of the BERT embedding of its response text.
+// Tested by tests/NanoMbpo.Agent.Tests/LatentTests.cs and SellerTests.cs.
+using NanoMbpo.NN;
+using NanoMbpo.Optim;
+using NanoMbpo.Rl;
+
+namespace NanoMbpo.Agent;
+
+public sealed record LatentSacOptions
+{
+    /// <summary>Adam learning rate of actor, critics, encoder, dynamics head and α.</summary>
+    public double LearningRate { get; init; } = 3e-4;
+    /// <summary>Transitions per gradient step (real and model together).</summary>
+    public int BatchSize { get; init; } = 128;
+    /// <summary>Polyak coefficient of the target critics.</summary>
+    public double Tau { get; init; } = 0.01;
+    /// <summary>EMA coefficient of the target latent encoder.</summary>
+    public double EncoderTau { get; init; } = 0.01;
+    /// <summary>Discount; dialogs end within 20 turns.</summary>
+    public double Gamma { get; init; } = 0.97;
+    /// <summary>Target entropy as a fraction of log|A| (30 actions: log 30 = 3.4 nats).</summary>
+    public double TargetEntropyScale { get; init; } = 0.2;
+    public double InitialAlpha { get; init; } = 0.2;
+    /// <summary>Rewards are multiplied by this before the critics see them (task rewards reach +40).</summary>
+    public double RewardScale { get; init; } = 0.1;
+    /// <summary>Weight of the latent-dynamics loss in the encoder's objective.</summary>
+    public double DynamicsWeight { get; init; } = 1.0;
+    public int[] Hidden { get; init; } = [128, 128];
+    /// <summary>Dimensions of the fixed random projection of each action's BERT text embedding.</summary>
+    public int ActionTextDim { get; init; } = 16;
+    public LatentOptions Latent { get; init; } = new();
+}
+
+/// <summary>Latent transitions from the world model (rows of z, action, reward, z', done).</summary>
+public sealed class LatentBatch(int capacity, int Z)
+{
+    public int Rows { get; set; }
+    public float[] Z { get; } = new float[capacity * Z];
+    public float[] Z2 { get; } = new float[capacity * Z];
+    public int[] A { get; } = new int[capacity];
+    public float[] R { get; } = new float[capacity];
+    public byte[] Term { get; } = new byte[capacity];
+}
+
+public sealed class LatentSac
+{
+    public LatentSacOptions Options { get; }
+    public UtteranceTable Table { get; }
+    public int Actions { get; }
+    public int Z => Options.Latent.LatentDim;
+    public int L => Options.Latent.MaxSeqLen;
+    public ParameterStore EncoderStore { get; } = new();
+    public ParameterStore EncoderTargetStore { get; } = new();
+    public ParameterStore ActorStore { get; } = new();
+    public ParameterStore CriticStore { get; } = new();
+    public ParameterStore CriticTargetStore { get; } = new();
+    public ParameterStore DynamicsStore { get; } = new();
+    public ParameterStore AlphaStore { get; } = new();
+    public LatentEncoder Encoder { get; }
+    readonly LatentEncoder encoderTarget;
+    readonly Mlp actor, qf1, qf2, qf1T, qf2T, dynamics;
+    readonly Tensor logAlpha;
+    public Adam EncoderOpt { get; }
+    public Adam ActorOpt { get; }
+    public Adam CriticOpt { get; }
+    public Adam DynamicsOpt { get; }
+    public Adam AlphaOpt { get; }
+    /// <summary>φ(a): (A, ActionFeatureDim), one-hot id then the projected text embedding.</summary>
+    public float[] ActionFeatures { get; }
+    public int ActionFeatureDim { get; }
+    public double TargetEntropy { get; }
+    public SortedDictionary<string, double> Metrics { get; } = new(StringComparer.Ordinal);
+    /// <summary>The step named in a non-finite-loss error.</summary>
+    public long Step { get; set; }
+    readonly TensorArena arena = new();
+
+    public LatentSac(UtteranceTable table, IReadOnlyList<string> actionTexts, ulong seed, LatentSacOptions? options = null)
+    {
+        Options = options ?? new LatentSacOptions();
+        Table = table; Actions = actionTexts.Count;
+        var init = new Rng(seed).Fork(40);
+        int z = Z, nA = Actions;
+        Encoder = new LatentEncoder(EncoderStore, "latent.", table.Dim, Options.Latent, init.Fork(1));
+        encoderTarget = new LatentEncoder(EncoderTargetStore, "latent.", table.Dim, Options.Latent, null);
+        EncoderTargetStore.CopyFrom(EncoderStore);
+        actor = Nets.Mlp(ActorStore, "actor.", z, Options.Hidden, nA, init.Fork(2));
+        qf1 = Nets.Mlp(CriticStore, "qf1.", z, Options.Hidden, nA, init.Fork(3));
+        qf2 = Nets.Mlp(CriticStore, "qf2.", z, Options.Hidden, nA, init.Fork(4));
+        qf1T = Nets.Mlp(CriticTargetStore, "qf1.", z, Options.Hidden, nA, null);
+        qf2T = Nets.Mlp(CriticTargetStore, "qf2.", z, Options.Hidden, nA, null);
+        CriticTargetStore.CopyFrom(CriticStore);
+        (ActionFeatures, ActionFeatureDim) = BuildActionFeatures(table, actionTexts, Options.ActionTextDim, init.Fork(5));
+        dynamics = Nets.Mlp(DynamicsStore, "dynamics.", z + ActionFeatureDim, Options.Hidden, z + 1, init.Fork(6));
+        logAlpha = AlphaStore.Create("log_alpha", 1);
+        logAlpha.F32[0] = (float)Math.Log(Options.InitialAlpha);
+        double lr = Options.LearningRate;
+        EncoderOpt = new Adam(EncoderStore, lr); ActorOpt = new Adam(ActorStore, lr); CriticOpt = new Adam(CriticStore, lr);
+        DynamicsOpt = new Adam(DynamicsStore, lr); AlphaOpt = new Adam(AlphaStore, lr);
+        TargetEntropy = Options.TargetEntropyScale * Math.Log(nA);
+    }
+
+    static (float[], int) BuildActionFeatures(UtteranceTable table, IReadOnlyList<string> texts, int projDim, Rng rng)
+    {
+        int nA = texts.Count, h = table.Dim, d = nA + projDim;
+        var ids = new int[nA];
+        table.Ids(texts, ids);
+        var proj = new float[h * projDim];
+        for (int i = 0; i < proj.Length; i++) proj[i] = (float)(rng.Normal() / Math.Sqrt(h));
+        var f = new float[nA * d];
+        for (int a = 0; a < nA; a++)
+        {
+            f[a * d + a] = 1;
+            var e = table.Row(ids[a]);
+            for (int k = 0; k < projDim; k++)
+            {
+                double s = 0;
+                for (int j = 0; j < h; j++) s += e[j] * proj[j * projDim + k];
+                f[a * d + nA + k] = (float)s;
+            }
+        }
+        return (f, d);
+    }
+
+    public double Alpha => Math.Exp(logAlpha.F32[0]);
+    /// <summary>Seconds in the latent Transformer's forward passes inside Update (the profile's encoder share).</summary>
+    public double EncoderForwardSeconds { get; set; }
+
+    /// <summary>The distinct utterances of windows (n·L ids; −1 = padding) as rows (U+1,H) with a zero
+    /// padding row last, the windows re-indexed into them (n,L) and the padding mask (n,L).</summary>
+    (Tensor Rows, Tensor Ids, Tensor Mask) Windows(ReadOnlySpan<int> windows, int n)
+    {
+        var local = new Dictionary<int, int>();
+        var ids = new int[n * L]; var mask = new int[n * L];
+        for (int i = 0; i < n * L; i++)
+            if (windows[i] >= 0 && !local.ContainsKey(windows[i])) local[windows[i]] = local.Count;
+        int U = local.Count, h = Table.Dim;
+        for (int i = 0; i < n * L; i++) { int w = windows[i]; ids[i] = w < 0 ? U : local[w]; mask[i] = w < 0 ? 1 : 0; }
+        var rows = new float[(U + 1) * h];
+        foreach (var (id, k) in local) Table.Row(id).CopyTo(rows.AsSpan(k * h, h));
+        return (Tensor.FromArray(rows, U + 1, h), Tensor.FromArray(ids, n, L), Tensor.FromArray(mask, n, L));
+    }
+
+    /// <summary>Latents (n, Z) of n windows with the online or the target encoder, no gradient.</summary>
+    public float[] Encode(ReadOnlySpan<int> windows, int n, bool target)
+    {
+        var z = new float[n * Z];
+        using var _ = Autograd.NoGrad();
+        for (int i = 0; i < n; i += 256)
+        {
+            int m = Math.Min(256, n - i);
+            using var __ = arena.Use();
+            var (rows, ids, mask) = Windows(windows.Slice(i * L, m * L), m);
+            (target ? encoderTarget : Encoder).Forward(rows, ids, mask).F32.CopyTo(z.AsSpan(i * Z, m * Z));
+        }
+        return z;
+    }
+
+    /// <summary>π's probabilities (n, A) at latents z (n, Z).</summary>
+    public float[] Probs(float[] z, int n)
+    {
+        using var _ = Autograd.NoGrad();
+        using var __ = arena.Use();
+        return F.Softmax(actor.Forward(Tensor.FromArray(z.AsSpan(0, n * Z).ToArray(), n, Z))).F32.ToArray();
+    }
+
+    /// <summary>The greedy action, or a sample of π, for one window.</summary>
+    public int Act(ReadOnlySpan<int> window, bool greedy, Rng rng)
+    {
+        var p = Probs(Encode(window, 1, target: false), 1);
+        if (!greedy) return rng.Categorical(p);
+        int best = 0;
+        for (int i = 1; i < p.Length; i++) if (p[i] > p[best]) best = i;
+        return best;
+    }
+
+    /// <summary>One gradient step: real turns (windows) and, if given, model transitions (latents).</summary>
+    public void Update(DialogBatch real, LatentBatch? model)
+    {
+        using var _ = arena.Use();
+        int Br = real.Rows, Bm = model?.Rows ?? 0, B = Br + Bm, nA = Actions, z = Z;
+        double scale = Options.RewardScale, alpha = Alpha;
+        var (x, ix, m) = Windows(real.S, Br);
+        var (x2, ix2, m2) = Windows(real.S2, Br);
+        // ---- latents: online encoder with gradient at s, EMA target encoder at s' -------------------
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var zr = Encoder.Forward(x, ix, m);                                      // (Br,Z)
+        Tensor z2r;
+        using (Autograd.NoGrad()) z2r = encoderTarget.Forward(x2, ix2, m2);       // (Br,Z)
+        EncoderForwardSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        var act = new int[B]; var rew = new float[B]; var term = new float[B];
+        for (int i = 0; i < Br; i++) { act[i] = real.A[i]; rew[i] = (float)(real.R[i] * scale); term[i] = real.Term[i]; }
+        Tensor zAll = zr, z2All = z2r;
+        if (Bm > 0)
+        {
+            for (int i = 0; i < Bm; i++) { act[Br + i] = model!.A[i]; rew[Br + i] = (float)(model.R[i] * scale); term[Br + i] = model.Term[i]; }
+            zAll = F.Concat([zr, Tensor.FromArray(model!.Z.AsSpan(0, Bm * z).ToArray(), Bm, z)], 0);
+            z2All = F.Concat([z2r, Tensor.FromArray(model.Z2.AsSpan(0, Bm * z).ToArray(), Bm, z)], 0);
+        }
+        var a = Tensor.FromArray(act, B); var r = Tensor.FromArray(rew, B); var done = Tensor.FromArray(term, B);
+        var zd = Tensor.FromArray(zAll.F32.ToArray(), B, z);                 // detached copy for the actor
+        // ---- temperature ------------------------------------------------------------------------------
+        var logits = actor.Forward(zd);
+        var probs = F.Softmax(logits); var logp = F.LogSoftmax(logits);
+        double entropy = 0;
+        var pd = probs.F32; var ld = logp.F32;
+        for (int i = 0; i < pd.Length; i++) entropy -= pd[i] * ld[i];
+        entropy /= B;
+        if (!double.IsFinite(entropy)) throw new NonFiniteException($"step {Step}: the policy entropy is not finite (alpha network).");
+        AlphaStore.Grad<float>()[0] = (float)(entropy - TargetEntropy);
+        AlphaOpt.Step(zeroGrad: true);
+        // ---- critics and latent dynamics (one backward into the encoder) ------------------------------
+        Tensor target;
+        using (Autograd.NoGrad())
+        {
+            var l2 = actor.Forward(z2All);
+            var v = F.Sum(F.Softmax(l2) * (F.Minimum(qf1T.Forward(z2All), qf2T.Forward(z2All)) - F.LogSoftmax(l2) * alpha), -1);
+            target = r + (1.0 - done) * v * Options.Gamma;
+        }
+        var q1 = qf1.Forward(zAll); var q2 = qf2.Forward(zAll);
+        var qLoss = Nets.Loss(Step, "critic", () => 0.5 * (F.MseLoss(F.Gather(q1, a), target) + F.MseLoss(F.Gather(q2, a), target)), out double qv);
+        var feat = new float[Br * ActionFeatureDim];
+        for (int i = 0; i < Br; i++) ActionFeatures.AsSpan(act[i] * ActionFeatureDim, ActionFeatureDim).CopyTo(feat.AsSpan(i * ActionFeatureDim));
+        var dynTarget = new float[Br * (z + 1)];
+        var z2d = z2r.F32;
+        for (int i = 0; i < Br; i++) { z2d.Slice(i * z, z).CopyTo(dynTarget.AsSpan(i * (z + 1))); dynTarget[i * (z + 1) + z] = rew[i]; }
+        var dynLoss = Nets.Loss(Step, "latent dynamics", () => F.MseLoss(
+            dynamics.Forward(F.Concat([zr, Tensor.FromArray(feat, Br, ActionFeatureDim)], 1)), Tensor.FromArray(dynTarget, Br, z + 1)), out double dv);
+        (qLoss + dynLoss * Options.DynamicsWeight).Backward();
+        CriticOpt.Step(zeroGrad: true); EncoderOpt.Step(zeroGrad: true); DynamicsOpt.Step(zeroGrad: true);
+        // ---- actor: exact expectation over actions, critics detached ----------------------------------
+        Tensor minQ;
+        using (Autograd.NoGrad()) minQ = F.Minimum(qf1.Forward(zd), qf2.Forward(zd));
+        var actorLoss = Nets.Loss(Step, "actor", () => F.MeanAll(F.Sum(probs * (logp * alpha - minQ), -1)), out double av);
+        actorLoss.Backward();
+        ActorOpt.Step(zeroGrad: true);
+        // ---- targets ----------------------------------------------------------------------------------
+        CriticTargetStore.PolyakUpdate(CriticStore, Options.Tau);
+        EncoderTargetStore.PolyakUpdate(EncoderStore, Options.EncoderTau);
+        Metrics["critic_loss"] = qv; Metrics["dynamics_loss"] = dv; Metrics["actor_loss"] = av;
+        Metrics["alpha"] = Alpha; Metrics["entropy"] = entropy;
+        Metrics["q_mean"] = q1.F32.ToArray().Average();
+        Metrics["latent_std"] = Std(zr.F32, Br, z);
+    }
+
+    /// <summary>Mean over latent dimensions of the batch standard deviation (the collapse monitor).</summary>
+    public static double Std(ReadOnlySpan<float> zs, int n, int z)
+    {
+        double total = 0;
+        for (int k = 0; k < z; k++)
+        {
+            double s = 0, s2 = 0;
+            for (int i = 0; i < n; i++) { double v = zs[i * z + k]; s += v; s2 += v * v; }
+            double mean = s / n;
+            total += Math.Sqrt(Math.Max(0, s2 / n - mean * mean));
+        }
+        return total / z;
+    }
+
+    /// <summary>Every network with its optimizer (checkpoints).</summary>
+    public IEnumerable<(string Name, ParameterStore Store, Adam? Optimizer)> Networks() =>
+    [
+        ("encoder", EncoderStore, EncoderOpt), ("encoder_target", EncoderTargetStore, null), ("actor", ActorStore, ActorOpt),
+        ("critic", CriticStore, CriticOpt), ("critic_target", CriticTargetStore, null), ("dynamics", DynamicsStore, DynamicsOpt),
+        ("alpha", AlphaStore, AlphaOpt),
+    ];
+}

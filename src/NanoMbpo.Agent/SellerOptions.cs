@@ -1,0 +1,70 @@
+// The seller agent's options: which method (the paper's MBPO, its model-free and Dyna ablations), the
+// budget of real dialogs, MBPO's model-training and rollout schedule, evaluation, and the learner's and
+// world model's own options. Every hyperparameter is documented where it is defined.
+// Tested through tests/NanoMbpo.Agent.Tests/SellerTests.cs.
+using NanoMbpo.Rl;
+
+namespace NanoMbpo.Agent;
+
+public enum SellerMethod { Mbpo, Sac, Dyna }
+
+public sealed record SellerOptions
+{
+    public SellerMethod Method { get; init; } = SellerMethod.Mbpo;
+    /// <summary>Real dialogs with the simulator: the budget every method is compared on.</summary>
+    public int Dialogs { get; init; } = 1500;
+    /// <summary>Dialogs with uniform random seller actions before the policy acts (and before the first model).</summary>
+    public int RandomDialogs { get; init; } = 30;
+    /// <summary>Turn limit of a dialog (the customer hangs up after it).</summary>
+    public int MaxTurns { get; init; } = 20;
+    /// <summary>SAC gradient steps per real turn (MBPO's G; 20 in the paper on MuJoCo, fewer here to fit 15 minutes on 2 cores).</summary>
+    public int UpdatesPerStep { get; init; } = 2;
+    /// <summary>Real turns between world-model trainings and rollout rounds (MBPO 250).</summary>
+    public int ModelTrainEvery { get; init; } = 250;
+    /// <summary>The world model trains on the most recent this many real turns (re-encoded by the current target encoder).</summary>
+    public int ModelTrainWindow { get; init; } = 5000;
+    /// <summary>Start states per rollout round, drawn from real turns.</summary>
+    public int RolloutBatch { get; init; } = 500;
+    /// <summary>Rollout length k grows linearly from Min to Max between the two dialog counts (MBPO's schedule).</summary>
+    public int MinRolloutLength { get; init; } = 1;
+    public int MaxRolloutLength { get; init; } = 3;
+    public int RolloutScheduleStart { get; init; } = 100;
+    public int RolloutScheduleEnd { get; init; } = 500;
+    /// <summary>Rollout rounds the model buffer keeps (MBPO model_retain_epochs); older latents come from an older encoder.</summary>
+    public int RetainRounds { get; init; } = 4;
+    /// <summary>Fraction of real turns in each SAC batch (MBPO 0.05; the latent encoder learns from real turns only, so more).</summary>
+    public double RealRatio { get; init; } = 0.5;
+    /// <summary>Dialogs between evaluations of the greedy policy (the learning curve's points).</summary>
+    public int EvalEvery { get; init; } = 100;
+    /// <summary>Greedy dialogs per evaluation (fixed seeds, apart from the training dialogs).</summary>
+    public int EvalEpisodes { get; init; } = 50;
+    public LatentSacOptions Sac { get; init; } = new();
+    /// <summary>The ensemble over latents: smaller than MBPO's MuJoCo model (7×4×200) to fit the CPU budget.</summary>
+    public WorldModelOptions Model { get; init; } = new()
+    {
+        Members = 5, Elites = 3, Hidden = 128, HiddenLayers = 3, WeightDecay = [2.5e-5, 5e-5, 7.5e-5, 1e-4],
+        MaxEpochs = 20, MaxEpochsSinceUpdate = 3, MaxHoldout = 1000,
+    };
+
+    public bool UsesModel => Method != SellerMethod.Sac;
+
+    /// <summary>The defaults of each method on the same budget (model-free SAC: no model, all-real batches; Dyna: k = 1).</summary>
+    public static SellerOptions For(SellerMethod m, int dialogs) => m switch
+    {
+        SellerMethod.Sac => new SellerOptions { Method = m, Dialogs = dialogs, RealRatio = 1.0 },
+        SellerMethod.Dyna => new SellerOptions { Method = m, Dialogs = dialogs, MinRolloutLength = 1, MaxRolloutLength = 1 },
+        _ => new SellerOptions { Method = m, Dialogs = dialogs },
+    };
+
+    /// <summary>Validates every option, naming it.</summary>
+    public void Validate()
+    {
+        static void Positive(string n, double v) { if (!(v > 0)) throw new ArgumentOutOfRangeException(n, v, "expected a positive value"); }
+        Positive("--dialogs", Dialogs); Positive("MaxTurns", MaxTurns); Positive("UpdatesPerStep", UpdatesPerStep);
+        Positive("ModelTrainEvery", ModelTrainEvery); Positive("RolloutBatch", RolloutBatch); Positive("EvalEvery", EvalEvery);
+        Positive("EvalEpisodes", EvalEpisodes); Positive("MinRolloutLength", MinRolloutLength);
+        if (RandomDialogs < 0) throw new ArgumentOutOfRangeException("RandomDialogs", RandomDialogs, "expected zero or more");
+        if (MaxRolloutLength < MinRolloutLength) throw new ArgumentOutOfRangeException("MaxRolloutLength", MaxRolloutLength, $"expected at least MinRolloutLength ({MinRolloutLength})");
+        if (RealRatio is <= 0 or > 1 || double.IsNaN(RealRatio)) throw new ArgumentOutOfRangeException("RealRatio", RealRatio, "expected a fraction in (0, 1]");
+    }
+}

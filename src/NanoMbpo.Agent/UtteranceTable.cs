@@ -1,0 +1,102 @@
+// The agent's utterance memory: every distinct utterance text gets an integer id and its embedding row
+// (from an IUtteranceEmbedder: the BERT utterance encoder service in training, a hashed bag of words in fast
+// tests), so replay stores a dialog state as a window of ids and each text is embedded once. A window is
+// the last MaxSeqLen utterances, right aligned, −1 marking the zero padding in front of a short history.
+// Tested by tests/NanoMbpo.Agent.Tests/LatentTests.cs.
+using NanoMbpo.Bert;
+using NanoMbpo.Dialog;
+
+namespace NanoMbpo.Agent;
+
+/// <summary>Texts → (N,Dim) embeddings, deterministic for a fixed text.</summary>
+public interface IUtteranceEmbedder
+{
+    string Name { get; }
+    int Dim { get; }
+    /// <summary>Writes the embeddings of <paramref name="texts"/> row by row into <paramref name="dst"/> (N·Dim).</summary>
+    void Embed(IReadOnlyList<string> texts, Span<float> dst);
+}
+
+/// <summary>The BERT utterance encoder service ([CLS] or mean pooling, disk cached).</summary>
+public sealed class BertUtteranceEmbedder(UtteranceEncoder encoder, string name) : IUtteranceEmbedder
+{
+    public string Name => name;
+    public int Dim => encoder.Hidden;
+    public UtteranceEncoder Encoder => encoder;
+
+    public void Embed(IReadOnlyList<string> texts, Span<float> dst)
+    {
+        var rows = encoder.Encode(texts);
+        for (int i = 0; i < rows.Length; i++) rows[i].CopyTo(dst.Slice(i * Dim, Dim));
+    }
+}
+
+/// <summary>Hashed unigrams and bigrams of one utterance (no model): the fast stand-in for tests.</summary>
+public sealed class HashedUtteranceEmbedder(int dim = 64) : IUtteranceEmbedder
+{
+    readonly HashedTextEncoder inner = new(dim, 1);
+    public string Name => $"hashed-{dim}";
+    public int Dim => dim;
+
+    public void Embed(IReadOnlyList<string> texts, Span<float> dst)
+    {
+        for (int i = 0; i < texts.Count; i++) inner.Encode([new Utterance(Speaker.Customer, texts[i])], dst.Slice(i * dim, dim));
+    }
+}
+
+public sealed class UtteranceTable
+{
+    readonly Dictionary<string, int> ids = new(StringComparer.Ordinal);
+    readonly List<string> texts = [];
+    float[] rows = new float[1024];
+
+    public IUtteranceEmbedder Embedder { get; }
+    public int Dim => Embedder.Dim;
+    public int Count => texts.Count;
+
+    public UtteranceTable(IUtteranceEmbedder embedder) { Embedder = embedder; rows = new float[256 * embedder.Dim]; }
+
+    /// <summary>The ids of <paramref name="batch"/>, embedding the texts not seen before in one call.</summary>
+    public void Ids(IReadOnlyList<string> batch, Span<int> dst)
+    {
+        List<string>? missing = null;
+        foreach (var t in batch)
+            if (!ids.ContainsKey(t) && !(missing?.Contains(t) ?? false)) (missing ??= []).Add(t);
+        if (missing != null)
+        {
+            int start = texts.Count, need = (start + missing.Count) * Dim;
+            if (need > rows.Length) Array.Resize(ref rows, Math.Max(need, rows.Length * 2));
+            Embedder.Embed(missing, rows.AsSpan(start * Dim, missing.Count * Dim));
+            foreach (var t in missing) { ids[t] = texts.Count; texts.Add(t); }
+        }
+        for (int i = 0; i < batch.Count; i++) dst[i] = ids[batch[i]];
+    }
+
+    public int Id(string text) { Span<int> one = stackalloc int[1]; Ids([text], one); return one[0]; }
+
+    public ReadOnlySpan<float> Row(int id) => rows.AsSpan(id * Dim, Dim);
+    public string Text(int id) => texts[id];
+
+    /// <summary>The window of the last <paramref name="window"/>.Length utterances of a history, right aligned.</summary>
+    public void Window(IReadOnlyList<Utterance> history, Span<int> window)
+    {
+        int L = window.Length, n = Math.Min(L, history.Count);
+        window.Fill(-1);
+        var last = new string[n];
+        for (int i = 0; i < n; i++) last[i] = history[history.Count - n + i].Text;
+        Ids(last, window[(L - n)..]);
+    }
+
+    /// <summary>Gathers windows (B,L) of ids into embeddings (B,L,Dim) and the padding mask (B,L), 1 = padding.</summary>
+    public void Gather(ReadOnlySpan<int> windows, int B, int L, Span<float> x, Span<int> mask)
+    {
+        int d = Dim;
+        for (int i = 0; i < B * L; i++)
+        {
+            int id = windows[i];
+            var dst = x.Slice(i * d, d);
+            if (id < 0) { dst.Clear(); mask[i] = 1; }
+            else { rows.AsSpan(id * d, d).CopyTo(dst); mask[i] = 0; }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// Shared by `train` and `compare`: builds the utterance table over the BERT encoder service (disk
+// cached beside the weights), the real environment with the chosen reward, runs a seller method on its
+// budget of real dialogs and writes a run directory: config.json, metrics.csv (one row per evaluation),
+// PNG learning curves against real dialogs (expert and random as lines), the checkpoint, summary.json.
+// Tested by tests/NanoMbpo.Agent.Tests/TrainCommandTests.cs.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using NanoMbpo.Agent;
+using NanoMbpo.Bert;
+using NanoMbpo.Dialog;
+using NanoMbpo.IO;
+
+namespace NanoMbpo.Trainer.Commands;
+
+internal sealed record SellerRunSpec(SellerOptions Options, ulong Seed, string OutDir, string? BertDir, Pooling Pooling,
+    Func<int, IRewardModel> Reward, string RewardName, IReadOnlyList<PizzaRecord>? Goals, int FinalEvalEpisodes);
+
+internal sealed record SellerRunResult(SellerMbpo Agent, EvalReport Final, double Seconds);
+
+internal static class SellerRun
+{
+    /// <summary>The utterance table over the BERT service: [CLS] or mean pooling, cached on disk beside the weights.</summary>
+    public static UtteranceTable Table(string? bertDir, Pooling pooling, Action<string> log)
+    {
+        string dir = BertCommon.Resolve(bertDir);
+        var ckpt = BertCheckpoint.Load(dir);
+        var enc = new UtteranceEncoder(ckpt, Path.Combine(dir, "utterance-cache"), pooling, maxLength: 64);
+        log($"utterances: {ckpt.Config.NumHiddenLayers}-layer BERT ({ckpt.Config.HiddenSize}) from {dir}, {pooling} pooling, cache {Path.GetFileName(enc.CachePath)}");
+        return new UtteranceTable(new BertUtteranceEmbedder(enc, Path.GetFileName(dir.TrimEnd('/', '\\'))));
+    }
+
+    public static SellerRunResult Run(SellerRunSpec spec, UtteranceTable table, Action<string> log)
+    {
+        var o = spec.Options;
+        Directory.CreateDirectory(spec.OutDir);
+        string method = o.Method.ToString().ToLowerInvariant();
+        AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "config.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["method"] = method, ["seed"] = spec.Seed, ["dialogs"] = o.Dialogs, ["reward"] = spec.RewardName,
+            ["embedder"] = table.Embedder.Name, ["pooling"] = spec.Pooling.ToString().ToLowerInvariant(), ["bert"] = spec.BertDir,
+            ["threads"] = NanoMbpo.Cpu.CpuThreads.Count, ["options"] = JsonSerializer.SerializeToElement(o),
+        }, new JsonSerializerOptions { WriteIndented = true }));
+        var agent = new SellerMbpo(table, o, spec.Seed, () => new KinPizzaEnv(reward: spec.Reward(o.MaxTurns), goals: spec.Goals, maxTurns: o.MaxTurns), spec.Goals);
+        var csv = new StringBuilder("dialogs,turns,success,return,avg_turns,seconds,critic_loss,actor_loss,dynamics_loss,alpha,entropy,q_mean,latent_std,model_holdout_mse\n");
+        var clock = Stopwatch.StartNew();
+        agent.Train(log, p =>
+        {
+            string M(string k) => agent.Metrics.TryGetValue(k, out var v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "";
+            csv.Append(FormattableString.Invariant($"{p.Dialogs},{p.Turns},{p.Success},{p.Return},{p.AvgTurns},{p.Seconds:F1},"))
+               .Append(string.Join(",", new[] { "critic_loss", "actor_loss", "dynamics_loss", "alpha", "entropy", "q_mean", "latent_std", "model_holdout_mse" }.Select(M))).Append('\n');
+            AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "metrics.csv"), csv.ToString());
+            SellerCheckpoint.Save(agent, Path.Combine(spec.OutDir, "checkpoint"));
+        });
+        double seconds = clock.Elapsed.TotalSeconds;
+        agent.Profile["latent transformer (in sac update, forward)"] = agent.Learner.EncoderForwardSeconds;
+        log("profile: " + string.Join(", ", agent.Profile.Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:F1} s"))) + FormattableString.Invariant($"; {agent.DialogsDone / seconds:F2} real dialogs/s"));
+        var final = Evaluation.Run(new LatentPolicy(agent.Learner, method + "-sac"), spec.FinalEvalEpisodes, spec.Seed ^ 0xF17A1UL, spec.Goals);
+        return new SellerRunResult(agent, final, seconds);
+    }
+
+    /// <summary>Success and return against real dialogs, with the expert's and random's levels as lines.</summary>
+    public static void Plot(string dir, string title, IReadOnlyList<(string Name, IReadOnlyList<CurvePoint> Curve)> runs, EvalReport expert, EvalReport random)
+    {
+        Plots.Learning(Path.Combine(dir, "success.png"), title + ": greedy success rate", "success rate", runs.Select(r => (r.Name, r.Curve.Select(c => ((double)c.Dialogs, c.Success)).ToArray())).ToList(),
+            [("expert", expert.Success.Mean), ("random", random.Success.Mean)]);
+        Plots.Learning(Path.Combine(dir, "return.png"), title + ": return (task reward)", "return", runs.Select(r => (r.Name, r.Curve.Select(c => ((double)c.Dialogs, c.Return)).ToArray())).ToList(),
+            [("expert", expert.Return.Mean), ("random", random.Return.Mean)]);
+    }
+
+    public static object Row(EvalReport e, int dialogs, double seconds) => new
+    {
+        policy = e.Policy, episodes = e.Episodes, success_rate = e.Success.Mean, success_ci_low = e.Success.Low, success_ci_high = e.Success.High,
+        avg_turns = e.Turns.Mean, avg_return = e.Return.Mean, slot_f1 = e.SlotF1.Mean, hangup_rate = e.HangUp.Mean, real_dialogs = dialogs, wall_seconds = seconds,
+    };
+
+    public static void PrintTable(IEnumerable<(EvalReport E, int Dialogs, double Seconds)> rows)
+    {
+        Console.WriteLine($"{"policy",-12} {"success",8} {"95% CI",17} {"turns",6} {"return",8} {"real dialogs",12} {"wall",8}");
+        foreach (var (e, n, s) in rows)
+            Console.WriteLine(FormattableString.Invariant($"{e.Policy,-12} {e.Success.Mean,8:P1} {$"[{e.Success.Low:P1}, {e.Success.High:P1}]",17} {e.Turns.Mean,6:F1} {e.Return.Mean,8:F2} {n,12} {s,7:F0}s"));
+    }
+}

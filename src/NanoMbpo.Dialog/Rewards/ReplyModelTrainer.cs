@@ -101,6 +101,7 @@ public static class ReplyModelTrainer
             throw new InvalidOperationException($"reply model: {o.Dialogs} dialogs gave {train.Count} training and {held.Count} held-out replies; expected some of both (use more --dialogs)");
         var counts = Classes(train);
         log($"collected {all.Count} replies from {o.Dialogs} dialogs: {train.Count} to train (-1: {counts[0]}, 0: {counts[1]}, +1: {counts[2]}), {held.Count} held out");
+        log(string.Create(CultureInfo.InvariantCulture, $"text-only ceiling on the held-out replies (each text given its most common label there): {TextOnlyCeiling(held):P1}"));
 
         // Each distinct text runs through the encoder once; the training rows index into these vectors.
         var sw = Stopwatch.StartNew();
@@ -158,6 +159,11 @@ public static class ReplyModelTrainer
         });
         return new ReplyTrainResult(model, trainAcc, heldAcc, unseenAcc, distinct.Count, lastLoss);
     }
+
+    /// <summary>The best accuracy any text-only classifier can reach on <paramref name="samples"/>: the simulator
+    /// gives some identical texts different labels ("No thanks." declines an upsell (0) or a second offer (-1)).</summary>
+    public static double TextOnlyCeiling(IReadOnlyList<ReplySample> samples) => samples.Count == 0 ? double.NaN
+        : (double)samples.GroupBy(x => x.Text, StringComparer.Ordinal).Sum(g => g.GroupBy(x => x.Label).Max(l => l.Count())) / samples.Count;
 
     static int[] Classes(IEnumerable<ReplySample> samples)
     {

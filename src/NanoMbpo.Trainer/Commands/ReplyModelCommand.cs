@@ -50,7 +50,7 @@ public static class ReplyModelCommand
             {
                 var real = ReplyModelTrainer.Collect(o.Dialogs, o.Seed + 1_000_003, o.Epsilon, pizza, o.MaxTurns);
                 var acc = ReplyModelTrainer.Evaluate(res.Model, real);
-                Console.WriteLine($"PIZZA goals ({Path.GetFileName(r.GetValue(goals))}): {acc}");
+                Console.WriteLine($"PIZZA goals ({Path.GetFileName(r.GetValue(goals))}): {acc}; text-only ceiling {ReplyModelTrainer.TextOnlyCeiling(real).ToString("P1", CultureInfo.InvariantCulture)}");
                 res.Model.SetConfig(res.Model.Config with { PizzaGoalsAccuracy = acc.Overall, PizzaGoalsReplies = acc.Replies });
             }
             res.Model.Save(dir);

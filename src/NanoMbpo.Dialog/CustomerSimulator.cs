@@ -1,12 +1,22 @@
 // Agenda-based, seeded customer simulator: reveals part of its hidden goal in its opening line, answers slot
 // questions, corrects wrong confirmations, takes or declines upsells by persona, loses patience on redundant or
-// irrelevant seller turns and hangs up when it runs out. Text only. Tested by tests/NanoMbpo.Tests/Dialog/EnvTests.cs.
+// irrelevant seller turns and hangs up when it runs out. Text only. Each reply carries a satisfaction label (see
+// CustomerReply) that the learned reply reward trains on. Tested by tests/NanoMbpo.Tests/Dialog/EnvTests.cs and
+// tests/NanoMbpo.Tests/Dialog/SatisfactionTests.cs.
 using System.Text;
 
 namespace NanoMbpo.Dialog;
 
 /// <summary>The customer's reaction to one seller turn.</summary>
-public sealed record CustomerReply(string Text, bool Done, bool HungUp, bool Success);
+/// <param name="Satisfaction">The simulator's hidden label of the reply (never shown to the seller):
+/// +1 the turn moved the order forward (a slot answer with information not given before, "yes" to a correct
+/// confirmation, the first acceptance of a stated total, an accepted upsell, the success reply);
+/// -1 the customer is annoyed (every annoyed path: a redundant or irrelevant turn, a repeat, a greeting mid-order,
+/// a third wrong confirmation, an apology for nothing), hangs up, or the dialog ends badly (a failed order, the
+/// seller's goodbye); 0 neutral (a declined upsell, "No, that's all." the first time, "No problem." after a
+/// correction, a first request to repeat, and a correction after a wrong confirmation: informative but not
+/// satisfying).</param>
+public sealed record CustomerReply(string Text, bool Done, bool HungUp, bool Success, int Satisfaction);
 
 public sealed class CustomerSimulator
 {
@@ -116,44 +126,46 @@ public sealed class CustomerSimulator
         bool wasCorrection = _lastWasCorrection;
         _lastWasCorrection = false;
         string? text = null;
-        bool annoyed = false;
+        bool annoyed = false, progress = false;   // progress: the reply moved the order forward (label +1)
         switch (act)
         {
-            case SellerAct.AskNumber: text = AnswerSlot(f => f.Number, (f) => f.Number = true, s => s.EffectiveNumber == 1 ? "Just one." : Realiser.Number(s.EffectiveNumber, "x") + ", please."); break;
-            case SellerAct.AskSize: text = AnswerSlot(f => f.Size, f => f.Size = true, s => s.Size == null ? "Any size is fine." : _rng.Pick(new[] { "Make it {0}.", "{0}, please.", "I'll take {0}." }).Replace("{0}", _real.Word(EntityKind.Size, s.Size))); break;
-            case SellerAct.AskToppings: text = AnswerSlot(f => f.Toppings, f => f.Toppings = true, s => _real.ToppingsAnswer(s) is { Length: > 0 } t ? t + "." : "Just plain, nothing special."); break;
+            case SellerAct.AskNumber: text = AnswerSlot(f => f.Number, (f) => f.Number = true, s => s.EffectiveNumber == 1 ? "Just one." : Realiser.Number(s.EffectiveNumber, "x") + ", please."); progress = !_redundantFlag; break;
+            case SellerAct.AskSize: text = AnswerSlot(f => f.Size, f => f.Size = true, s => s.Size == null ? "Any size is fine." : _rng.Pick(new[] { "Make it {0}.", "{0}, please.", "I'll take {0}." }).Replace("{0}", _real.Word(EntityKind.Size, s.Size))); progress = !_redundantFlag; break;
+            case SellerAct.AskToppings: text = AnswerSlot(f => f.Toppings, f => f.Toppings = true, s => _real.ToppingsAnswer(s) is { Length: > 0 } t ? t + "." : "Just plain, nothing special."); progress = !_redundantFlag; break;
             case SellerAct.AskCrust:
                 text = AnswerSlot(f => f.Crust, f => f.Crust = true, s =>
                 {
                     var c = s.Styles.Where(x => !x.Negated && Menu.CrustStyles.Contains(x.Canonical)).Select(x => _real.Word(EntityKind.Style, x.Canonical)).ToList();
                     return c.Count > 0 ? string.Join(" ", c) + ", please." : "The usual crust is fine.";
                 });
+                progress = !_redundantFlag;
                 break;
             case SellerAct.AskDrinks:
                 if (_drinksRevealed) { text = _rng.Pick(s_redundant); annoyed = true; }
                 else
                 {
-                    _drinksRevealed = true;
+                    _drinksRevealed = progress = true;
                     var drinks = _goal.Order.Drinks.Select(d => _real.Item(d)).ToList();
                     text = drinks.Count == 0 ? "No drinks, thanks." : "Yes, " + string.Join(" and ", drinks) + ".";
                 }
                 break;
             case SellerAct.AskAnythingElse:
-                if (!_drinksRevealed && _goal.Order.Drinks.Any()) { _drinksRevealed = true; text = "Yes, also " + string.Join(" and ", _goal.Order.Drinks.Select(d => _real.Item(d))) + "."; }
+                if (!_drinksRevealed && _goal.Order.Drinks.Any()) { _drinksRevealed = progress = true; text = "Yes, also " + string.Join(" and ", _goal.Order.Drinks.Select(d => _real.Item(d))) + "."; }
                 else { annoyed = _saidAllSet; _saidAllSet = true; text = "No, that's all."; }
                 break;
             case SellerAct.AskFulfillment:
                 if (_fulfillmentRevealed) { text = _rng.Pick(s_redundant); annoyed = true; }
-                else { _fulfillmentRevealed = true; text = _goal.Fulfillment == "DELIVERY" ? _rng.Pick(new[] { "Delivery, please.", "Please deliver it." }) : _rng.Pick(new[] { "Pickup, please.", "I'll pick it up." }); }
+                else { _fulfillmentRevealed = progress = true; text = _goal.Fulfillment == "DELIVERY" ? _rng.Pick(new[] { "Delivery, please.", "Please deliver it." }) : _rng.Pick(new[] { "Pickup, please.", "I'll pick it up." }); }
                 break;
             case SellerAct.AskName:
                 if (_nameRevealed) { text = _rng.Pick(s_redundant); annoyed = true; }
-                else { _nameRevealed = true; text = _rng.Pick(new[] { "It's {0}.", "My name is {0}.", "Put it under {0}.", "{0}." }).Replace("{0}", _goal.Name); }
+                else { _nameRevealed = progress = true; text = _rng.Pick(new[] { "It's {0}.", "My name is {0}.", "Put it under {0}.", "{0}." }).Replace("{0}", _goal.Name); }
                 break;
             case SellerAct.Confirm:
                 if (GoalMatches(st))
                 {
                     annoyed = _confirmedKey == st.Key();
+                    progress = !annoyed;
                     _confirmedKey = st.Key();
                     text = annoyed ? "Yes, I already said so." : _rng.Pick(new[] { "Yes, that's right.", "Yes, perfect.", "Yep, that's correct." });
                 }
@@ -170,13 +182,14 @@ public sealed class CustomerSimulator
                 break;
             case SellerAct.StateTotal:
                 annoyed = _totalHeard;
+                progress = !annoyed;
                 _totalHeard = true;
                 text = annoyed ? "You told me the total already." : "Okay, sounds good.";
                 break;
             case SellerAct.PlaceOrder:
                 {
                     bool ok = GoalMatches(st) && _confirmedKey == st.Key() && _totalHeard;
-                    return new CustomerReply(ok ? "Great, thank you so much!" : "Wait, that's not what I wanted. Never mind.", true, false, ok);
+                    return new CustomerReply(ok ? "Great, thank you so much!" : "Wait, that's not what I wanted. Never mind.", true, false, ok, ok ? 1 : -1);
                 }
             case SellerAct.UpsellDrink:
                 annoyed = _upsoldDrink;
@@ -186,6 +199,7 @@ public sealed class CustomerSimulator
                     _goal.Order.Items.Add(new SubOrder { IsDrink = true, DrinkType = "COKE", Volume = "2,LITER", Number = 1 });
                     _revealed.Add(new ItemFlags { Number = true, Size = true, Toppings = true, Crust = true });
                     text = "Sure, add a 2 liter coke.";
+                    progress = true;
                 }
                 else text = "No thanks.";
                 break;
@@ -198,6 +212,7 @@ public sealed class CustomerSimulator
                     {
                         first.Toppings.Add(new ToppingSpec("CHEESE", "EXTRA"));
                         text = "Yes, add extra cheese.";
+                        progress = true;
                     }
                     else text = "No thanks.";
                     break;
@@ -212,7 +227,7 @@ public sealed class CustomerSimulator
                 text = _last;
                 break;
             case SellerAct.Goodbye:
-                return new CustomerReply("Oh... okay, bye.", true, false, false);
+                return new CustomerReply("Oh... okay, bye.", true, false, false, -1);
             case SellerAct.Greet:
                 annoyed = true;
                 text = "Hi. I'm trying to order.";
@@ -224,10 +239,10 @@ public sealed class CustomerSimulator
         }
         if (_redundantFlag) { annoyed = true; _redundantFlag = false; }
         if (annoyed && --Patience <= 0)
-            return new CustomerReply("Forget it, I'll order somewhere else.", true, true, false);
+            return new CustomerReply("Forget it, I'll order somewhere else.", true, true, false, -1);
         text = text!.Length > 0 ? char.ToUpperInvariant(text[0]) + text[1..] : text;
         _last = text;
-        return new CustomerReply(text, false, false, false);
+        return new CustomerReply(text, false, false, false, annoyed ? -1 : progress ? 1 : 0);
     }
 
     bool _clarified;

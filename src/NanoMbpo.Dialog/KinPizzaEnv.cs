@@ -3,8 +3,10 @@
 // the turn with a pluggable IRewardModel (task reward by default). Tested by tests/NanoMbpo.Tests/Dialog/EnvTests.cs.
 namespace NanoMbpo.Dialog;
 
-/// <summary>Per-step diagnostics. SlotF1 compares the tracker's order with the customer's goal.</summary>
-public sealed record StepInfo(bool Success, int Turns, double SlotF1, bool HungUp, string SellerText);
+/// <summary>Per-step diagnostics. SlotF1 compares the tracker's order with the customer's goal. Satisfaction is the
+/// simulator's hidden label of the customer's reply (+1 progress, 0 neutral, -1 annoyed or a bad ending; see
+/// CustomerReply); data collection for the reply reward reads it, the seller must not.</summary>
+public sealed record StepInfo(bool Success, int Turns, double SlotF1, bool HungUp, string SellerText, int Satisfaction);
 
 public sealed record StepResult(string CustomerText, double Reward, bool Done, StepInfo Info);
 
@@ -83,14 +85,15 @@ public sealed class KinPizzaEnv
         var reply = _sim.Respond(a.Act, State);
         bool done = reply.Done, hungUp = reply.HungUp;
         string text = reply.Text;
-        if (!done && Turns >= MaxTurns) { done = true; hungUp = true; text = "Sorry, this is taking too long. Bye."; }
+        int satisfaction = reply.Satisfaction;
+        if (!done && Turns >= MaxTurns) { done = true; hungUp = true; satisfaction = -1; text = "Sorry, this is taking too long. Bye."; }
         _history.Add(new Utterance(Speaker.Customer, text));
         if (!done) _tracker.Update(State, a.Act, text);
         _lastAct = a.Act;
         Done = done;
         double f1 = Order.SlotF1(State.Order.Slots(), _sim.Goal.Order.Slots());
         double r = RewardModel.Reward(new RewardContext(before, sellerText, text, done, reply.Success, hungUp));
-        return new StepResult(text, r, done, new StepInfo(reply.Success, Turns, f1, hungUp, sellerText));
+        return new StepResult(text, r, done, new StepInfo(reply.Success, Turns, f1, hungUp, sellerText, satisfaction));
     }
 
     public SellerAct? LastAct => _lastAct;

@@ -53,6 +53,7 @@ public static class ArgumentRules
         ["--input"] = ArgumentRule.InputFile,
         ["--catalogs"] = ArgumentRule.InputDirectory,
         ["eval --policy"] = ArgumentRule.OneOf("random", "rule"),
+        ["reply-model --dialogs"] = ArgumentRule.Count(5, 1_000_000),   // one in five episodes is held out
         ["bench gemm --device"] = ArgumentRule.OneOf("cpu", "cuda"),
         ["fuzz --target"] = ArgumentRule.OneOf([.. Fuzz.FuzzTargets.Names, "all"]),
     };

@@ -20,6 +20,7 @@ public static class CommandList
         yield return ConvertBertCommand.Create();
         yield return EncodeCommand.Create();
         yield return ExtractCommand.Create();
+        yield return ReplyModelCommand.Create();
         yield return FuzzCommand.Create();
     }
 }

@@ -61,7 +61,9 @@ public sealed class ReplyRewardModel : IRewardModel
     public ITextEmbedder Embedder => embedder;
     public string Name => "reply-model";
 
-    /// <summary>A fresh model (torch's Linear init from <paramref name="rng"/>) for the embedder's size.</summary>
+    /// <summary>A fresh, untrained model (torch's Linear init from <paramref name="rng"/>, default Rng(1)) for the
+    /// embedder's size; train one with ReplyModelTrainer.Train or load one with Load. Like the embedder's
+    /// cache, a model is not safe to call from several threads at once.</summary>
     public ReplyRewardModel(ITextEmbedder embedder, int hidden = 64, Rng? rng = null, int maxTurns = 20)
         : this(embedder, new ReplyModelConfig
         {

@@ -10,6 +10,7 @@ using System.Text.Json;
 using NanoMbpo.Agent;
 using NanoMbpo.Bert;
 using NanoMbpo.Dialog;
+using NanoMbpo.Dialog.Rewards;
 using NanoMbpo.IO;
 
 namespace NanoMbpo.Trainer.Commands;
@@ -21,11 +22,40 @@ internal sealed record SellerRunResult(SellerMbpo Agent, EvalReport Final, doubl
 
 internal static class SellerRun
 {
+    /// <summary>The learned reply reward for a BERT checkpoint: loaded from DIR/reply-model, or trained there
+    /// once (as the paper's LLM judge is prepared before the agent learns) when absent.</summary>
+    public static ReplyRewardModel ReplyModel(string? bertDir, string? modelDir, Action<string> log)
+    {
+        string dir = BertCommon.Resolve(bertDir);
+        var ckpt = Checkpoint(dir);
+        var embedder = new BertTextEmbedder(ckpt, Path.Combine(dir, "reply-model-cache"));
+        string md = modelDir ?? Path.Combine(dir, "reply-model");
+        if (modelDir == null && !File.Exists(Path.Combine(md, ReplyRewardModel.ConfigFile)))
+        {
+            log($"reply reward: training the reply model once into {md} (nanombpo reply-model does the same)");
+            var r = ReplyModelTrainer.Train(embedder, new ReplyModelOptions());
+            r.Model.Save(md);
+        }
+        var m = ReplyRewardModel.Load(md, embedder);
+        log(FormattableString.Invariant($"reply reward: {md} (held-out accuracy {m.Config.HeldOutAccuracy:P1})"));
+        return m;
+    }
+
+    static readonly Dictionary<string, BertCheckpoint> s_checkpoints = [];
+    static BertCheckpoint Checkpoint(string dir)
+    {
+        lock (s_checkpoints)
+        {
+            if (!s_checkpoints.TryGetValue(dir, out var c)) s_checkpoints[dir] = c = BertCheckpoint.Load(dir);
+            return c;
+        }
+    }
+
     /// <summary>The utterance table over the BERT service: [CLS] or mean pooling, cached on disk beside the weights.</summary>
     public static UtteranceTable Table(string? bertDir, Pooling pooling, Action<string> log)
     {
         string dir = BertCommon.Resolve(bertDir);
-        var ckpt = BertCheckpoint.Load(dir);
+        var ckpt = Checkpoint(dir);
         var enc = new UtteranceEncoder(ckpt, Path.Combine(dir, "utterance-cache"), pooling, maxLength: 64);
         log($"utterances: {ckpt.Config.NumHiddenLayers}-layer BERT ({ckpt.Config.HiddenSize}) from {dir}, {pooling} pooling, cache {Path.GetFileName(enc.CachePath)}");
         return new UtteranceTable(new BertUtteranceEmbedder(enc, Path.GetFileName(dir.TrimEnd('/', '\\'))));

@@ -16,6 +16,14 @@ namespace NanoMbpo.Trainer.Commands;
 
 internal static class TrainCommand
 {
+    static Func<int, IRewardModel> ReplyFactory(string? bert, string? dir, double weight)
+    {
+        if (!double.IsFinite(weight) || weight < 0) throw new ArgumentOutOfRangeException("--reply-weight", weight, "expected a finite weight >= 0");
+        var m = SellerRun.ReplyModel(bert, dir, Console.WriteLine);
+        m.ReplyWeight = weight;
+        return turns => turns == m.MaxTurns ? m : throw new ArgumentException($"--reply-model: the model scores {m.MaxTurns}-turn dialogs, the run uses {turns}");
+    }
+
     public static Command Create()
     {
         var method = new Option<string>("--method") { Description = "mbpo (the paper's method), sac (model-free), dyna (k = 1) or bc (behaviour cloning).", DefaultValueFactory = _ => "mbpo" };
@@ -29,19 +37,22 @@ internal static class TrainCommand
         var bert = BertCommon.BertOption();
         var pooling = new Option<string>("--pooling") { Description = "Utterance embedding: cls (the paper) or mean.", DefaultValueFactory = _ => "cls" };
         pooling.AcceptOnlyFromAmong("cls", "mean");
-        var reward = new Option<string>("--reward") { Description = "Per-turn reward: task (simulator), llm (LLM judge at --llm-endpoint).", DefaultValueFactory = _ => "task" };
-        reward.AcceptOnlyFromAmong("task", "llm");
+        var reward = new Option<string>("--reward") { Description = "Per-turn reward: reply-model (task reward + the learned reply reward, the default), task (simulator only), llm (task reward + the LLM judge at --llm-endpoint).", DefaultValueFactory = _ => "reply-model" };
+        reward.AcceptOnlyFromAmong("reply-model", "task", "llm");
+        var replyModel = new Option<string?>("--reply-model") { Description = "A trained reply model directory (nanombpo reply-model); default: BERT_DIR/reply-model, trained once when absent." };
+        var replyWeight = new Option<double>("--reply-weight") { Description = "Weight of the reply reward beside the task reward.", DefaultValueFactory = _ => ReplyRewardModel.DefaultReplyWeight };
         var llm = new Option<string?>("--llm-endpoint") { Description = "OpenAI-compatible base URL of the LLM judge (with --reward llm)." };
         var llmModel = new Option<string>("--llm-model") { Description = "Model name sent to the LLM judge.", DefaultValueFactory = _ => "default" };
         var embedder = new Option<string>("--embedder") { Description = "Utterance embeddings: bert (the paper) or hashed (a bag of hashed words with no model: fast checks only).", DefaultValueFactory = _ => "bert" };
         embedder.AcceptOnlyFromAmong("bert", "hashed");
         var goals = new Option<string?>("--goals") { Description = "PIZZA-format file whose orders become the customers' goals and opening lines." };
         var updates = new Option<int?>("--updates-per-step") { Description = $"SAC gradient steps per real turn (default {new SellerOptions().UpdatesPerStep})." };
+        var set = new Option<string[]>("--set") { Description = "Override an option of the agent: Name=Value with a dotted path, e.g. Sac.TargetEntropyScale=0.4 (repeatable).", AllowMultipleArgumentsPerToken = true };
         var epochs = new Option<int>("--epochs") { Description = "bc only: passes over the collected states.", DefaultValueFactory = _ => new BcOptions().Epochs };
         var lr = new Option<double>("--lr") { Description = "bc only: Adam learning rate.", DefaultValueFactory = _ => new BcOptions().LearningRate };
         var cmd = new Command("train", "Main job: train the seller (latent MBPO-SAC by default) on the KinPizza simulator and compare it with the baselines.")
         {
-            method, seed, dialogs, evalEpisodes, threads, device, outDir, bert, pooling, embedder, reward, llm, llmModel, goals, updates, epochs, lr,
+            method, seed, dialogs, evalEpisodes, threads, device, outDir, bert, pooling, embedder, reward, replyModel, replyWeight, llm, llmModel, goals, updates, set, epochs, lr,
         };
         cmd.SetAction(p =>
         {
@@ -67,6 +78,8 @@ internal static class TrainCommand
             var sm = Enum.Parse<SellerMethod>(m, ignoreCase: true);
             var o = SellerOptions.For(sm, n ?? new SellerOptions().Dialogs);
             if (g is { } gv) o = o with { UpdatesPerStep = gv };
+            o = OptionOverrides.Apply(o, p.GetValue(set) ?? []);
+            o.Validate();
             string rewardName = p.GetValue(reward)!;
             Func<int, IRewardModel> rf = rewardName switch
             {
@@ -75,7 +88,8 @@ internal static class TrainCommand
                     BaseUrl = p.GetValue(llm) ?? throw new ArgumentException("--llm-endpoint: required with --reward llm (an OpenAI-compatible base URL)"),
                     Model = p.GetValue(llmModel)!,
                 }),
-                _ => turns => new TaskReward(turns),
+                "task" => turns => new TaskReward(turns),
+                _ => ReplyFactory(p.GetValue(bert), p.GetValue(replyModel), p.GetValue(replyWeight)),
             };
             ulong s = p.GetValue(seed);
             var pool = p.GetValue(pooling) == "mean" ? Pooling.Mean : Pooling.Cls;

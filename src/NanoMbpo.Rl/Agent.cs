@@ -40,7 +40,13 @@ public abstract class Agent
 
     /// <summary>Everything else that must survive a checkpoint (RNG streams, env state, counters).</summary>
     public virtual void WriteState(BinaryWriter w) => w.Write(Step);
-    public virtual void ReadState(BinaryReader r) => Step = r.ReadInt64();
+    public virtual void ReadState(BinaryReader r)
+    {
+        StateReader.At(r, "step");
+        long step = r.ReadInt64();
+        if (step < 0) throw new InvalidDataException($"field 'step': {step} is negative.");
+        Step = step;
+    }
 }
 
 public abstract class OffPolicyAgent : Agent
@@ -88,11 +94,17 @@ public abstract class OffPolicyAgent : Agent
     public override void ReadState(BinaryReader r)
     {
         base.ReadState(r);
+        StateReader.At(r, "env_rng");
         envRng.Read(r);
-        var s = new double[r.ReadInt32()];
-        for (int i = 0; i < s.Length; i++) s[i] = r.ReadDouble();
+        var s = new double[StateReader.Count(r, "env_state", 8, exact: Env.GetState().Length)];
+        for (int i = 0; i < s.Length; i++) s[i] = StateReader.Finite(r, "env_state");
+        StateReader.At(r, "obs");
+        for (int i = 0; i < obs.Length; i++)
+            if (!float.IsFinite(obs[i] = r.ReadSingle())) throw new InvalidDataException($"field 'obs': {obs[i]} is not finite.");
+        episodeReturn = StateReader.Finite(r, "episode_return");
+        StateReader.At(r, "episode_length");
+        episodeLength = r.ReadInt32();
+        if (episodeLength < 0) throw new InvalidDataException($"field 'episode_length': {episodeLength} is negative.");
         Env.SetState(s);
-        for (int i = 0; i < obs.Length; i++) obs[i] = r.ReadSingle();
-        episodeReturn = r.ReadDouble(); episodeLength = r.ReadInt32();
     }
 }

@@ -122,5 +122,5 @@ public sealed class Dqn : OffPolicyAgent
     public override IEnumerable<(string, ParameterStore, Adam?)> Networks() => [("q", QStore, opt), ("q_target", TargetStore, null)];
     public override IEnumerable<(string, ReplayBuffer)> Buffers() { yield return ("replay", Buffer); }
     public override void WriteState(BinaryWriter w) { base.WriteState(w); actRng.Write(w); sampleRng.Write(w); }
-    public override void ReadState(BinaryReader r) { base.ReadState(r); actRng.Read(r); sampleRng.Read(r); }
+    public override void ReadState(BinaryReader r) { base.ReadState(r); StateReader.At(r, "act_rng"); actRng.Read(r); StateReader.At(r, "sample_rng"); sampleRng.Read(r); }
 }

@@ -139,7 +139,10 @@ public sealed class Mbpo : OffPolicyAgent
 
     public override void ReadState(BinaryReader r)
     {
-        base.ReadState(r); actRng.Read(r); modelRng.Read(r); Model.ReadState(r);
+        base.ReadState(r);
+        StateReader.At(r, "act_rng"); actRng.Read(r);
+        StateReader.At(r, "model_rng"); modelRng.Read(r);
+        Model.ReadState(r);
         learner.AsAgent.ReadState(r);
     }
 }

@@ -105,11 +105,20 @@ public sealed class Reinforce : OffPolicyAgent
 
     public override void ReadState(BinaryReader r)
     {
-        base.ReadState(r); actRng.Read(r);
-        int n = r.ReadInt32();
+        base.ReadState(r);
+        StateReader.At(r, "act_rng"); actRng.Read(r);
+        int n = StateReader.Count(r, "episode_steps", 4L * Env.ObsDim + 8);   // obs, action and reward per step
         epObs.Clear(); epActions.Clear(); epRewards.Clear();
+        StateReader.At(r, "episode_obs");
         for (int i = 0; i < n * Env.ObsDim; i++) epObs.Add(r.ReadSingle());
-        for (int i = 0; i < n; i++) epActions.Add(r.ReadInt32());
+        StateReader.At(r, "episode_actions");
+        for (int i = 0; i < n; i++)
+        {
+            int a = r.ReadInt32();
+            if (a < 0 || a >= Env.NumActions) throw new InvalidDataException($"field 'episode_actions': action {a} is outside 0..{Env.NumActions - 1}.");
+            epActions.Add(a);
+        }
+        StateReader.At(r, "episode_rewards");
         for (int i = 0; i < n; i++) epRewards.Add(r.ReadSingle());
     }
 }

@@ -201,5 +201,5 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
     public override IEnumerable<(string, ReplayBuffer)> Buffers() { yield return ("replay", Buffer); }
 
     public override void WriteState(BinaryWriter w) { base.WriteState(w); actRng.Write(w); sampleRng.Write(w); }
-    public override void ReadState(BinaryReader r) { base.ReadState(r); actRng.Read(r); sampleRng.Read(r); }
+    public override void ReadState(BinaryReader r) { base.ReadState(r); StateReader.At(r, "act_rng"); actRng.Read(r); StateReader.At(r, "sample_rng"); sampleRng.Read(r); }
 }

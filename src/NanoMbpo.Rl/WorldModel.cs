@@ -220,7 +220,17 @@ public sealed class WorldModel
     }
 
     public void WriteState(BinaryWriter w) { w.Write(EliteIndices.Length); foreach (var e in EliteIndices) w.Write(e); }
-    public void ReadState(BinaryReader r) { EliteIndices = new int[r.ReadInt32()]; for (int i = 0; i < EliteIndices.Length; i++) EliteIndices[i] = r.ReadInt32(); }
+    public void ReadState(BinaryReader r)
+    {
+        var elites = new int[StateReader.Count(r, "model_elites", 4, exact: Math.Min(Options.Elites, Options.Members))];
+        for (int i = 0; i < elites.Length; i++)
+        {
+            elites[i] = r.ReadInt32();
+            if (elites[i] < 0 || elites[i] >= Options.Members)
+                throw new InvalidDataException($"field 'model_elites': member {elites[i]} is outside 0..{Options.Members - 1}.");
+        }
+        EliteIndices = elites;
+    }
 
     /// <summary>Gradient-check case of the whole loss (Gaussian NLL with learned bounds, the bound
     /// penalty and L2) on a 3-member, 2-layer model, through inputs and every parameter.</summary>

@@ -79,7 +79,13 @@ public static class RunCheckpoint
     /// <summary>Loads the checkpoint folder <paramref name="dir"/> into <paramref name="agent"/>.</summary>
     public static (long Episodes, List<double> Recent) Load(Agent agent, string dir)
     {
-        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"resume: no checkpoint folder '{dir}'.");
+        if (!Directory.Exists(dir))
+        {
+            // Save writes every file of the temporary folder (state.bin last), deletes the old folder, then renames:
+            // a run cut between the two leaves only the temporary folder, complete once it holds state.bin.
+            if (File.Exists(Path.Combine(dir + ".tmp", StateName))) dir += ".tmp";
+            else throw new DirectoryNotFoundException($"resume: no checkpoint folder '{dir}'.");
+        }
         return ReadState(agent, Path.Combine(dir, StateName), () =>
         {
             foreach (var (name, store, opt) in agent.Networks())

@@ -8,6 +8,7 @@
 // checkpoint stays loadable. Tests: tests/NanoMbpo.Rl.Tests/ResumeTests.cs.
 using System.Diagnostics;
 using System.Globalization;
+using NanoMbpo.IO;
 using NanoMbpo.Rl.Envs;
 
 namespace NanoMbpo.Rl;
@@ -49,10 +50,10 @@ public static class RunLoop
             rows.AddRange(RunCheckpoint.ReadMetricRows(csvPath, header, agent.Step));
             log.WriteLine($"resumed {agent.Algo} on {agent.Env.Name} at step {agent.Step} from {Path.Combine(o.OutDir, CheckpointDir)}");
         }
-        using var csv = new StreamWriter(csvPath, append: false);
-        csv.WriteLine(header);
-        foreach (var row in rows) csv.WriteLine(row);
-        csv.Flush();
+        // The header and the rows kept on resume replace the file atomically (never an empty or half-rewritten
+        // CSV); the rows of the run are then appended one by one.
+        AtomicFile.WriteAllText(csvPath, string.Concat(rows.Prepend(header).Select(l => l + Environment.NewLine)));
+        using var csv = new StreamWriter(csvPath, append: true);
         var sw = Stopwatch.StartNew();
         long startStep = agent.Step;
         double lastProgress = 0;

@@ -2,7 +2,8 @@
 // naming the file and the field, never EndOfStream/IndexOutOfRange/OutOfMemory: state.bin cut short, with a
 // huge count, with bytes after its end or a NaN in the environment state; a replay buffer cut short or with a
 // bad cursor; metrics.csv with a row that is not a step or another header; an Adam state file cut short.
-// Replay buffers and state.bin are written through AtomicFile (no temporaries left behind).
+// Replay buffers and state.bin are written through AtomicFile (no temporaries left behind); a save cut between
+// deleting the old checkpoint folder and renaming the new one resumes from the complete temporary folder.
 using System.Text;
 using NanoMbpo.IO;
 using NanoMbpo.Rl;
@@ -70,6 +71,25 @@ public class RunCheckpointTests
         var copy = (byte[])bytes.Clone();
         with.CopyTo(copy, at);
         return copy;
+    }
+
+    [Fact]
+    public void ASaveCutBeforeItsRenameResumesFromTheCompleteTemporaryFolder()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"rl_cutsave_{Environment.ProcessId}"), dir = Path.Combine(root, "cut"), full = Path.Combine(root, "full");
+        if (Directory.Exists(root)) Directory.Delete(root, true);
+        RunLoop.Run(Tiny(), Opts(dir, 100), TextWriter.Null);
+        string ck = Path.Combine(dir, RunLoop.CheckpointDir), state = Path.Combine(ck + ".tmp", RunCheckpoint.StateName);
+        Directory.Move(ck, ck + ".tmp");   // the folder between Save's delete of the old checkpoint and its rename
+        File.Move(state, state + ".away");  // without state.bin (written last) the temporary folder is incomplete
+        Assert.Throws<DirectoryNotFoundException>(() => RunLoop.Run(Tiny(), Opts(dir, 150), TextWriter.Null, resume: true));
+        File.Move(state + ".away", state);
+        RunLoop.Run(Tiny(), Opts(dir, 150), TextWriter.Null, resume: true);
+        RunLoop.Run(Tiny(), Opts(full, 150), TextWriter.Null);
+        Assert.Equal(File.ReadAllText(Path.Combine(full, RunLoop.CsvName)), File.ReadAllText(Path.Combine(dir, RunLoop.CsvName)));
+        Assert.True(Directory.Exists(ck));
+        Assert.False(Directory.Exists(ck + ".tmp"));
+        Directory.Delete(root, true);
     }
 
     [Fact]

@@ -4,8 +4,8 @@
 // checkpoints (every network and optimizer as safetensors, the replay buffers, RNG streams and
 // environment state; RunCheckpoint.cs writes and validates them) and exact resume: a resumed run rewrites the CSV up to its checkpoint and then
 // produces the same rows, bit for bit, as an uninterrupted run with the same seed and threads.
-// A NaN/Inf loss stops the run with NonFiniteException naming the step and network; the last
-// checkpoint stays loadable. Tests: tests/NanoMbpo.Rl.Tests/ResumeTests.cs.
+// A NaN/Inf loss stops the run with NonFiniteException naming the step and network (a NaN/Inf gradient
+// also names the first parameter holding it: Agent.CheckGradients); the last checkpoint stays loadable. Tests: tests/NanoMbpo.Rl.Tests/ResumeTests.cs.
 using System.Diagnostics;
 using System.Globalization;
 using NanoMbpo.IO;

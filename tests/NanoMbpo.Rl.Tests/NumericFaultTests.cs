@@ -2,7 +2,7 @@
 // gradient (Agent.GradientFault) in SAC, discrete SAC, DQN and REINFORCE, stop RunLoop with NonFiniteException
 // naming the step, the network and (for gradients) the first parameter holding the NaN; the last checkpoint
 // then resumes to the same metrics CSV as a run that never failed. The CSV carries the gradient norms and
-// mean/max |Q| (or |V|) columns, finite and consistent.
+// mean/max |Q| (or |V|) columns, finite and consistent; MBPO adds its world model's largest gradient norm.
 using System.Globalization;
 using NanoMbpo.Rl;
 using NanoMbpo.Rl.Envs;
@@ -98,6 +98,24 @@ public class NumericFaultTests
         Directory.Delete(root, true);
     }
 
+    [Fact]
+    public void MbpoReportsTheWorldModelsLargestGradientNorm()
+    {
+        string dir = Root("mbpo");
+        var agent = new Mbpo(new Pendulum(), 3, new MbpoOptions
+        {
+            InitialRandomSteps = 40, ModelTrainFreq = 40, RolloutBatch = 10, UpdatesPerStep = 1, MaxRolloutLength = 2,
+            Model = new WorldModelOptions { Members = 3, Elites = 2, Hidden = 8, HiddenLayers = 1, WeightDecay = [1e-4, 1e-4], MaxEpochs = 2, BatchSize = 16 },
+        }, new Sac(new Pendulum(), 3, new SacOptions { Hidden = [8], BatchSize = 16, BufferSize = 1 }));
+        RunLoop.Run(agent, Opts(dir, 100), TextWriter.Null);
+        double norm = agent.Metrics["grad_norm_world_model"];
+        Assert.True(norm > 0 && double.IsFinite(norm), $"grad_norm_world_model = {norm}");
+        Assert.Equal(norm, agent.Model.LastGradNormMax);
+        Assert.Contains("grad_norm_world_model", File.ReadLines(Path.Combine(dir, RunLoop.CsvName)).First());
+        CheckMetricColumns(Path.Combine(dir, RunLoop.CsvName), agent);
+        Directory.Delete(dir, true);
+    }
+
     /// <summary>Every grad_norm_* column of the last row is finite and positive; 0 ≤ mean |Q| ≤ max |Q|.</summary>
     static void CheckMetricColumns(string csv, Agent agent)
     {
@@ -106,7 +124,7 @@ public class NumericFaultTests
         var last = lines[^1].Split(',');
         double Col(string name) => double.Parse(last[Array.IndexOf(header, name)], CultureInfo.InvariantCulture);
         var norms = agent.MetricNames.Where(n => n.StartsWith("grad_norm_", StringComparison.Ordinal)).ToList();
-        Assert.Equal(agent is Reinforce ? 2 : agent is Dqn ? 1 : 2, norms.Count);
+        Assert.Equal(agent is Dqn ? 1 : agent is Mbpo ? 3 : 2, norms.Count);
         foreach (var n in norms) Assert.True(Col(n) > 0 && double.IsFinite(Col(n)), $"{n} = {Col(n)}");
         string q = agent is Reinforce ? "v" : "q";
         Assert.InRange(Col(q + "_abs_mean"), 0, Col(q + "_abs_max"));

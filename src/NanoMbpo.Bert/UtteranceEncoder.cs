@@ -4,7 +4,7 @@
 // max length) in the cache directory: records [int32 UTF-8 length][UTF-8 text][H float32][uint64 FNV-1a of
 // the record's bytes]. Loading stops at the first record that is torn (a crash mid-append) or fails its
 // checksum (a damaged disk block): that record and any after it are dropped and recomputed on demand,
-// never used; the next append overwrites them.
+// never used; the next append overwrites them. The record format is UtteranceCacheFile.cs.
 // Tests: tests/NanoMbpo.Bert.Tests/UtteranceEncoderTests.cs.
 using System.Text;
 
@@ -39,27 +39,8 @@ public sealed class UtteranceEncoder : IDisposable
 
     void Load()
     {
-        var br = new BinaryReader(file, Encoding.UTF8, leaveOpen: true);
-        long good = 0;
-        int h = Hidden;
-        while (true)
-        {
-            try
-            {
-                int n = br.ReadInt32();
-                if (n < 0 || n > 1 << 24) break;
-                var bytes = br.ReadBytes(n);
-                var v = new float[h];
-                var raw = br.ReadBytes(h * 4);
-                if (bytes.Length != n || raw.Length != h * 4) break;
-                if (br.ReadUInt64() != Checksum(n, bytes, raw)) break;
-                Buffer.BlockCopy(raw, 0, v, 0, raw.Length);
-                cache[Encoding.UTF8.GetString(bytes)] = v;
-                good = file.Position;
-            }
-            catch (EndOfStreamException) { break; }
-        }
-        file.SetLength(good);   // drop a torn record
+        long good = UtteranceCacheFile.ReadRecords(file, Hidden, cache);
+        file.SetLength(good);   // drop a torn or damaged record and what follows
         file.Position = good;
     }
 
@@ -77,12 +58,7 @@ public sealed class UtteranceEncoder : IDisposable
                 var v = new float[h];
                 for (int k = 0; k < h; k++) v[k] = e[i, k];
                 cache[missing[i]] = v;
-                var bytes = Encoding.UTF8.GetBytes(missing[i]);
-                var raw = System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan());
-                bw.Write(bytes.Length);
-                bw.Write(bytes);
-                bw.Write(raw);
-                bw.Write(Checksum(bytes.Length, bytes, raw));
+                UtteranceCacheFile.WriteRecord(bw, missing[i], v);
             }
             bw.Flush();
             file.Flush(flushToDisk: false);
@@ -92,20 +68,6 @@ public sealed class UtteranceEncoder : IDisposable
     }
 
     public float[] Encode(string text) => Encode([text])[0];
-
-    /// <summary>64-bit FNV-1a over the length, the text and the vector bytes of one record.</summary>
-    static ulong Checksum(int n, ReadOnlySpan<byte> text, ReadOnlySpan<byte> vector)
-    {
-        Span<byte> len = stackalloc byte[4];
-        BitConverter.TryWriteBytes(len, n);
-        return Fnv(Fnv(Fnv(14695981039346656037UL, len), text), vector);
-    }
-
-    static ulong Fnv(ulong x, ReadOnlySpan<byte> bytes)
-    {
-        foreach (byte b in bytes) { x ^= b; x *= 1099511628211UL; }
-        return x;
-    }
 
     public void Dispose() => file.Dispose();
 }

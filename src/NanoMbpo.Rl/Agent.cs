@@ -3,7 +3,9 @@
 // networks, optimizers, buffers and extra state a checkpoint must hold to resume exactly.
 // OffPolicyAgent adds the shared environment bookkeeping: current observation, episode return and
 // length, finished-episode returns, the environment's seeded stream and one replay buffer.
+// CheckGradients and AbsStats give every algorithm its grad_norm_<network> and q/v_abs_mean/max metrics.
 // Tested through tests/NanoMbpo.Rl.Tests/ResumeTests.cs and the algorithm tests.
+using NanoMbpo.Diagnostics;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;
 
@@ -38,9 +40,43 @@ public abstract class Agent
     /// <summary>Replay buffers by name (saved in checkpoints).</summary>
     public virtual IEnumerable<(string Name, ReplayBuffer Buffer)> Buffers() { yield break; }
 
+    /// <summary>Test hook: called with (network, store) after each backward pass, before the gradient check, so a
+    /// test can plant a NaN in a gradient. Null in every real run.</summary>
+    internal Action<string, ParameterStore>? GradientFault { get; set; }
+
+    /// <summary>The gradient norm of <paramref name="guard"/>'s network (before any clipping); a NaN/Inf gradient
+    /// throws NonFiniteException naming the step, the network and the first parameter holding it.</summary>
+    protected double CheckGradients(NumericGuard guard, ParameterStore store)
+    {
+        GradientFault?.Invoke(guard.Network, store);
+        return guard.CheckGradients(Step);
+    }
+
+    /// <summary>Mean and max |x| over the values of <paramref name="batches"/> (the batch's Q or V estimates)
+    /// into Metrics[prefix_abs_mean] and Metrics[prefix_abs_max]: their growth shows a divergence early.</summary>
+    protected void AbsStats(string prefix, params Tensor[] batches)
+    {
+        double sum = 0, max = 0; long n = 0;
+        foreach (var t in batches)
+            foreach (float v in t.To(Device.Cpu).F32)
+            {
+                double a = Math.Abs(v);
+                sum += a; n++;
+                if (a > max) max = a;
+            }
+        Metrics[prefix + "_abs_mean"] = n > 0 ? sum / n : 0;
+        Metrics[prefix + "_abs_max"] = max;
+    }
+
     /// <summary>Everything else that must survive a checkpoint (RNG streams, env state, counters).</summary>
     public virtual void WriteState(BinaryWriter w) => w.Write(Step);
-    public virtual void ReadState(BinaryReader r) => Step = r.ReadInt64();
+    public virtual void ReadState(BinaryReader r)
+    {
+        StateReader.At(r, "step");
+        long step = r.ReadInt64();
+        if (step < 0) throw new InvalidDataException($"field 'step': {step} is negative.");
+        Step = step;
+    }
 }
 
 public abstract class OffPolicyAgent : Agent
@@ -88,11 +124,17 @@ public abstract class OffPolicyAgent : Agent
     public override void ReadState(BinaryReader r)
     {
         base.ReadState(r);
+        StateReader.At(r, "env_rng");
         envRng.Read(r);
-        var s = new double[r.ReadInt32()];
-        for (int i = 0; i < s.Length; i++) s[i] = r.ReadDouble();
+        var s = new double[StateReader.Count(r, "env_state", 8, exact: Env.GetState().Length)];
+        for (int i = 0; i < s.Length; i++) s[i] = StateReader.Finite(r, "env_state");
+        StateReader.At(r, "obs");
+        for (int i = 0; i < obs.Length; i++)
+            if (!float.IsFinite(obs[i] = r.ReadSingle())) throw new InvalidDataException($"field 'obs': {obs[i]} is not finite.");
+        episodeReturn = StateReader.Finite(r, "episode_return");
+        StateReader.At(r, "episode_length");
+        episodeLength = r.ReadInt32();
+        if (episodeLength < 0) throw new InvalidDataException($"field 'episode_length': {episodeLength} is negative.");
         Env.SetState(s);
-        for (int i = 0; i < obs.Length; i++) obs[i] = r.ReadSingle();
-        episodeReturn = r.ReadDouble(); episodeLength = r.ReadInt32();
     }
 }

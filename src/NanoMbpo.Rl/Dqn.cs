@@ -2,7 +2,9 @@
 // linear ε schedule, a replay buffer, every TrainFreq steps GradientSteps updates of the Huber loss
 // between Q(s, a) and r + γ(1 − terminated)·max_a' Q̄(s', a') (or Q̄(s', argmax Q(s', ·)) with
 // double-Q), gradient-norm clipping, and a hard target copy every TargetUpdateInterval steps.
+// Metrics add the gradient norm before clipping and mean/max |Q(s, a)| of the batch.
 // Defaults are the SB3 rl-zoo CartPole-v1 settings. Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs.
+using NanoMbpo.Diagnostics;
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;
@@ -39,11 +41,12 @@ public sealed class Dqn : OffPolicyAgent
 {
     public DqnOptions Options { get; }
     public override string Algo => "dqn";
-    public override string[] MetricNames => ["epsilon", "q_loss"];
+    public override string[] MetricNames => ["epsilon", "q_loss", "grad_norm_q", "q_abs_mean", "q_abs_max"];
     public ParameterStore QStore { get; } = new();
     public ParameterStore TargetStore { get; } = new();
     readonly Mlp q, qTarget;
     readonly Adam opt;
+    readonly NumericGuard guard;
     public ReplayBuffer Buffer { get; }
     readonly Batch batch;
     readonly Rng actRng, sampleRng;
@@ -58,6 +61,7 @@ public sealed class Dqn : OffPolicyAgent
         qTarget = Nets.Mlp(TargetStore, "q.", env.ObsDim, Options.Hidden, env.NumActions, null);
         TargetStore.CopyFrom(QStore);
         opt = new Adam(QStore, Options.LearningRate);
+        guard = new NumericGuard(QStore, "q");
         Buffer = new ReplayBuffer(Options.BufferSize, env.ObsDim, 1);
         batch = new Batch(Options.BatchSize, env.ObsDim, 1);
         actRng = new Rng(seed).Fork(2); sampleRng = new Rng(seed).Fork(3);
@@ -99,9 +103,12 @@ public sealed class Dqn : OffPolicyAgent
             else best = F.Max(nextQ, -1);
             target = F.Reshape(batch.RewardsT, B) + F.Reshape(1.0 - batch.TerminatedT, B) * best * Options.Gamma;
         }
-        var loss = Nets.Loss(Step, "q", () => Losses.Huber(F.Gather(q.Forward(batch.ObsT), batch.ActionIndexT), target), out double lv);
+        Tensor? qsa = null;
+        var loss = Nets.Loss(Step, "q", () => Losses.Huber(qsa = F.Gather(q.Forward(batch.ObsT), batch.ActionIndexT), target), out double lv);
         Metrics["q_loss"] = lv;
+        AbsStats("q", qsa!);
         loss.Backward();
+        Metrics["grad_norm_q"] = CheckGradients(guard, QStore);   // before clipping
         GradClip.ClipGradNorm(QStore, Options.MaxGradNorm);
         opt.Step(zeroGrad: true);
     }
@@ -122,5 +129,5 @@ public sealed class Dqn : OffPolicyAgent
     public override IEnumerable<(string, ParameterStore, Adam?)> Networks() => [("q", QStore, opt), ("q_target", TargetStore, null)];
     public override IEnumerable<(string, ReplayBuffer)> Buffers() { yield return ("replay", Buffer); }
     public override void WriteState(BinaryWriter w) { base.WriteState(w); actRng.Write(w); sampleRng.Write(w); }
-    public override void ReadState(BinaryReader r) { base.ReadState(r); actRng.Read(r); sampleRng.Read(r); }
+    public override void ReadState(BinaryReader r) { base.ReadState(r); StateReader.At(r, "act_rng"); actRng.Read(r); StateReader.At(r, "sample_rng"); sampleRng.Read(r); }
 }

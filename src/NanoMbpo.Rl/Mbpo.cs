@@ -37,7 +37,7 @@ public sealed class Mbpo : OffPolicyAgent
 {
     public MbpoOptions Options { get; }
     public override string Algo => "mbpo";
-    public override string[] MetricNames => [.. learner.AsAgent.MetricNames, "model_epochs", "model_holdout_mse", "rollout_length"];
+    public override string[] MetricNames => [.. learner.AsAgent.MetricNames, "model_epochs", "model_holdout_mse", "rollout_length", "grad_norm_world_model"];
     readonly ISacLearner learner;
     public WorldModel Model { get; }
     public ReplayBuffer Real { get; }
@@ -84,6 +84,7 @@ public sealed class Mbpo : OffPolicyAgent
             var (epochs, mse) = Model.Train(Real, modelRng, Step);
             Metrics["model_epochs"] = epochs;
             Metrics["model_holdout_mse"] = Model.EliteIndices.Average(e => mse[e]);
+            Metrics["grad_norm_world_model"] = Model.LastGradNormMax;   // the largest of the round
             Rollout(RolloutLength);
         }
         // ==== 3. policy optimisation on real/model mixes ================================================
@@ -139,7 +140,10 @@ public sealed class Mbpo : OffPolicyAgent
 
     public override void ReadState(BinaryReader r)
     {
-        base.ReadState(r); actRng.Read(r); modelRng.Read(r); Model.ReadState(r);
+        base.ReadState(r);
+        StateReader.At(r, "act_rng"); actRng.Read(r);
+        StateReader.At(r, "model_rng"); modelRng.Read(r);
+        Model.ReadState(r);
         learner.AsAgent.ReadState(r);
     }
 }

@@ -3,7 +3,8 @@
 // G_t = Σ_k γ^k r_{t+k} (a truncated episode bootstraps its tail with V(s_T)), and take one step of
 //   policy loss  −mean_t log π(a_t|s_t)·(G_t − V(s_t))   (the advantage is a constant)
 //   value loss   ½·mean_t (V(s_t) − G_t)²
-// Discrete actions only (CartPole). Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs.
+// Metrics add each network's gradient norm and mean/max |V(s)|. Discrete actions only (CartPole). Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs.
+using NanoMbpo.Diagnostics;
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;
@@ -22,11 +23,12 @@ public sealed class Reinforce : OffPolicyAgent
 {
     public ReinforceOptions Options { get; }
     public override string Algo => "reinforce";
-    public override string[] MetricNames => ["policy_loss", "value_loss"];
+    public override string[] MetricNames => ["policy_loss", "value_loss", "grad_norm_policy", "grad_norm_value", "v_abs_mean", "v_abs_max"];
     public ParameterStore PolicyStore { get; } = new();
     public ParameterStore ValueStore { get; } = new();
     readonly Mlp policy, value;
     readonly Adam policyOpt, valueOpt;
+    readonly NumericGuard policyGuard, valueGuard;
     readonly Rng actRng;
     // the current episode (on-policy: used once, then cleared)
     readonly List<float> epObs = [], epRewards = [];
@@ -42,6 +44,7 @@ public sealed class Reinforce : OffPolicyAgent
         value = Nets.Mlp(ValueStore, "value.", env.ObsDim, Options.Hidden, 1, init.Fork(2));
         policyOpt = new Adam(PolicyStore, Options.PolicyLearningRate);
         valueOpt = new Adam(ValueStore, Options.ValueLearningRate);
+        policyGuard = new NumericGuard(PolicyStore, "policy"); valueGuard = new NumericGuard(ValueStore, "value");
         actRng = new Rng(seed).Fork(2);
         scratch = new ReplayBuffer(1, env.ObsDim, 1);
     }
@@ -72,13 +75,16 @@ public sealed class Reinforce : OffPolicyAgent
         var adv = g - v.Detach();
         var valueLoss = Nets.Loss(Step, "value", () => 0.5 * F.MseLoss(v, g), out double vl);
         Metrics["value_loss"] = vl;
+        AbsStats("v", v);
         valueLoss.Backward();
+        Metrics["grad_norm_value"] = CheckGradients(valueGuard, ValueStore);
         valueOpt.Step(zeroGrad: true);
         // ---- policy gradient ------------------------------------------------------------------------
         var logp = F.Gather(F.LogSoftmax(policy.Forward(s)), Tensor.FromArray(epActions.ToArray(), T));
         var policyLoss = Nets.Loss(Step, "policy", () => -F.MeanAll(logp * F.Reshape(adv, T)), out double pl);
         Metrics["policy_loss"] = pl;
         policyLoss.Backward();
+        Metrics["grad_norm_policy"] = CheckGradients(policyGuard, PolicyStore);
         policyOpt.Step(zeroGrad: true);
         epObs.Clear(); epActions.Clear(); epRewards.Clear();
     }
@@ -105,11 +111,20 @@ public sealed class Reinforce : OffPolicyAgent
 
     public override void ReadState(BinaryReader r)
     {
-        base.ReadState(r); actRng.Read(r);
-        int n = r.ReadInt32();
+        base.ReadState(r);
+        StateReader.At(r, "act_rng"); actRng.Read(r);
+        int n = StateReader.Count(r, "episode_steps", 4L * Env.ObsDim + 8);   // obs, action and reward per step
         epObs.Clear(); epActions.Clear(); epRewards.Clear();
+        StateReader.At(r, "episode_obs");
         for (int i = 0; i < n * Env.ObsDim; i++) epObs.Add(r.ReadSingle());
-        for (int i = 0; i < n; i++) epActions.Add(r.ReadInt32());
+        StateReader.At(r, "episode_actions");
+        for (int i = 0; i < n; i++)
+        {
+            int a = r.ReadInt32();
+            if (a < 0 || a >= Env.NumActions) throw new InvalidDataException($"field 'episode_actions': action {a} is outside 0..{Env.NumActions - 1}.");
+            epActions.Add(a);
+        }
+        StateReader.At(r, "episode_rewards");
         for (int i = 0; i < n; i++) epRewards.Add(r.ReadSingle());
     }
 }

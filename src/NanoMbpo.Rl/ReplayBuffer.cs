@@ -3,7 +3,11 @@
 // allocation per batch). MBPO keeps two (real and model) and mixes them with SampleMixed. Save and
 // Load write the whole ring (contents, cursor, size) for exact resume. Only `terminated` is stored:
 // a truncated transition bootstraps like any other.
-// Tests: tests/NanoMbpo.Rl.Tests/ReplayBufferTests.cs.
+// Save writes atomically (AtomicFile); Load validates the header and the size before it reads a row.
+// Tests: tests/NanoMbpo.Rl.Tests/ReplayBufferTests.cs; fuzz target rl-replay (tests/NanoMbpo.Tests/Reliability/FuzzTests.cs).
+using System.Runtime.InteropServices;
+using NanoMbpo.IO;
+
 namespace NanoMbpo.Rl;
 
 /// <summary>A sampled batch: row-major (B, obsDim), (B, actDim), (B), (B, obsDim), (B) arrays
@@ -95,30 +99,43 @@ public sealed class ReplayBuffer
 
     public void Clear() { Count = 0; next = 0; }
 
-    public void Save(string path)
+    /// <summary>Header bytes of a saved buffer: capacity, obsDim, actDim, count, cursor (int32 each).</summary>
+    public const int HeaderBytes = 20;
+
+    public void Save(string path) => AtomicFile.Write(path, stream =>
     {
-        using var w = new BinaryWriter(File.Create(path));
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         w.Write(Capacity); w.Write(ObsDim); w.Write(ActDim); w.Write(Count); w.Write(next);
         foreach (var a in new[] { obs, actions, rewards, nextObs, terminated })
         {
             int per = a.Length / Capacity;
-            w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan(0, Count * per)));
+            w.Write(MemoryMarshal.AsBytes(a.AsSpan(0, Count * per)));
         }
-    }
+    });
 
+    /// <summary>Loads a buffer saved by <see cref="Save"/>; the header must match this buffer and the file must
+    /// hold exactly count rows (checked before anything is read into the buffer), else InvalidDataException
+    /// naming the file and the field.</summary>
     public void Load(string path)
     {
-        using var r = new BinaryReader(File.OpenRead(path));
-        int cap = r.ReadInt32(), od = r.ReadInt32(), ad = r.ReadInt32();
+        using var f = File.OpenRead(path);
+        Span<byte> header = stackalloc byte[HeaderBytes];
+        if (f.ReadAtLeast(header, HeaderBytes, throwOnEndOfStream: false) < HeaderBytes)
+            throw new InvalidDataException($"replay buffer '{path}': field 'header' is cut short ({f.Length} bytes, {HeaderBytes} expected).");
+        var h = MemoryMarshal.Cast<byte, int>(header);
+        int cap = h[0], od = h[1], ad = h[2], count = h[3], nx = h[4];
         if (cap != Capacity || od != ObsDim || ad != ActDim)
-            throw new InvalidDataException($"replay buffer '{path}': saved as ({cap}, {od}, {ad}), this buffer is ({Capacity}, {ObsDim}, {ActDim}).");
-        int count = r.ReadInt32(), nx = r.ReadInt32();
-        if (count < 0 || count > cap || nx < 0 || nx >= cap) throw new InvalidDataException($"replay buffer '{path}': bad count {count} / cursor {nx}.");
+            throw new InvalidDataException($"replay buffer '{path}': field 'shape' is ({cap}, {od}, {ad}), this buffer is ({Capacity}, {ObsDim}, {ActDim}).");
+        if (count < 0 || count > cap) throw new InvalidDataException($"replay buffer '{path}': field 'count' is {count}, outside 0..{cap}.");
+        if (nx < 0 || nx >= cap || count < cap && nx != count)
+            throw new InvalidDataException($"replay buffer '{path}': field 'cursor' is {nx} with count {count} (capacity {cap}).");
+        long rowBytes = 4L * (2 * od + ad + 2), expected = HeaderBytes + count * rowBytes;
+        if (f.Length != expected)
+            throw new InvalidDataException($"replay buffer '{path}': field 'rows' holds {f.Length - HeaderBytes} bytes, {count} rows need {expected - HeaderBytes}.");
         foreach (var a in new[] { obs, actions, rewards, nextObs, terminated })
         {
             int per = a.Length / Capacity;
-            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan(0, count * per));
-            r.BaseStream.ReadExactly(bytes);
+            f.ReadExactly(MemoryMarshal.AsBytes(a.AsSpan(0, count * per)));
         }
         Count = count; next = nx;
     }

@@ -2,14 +2,13 @@
 // a progress line with rate and ETA, a metrics CSV (one row per --log-every steps: recent return,
 // evaluation return, the agent's losses), deterministic evaluations on fixed episode seeds,
 // checkpoints (every network and optimizer as safetensors, the replay buffers, RNG streams and
-// environment state) and exact resume: a resumed run rewrites the CSV up to its checkpoint and then
+// environment state; RunCheckpoint.cs writes and validates them) and exact resume: a resumed run rewrites the CSV up to its checkpoint and then
 // produces the same rows, bit for bit, as an uninterrupted run with the same seed and threads.
-// A NaN/Inf loss stops the run with NonFiniteException naming the step and network; the last
-// checkpoint stays loadable. Tests: tests/NanoMbpo.Rl.Tests/ResumeTests.cs.
+// A NaN/Inf loss stops the run with NonFiniteException naming the step and network (a NaN/Inf gradient
+// also names the first parameter holding it: Agent.CheckGradients); the last checkpoint stays loadable. Tests: tests/NanoMbpo.Rl.Tests/ResumeTests.cs.
 using System.Diagnostics;
 using System.Globalization;
-using NanoMbpo.NN;
-using NanoMbpo.Optim;
+using NanoMbpo.IO;
 using NanoMbpo.Rl.Envs;
 
 namespace NanoMbpo.Rl;
@@ -46,16 +45,15 @@ public static class RunLoop
         string header = "step,episodes,return_recent,eval_return," + string.Join(",", MetricNames(agent));
         if (resume)
         {
-            (episodes, var rec) = LoadCheckpoint(agent, Path.Combine(o.OutDir, CheckpointDir));
+            (episodes, var rec) = RunCheckpoint.Load(agent, Path.Combine(o.OutDir, CheckpointDir));
             recent.AddRange(rec);
-            if (File.Exists(csvPath))
-                rows.AddRange(File.ReadLines(csvPath).Skip(1).Where(l => long.Parse(l.AsSpan(0, l.IndexOf(',')), CultureInfo.InvariantCulture) <= agent.Step));
+            rows.AddRange(RunCheckpoint.ReadMetricRows(csvPath, header, agent.Step));
             log.WriteLine($"resumed {agent.Algo} on {agent.Env.Name} at step {agent.Step} from {Path.Combine(o.OutDir, CheckpointDir)}");
         }
-        using var csv = new StreamWriter(csvPath, append: false);
-        csv.WriteLine(header);
-        foreach (var row in rows) csv.WriteLine(row);
-        csv.Flush();
+        // The header and the rows kept on resume replace the file atomically (never an empty or half-rewritten
+        // CSV); the rows of the run are then appended one by one.
+        AtomicFile.WriteAllText(csvPath, string.Concat(rows.Prepend(header).Select(l => l + Environment.NewLine)));
+        using var csv = new StreamWriter(csvPath, append: true);
         var sw = Stopwatch.StartNew();
         long startStep = agent.Step;
         double lastProgress = 0;
@@ -81,7 +79,7 @@ public static class RunLoop
                 csv.Flush();
             }
             if (o.CheckpointEvery > 0 && step % o.CheckpointEvery == 0 || step == o.Steps)
-                SaveCheckpoint(agent, Path.Combine(o.OutDir, CheckpointDir), episodes, recent);
+                RunCheckpoint.Save(agent, Path.Combine(o.OutDir, CheckpointDir), episodes, recent);
             double t = sw.Elapsed.TotalSeconds;
             if (o.ProgressSeconds > 0 && (t - lastProgress >= o.ProgressSeconds || step == o.Steps))
             {
@@ -125,50 +123,5 @@ public static class RunLoop
         double mean = returns.Average();
         double std = Math.Sqrt(returns.Select(x => (x - mean) * (x - mean)).Sum() / Math.Max(1, episodes));
         return new EvalResult(mean, std, episodes, returns);
-    }
-
-    public static void SaveCheckpoint(Agent agent, string dir, long episodes, IReadOnlyList<double> recent)
-    {
-        string tmp = dir + ".tmp";
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        Directory.CreateDirectory(tmp);
-        foreach (var (name, store, opt) in agent.Networks())
-        {
-            Checkpoint.Save(store, Path.Combine(tmp, name + ".safetensors"));
-            if (opt is not null) OptimizerState.Save(opt, Path.Combine(tmp, name + ".adam.safetensors"));
-        }
-        foreach (var (name, buf) in agent.Buffers()) buf.Save(Path.Combine(tmp, name + ".buffer"));
-        using (var w = new BinaryWriter(File.Create(Path.Combine(tmp, "state.bin"))))
-        {
-            w.Write(agent.Algo); w.Write(agent.EnvKey); w.Write(agent.Seed);
-            agent.WriteState(w);
-            w.Write(episodes); w.Write(recent.Count); foreach (var v in recent) w.Write(v);
-            w.Write(agent.Metrics.Count); foreach (var (k, v) in agent.Metrics) { w.Write(k); w.Write(v); }
-        }
-        if (Directory.Exists(dir)) Directory.Delete(dir, true);
-        Directory.Move(tmp, dir);
-    }
-
-    public static (long Episodes, List<double> Recent) LoadCheckpoint(Agent agent, string dir)
-    {
-        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"resume: no checkpoint folder '{dir}'.");
-        using var r = new BinaryReader(File.OpenRead(Path.Combine(dir, "state.bin")));
-        string algo = r.ReadString(), env = r.ReadString(); ulong seed = r.ReadUInt64();
-        if (algo != agent.Algo || env != agent.EnvKey || seed != agent.Seed)
-            throw new InvalidDataException($"resume: the checkpoint in '{dir}' is {algo} on {env} seed {seed}, not {agent.Algo} on {agent.EnvKey} seed {agent.Seed}.");
-        foreach (var (name, store, opt) in agent.Networks())
-        {
-            Checkpoint.Load(store, Path.Combine(dir, name + ".safetensors"));
-            if (opt is not null) OptimizerState.Load(opt, Path.Combine(dir, name + ".adam.safetensors"));
-        }
-        foreach (var (name, buf) in agent.Buffers()) buf.Load(Path.Combine(dir, name + ".buffer"));
-        agent.ReadState(r);
-        long episodes = r.ReadInt64();
-        var recent = new List<double>();
-        int n = r.ReadInt32();
-        for (int i = 0; i < n; i++) recent.Add(r.ReadDouble());
-        agent.Metrics.Clear();
-        for (int i = r.ReadInt32(); i > 0; i--) agent.Metrics[r.ReadString()] = r.ReadDouble();
-        return (episodes, recent);
     }
 }

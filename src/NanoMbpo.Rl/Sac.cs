@@ -6,7 +6,9 @@
 //   temperature: log α by Adam on −log α·(log π + H̄).detach(), H̄ = −|A|
 //   per gradient step: α loss → critic target r + γ(1 − terminated)(min Q̄(s', a') − α log π(a'|s'))
 //   → critic loss ½ Σ MSE → actor loss mean(α log π − min Q(s, ã)) with the critics frozen → Polyak.
+// Metrics also carry each network's gradient norm and mean/max |Q| of the batch; a NaN gradient stops the run.
 // Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs (learning signal on a bandit, determinism, NaN guard, frozen critics).
+using NanoMbpo.Diagnostics;
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;
@@ -44,7 +46,7 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
 {
     public SacOptions Options { get; }
     public override string Algo => "sac";
-    public override string[] MetricNames => ["actor_loss", "alpha", "alpha_loss", "critic_loss"];
+    public override string[] MetricNames => ["actor_loss", "alpha", "alpha_loss", "critic_loss", "grad_norm_actor", "grad_norm_critic", "q_abs_mean", "q_abs_max"];
     readonly int actDim;
     readonly float scale, bias;
     // ---- networks --------------------------------------------------------------------------------
@@ -56,6 +58,7 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
     readonly Mlp qf1, qf2, qf1Target, qf2Target;
     readonly Tensor logAlpha;
     readonly Adam actorOpt, criticOpt, alphaOpt;
+    readonly NumericGuard actorGuard, criticGuard;
     readonly double targetEntropy;
     // ---- data ------------------------------------------------------------------------------------
     public ReplayBuffer Buffer { get; }
@@ -83,6 +86,7 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
         actorOpt = new Adam(ActorStore, Options.LearningRate);
         criticOpt = new Adam(CriticStore, Options.LearningRate);
         alphaOpt = new Adam(AlphaStore, Options.LearningRate);
+        actorGuard = new NumericGuard(ActorStore, "actor"); criticGuard = new NumericGuard(CriticStore, "critic");
         targetEntropy = -actDim;
         Buffer = new ReplayBuffer(Options.BufferSize, od, actDim);
         batch = new Batch(Options.BatchSize, od, actDim);
@@ -170,9 +174,17 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
             target = r + (1.0 - term) * minQ * Options.Gamma;
         }
         var sa = F.Concat([s, a], 1);
-        var qLoss = Nets.Loss(Step, "critic", () => 0.5 * (F.MseLoss(qf1.Forward(sa), target) + F.MseLoss(qf2.Forward(sa), target)), out double qv);
+        Tensor? q1 = null, q2 = null;
+        var qLoss = Nets.Loss(Step, "critic", () =>
+        {
+            var l1 = F.MseLoss(q1 = qf1.Forward(sa), target);
+            var l2 = F.MseLoss(q2 = qf2.Forward(sa), target);
+            return 0.5 * (l1 + l2);
+        }, out double qv);
         Metrics["critic_loss"] = qv;
+        AbsStats("q", q1!, q2!);
         qLoss.Backward();
+        Metrics["grad_norm_critic"] = CheckGradients(criticGuard, CriticStore);
         criticOpt.Step(zeroGrad: true);
         // ---- actor: maximise min Q − α log π through frozen critics -------------------------------
         // (Backward inside the scope: ops read RequiresGrad when their backward runs.)
@@ -183,6 +195,7 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
             Metrics["actor_loss"] = av;
             actorLoss.Backward();
         }
+        Metrics["grad_norm_actor"] = CheckGradients(actorGuard, ActorStore);
         actorOpt.Step(zeroGrad: true);
         // ---- targets ----------------------------------------------------------------------------
         TargetStore.PolyakUpdate(CriticStore, Options.Tau);
@@ -201,5 +214,5 @@ public sealed class Sac : OffPolicyAgent, ISacLearner
     public override IEnumerable<(string, ReplayBuffer)> Buffers() { yield return ("replay", Buffer); }
 
     public override void WriteState(BinaryWriter w) { base.WriteState(w); actRng.Write(w); sampleRng.Write(w); }
-    public override void ReadState(BinaryReader r) { base.ReadState(r); actRng.Read(r); sampleRng.Read(r); }
+    public override void ReadState(BinaryReader r) { base.ReadState(r); StateReader.At(r, "act_rng"); actRng.Read(r); StateReader.At(r, "sample_rng"); sampleRng.Read(r); }
 }

@@ -5,9 +5,10 @@
 //   critic loss    ½ Σ_i MSE(Q_i(s, a), target)
 //   actor loss     mean_s Σ_a π(a|s)·(α log π(a|s) − min Q(s, a))   (Q detached)
 //   temperature    −log α·(−H(π(·|s)) + H̄), H̄ = TargetEntropyScale·log|A|
-// then Polyak targets. With 2 actions the maximum entropy is log 2 = 0.693: CleanRL's 0.89 (or the
+// then Polyak targets (metrics add each network's gradient norm and mean/max |Q(s, a)| of the batch). With 2 actions the maximum entropy is log 2 = 0.693: CleanRL's 0.89 (or the
 // paper's 0.98) asks for a nearly uniform policy, which cannot balance a pole; 0.3 works on CartPole.
 // Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs; benchmark: `nanombpo bench sac` (SacBench.cs).
+using NanoMbpo.Diagnostics;
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;
@@ -39,7 +40,7 @@ public sealed class SacDiscrete : OffPolicyAgent, ISacLearner
 {
     public SacDiscreteOptions Options { get; }
     public override string Algo => "sac-discrete";
-    public override string[] MetricNames => ["actor_loss", "alpha", "critic_loss", "entropy"];
+    public override string[] MetricNames => ["actor_loss", "alpha", "critic_loss", "entropy", "grad_norm_actor", "grad_norm_critic", "q_abs_mean", "q_abs_max"];
     readonly int nA;
     public ParameterStore ActorStore { get; } = new();
     public ParameterStore CriticStore { get; } = new();
@@ -48,6 +49,7 @@ public sealed class SacDiscrete : OffPolicyAgent, ISacLearner
     readonly Mlp actor, qf1, qf2, qf1Target, qf2Target;
     readonly Tensor logAlpha;
     readonly Adam actorOpt, criticOpt, alphaOpt;
+    readonly NumericGuard actorGuard, criticGuard;
     public double TargetEntropy { get; }
     public ReplayBuffer Buffer { get; }
     readonly Batch batch;
@@ -71,6 +73,7 @@ public sealed class SacDiscrete : OffPolicyAgent, ISacLearner
         actorOpt = new Adam(ActorStore, Options.LearningRate);
         criticOpt = new Adam(CriticStore, Options.LearningRate);
         alphaOpt = new Adam(AlphaStore, Options.LearningRate);
+        actorGuard = new NumericGuard(ActorStore, "actor"); criticGuard = new NumericGuard(CriticStore, "critic");
         TargetEntropy = Options.TargetEntropyScale * Math.Log(nA);
         Buffer = buffer ?? new ReplayBuffer(Options.BufferSize, env.ObsDim, 1);
         batch = new Batch(Options.BatchSize, env.ObsDim, 1);
@@ -135,10 +138,17 @@ public sealed class SacDiscrete : OffPolicyAgent, ISacLearner
             var v = F.Sum(F.Softmax(l2) * (F.Minimum(qf1Target.Forward(s2), qf2Target.Forward(s2)) - F.LogSoftmax(l2) * alpha), -1);
             target = F.Reshape(r, B) + F.Reshape(1.0 - term, B) * v * Options.Gamma;
         }
-        var qLoss = Nets.Loss(Step, "critic", () => 0.5 * (F.MseLoss(F.Gather(qf1.Forward(s), batch.ActionIndexT), target)
-                                                          + F.MseLoss(F.Gather(qf2.Forward(s), batch.ActionIndexT), target)), out double qv);
+        Tensor? q1 = null, q2 = null;
+        var qLoss = Nets.Loss(Step, "critic", () =>
+        {
+            var l1 = F.MseLoss(q1 = F.Gather(qf1.Forward(s), batch.ActionIndexT), target);
+            var l2 = F.MseLoss(q2 = F.Gather(qf2.Forward(s), batch.ActionIndexT), target);
+            return 0.5 * (l1 + l2);
+        }, out double qv);
         Metrics["critic_loss"] = qv;
+        AbsStats("q", q1!, q2!);
         qLoss.Backward();
+        Metrics["grad_norm_critic"] = CheckGradients(criticGuard, CriticStore);
         criticOpt.Step(zeroGrad: true);
         // ---- actor: exact expectation over actions, critics detached --------------------------
         Tensor minQ;
@@ -146,6 +156,7 @@ public sealed class SacDiscrete : OffPolicyAgent, ISacLearner
         var actorLoss = Nets.Loss(Step, "actor", () => F.MeanAll(F.Sum(probs * (logp * alpha - minQ), -1)), out double av);
         Metrics["actor_loss"] = av;
         actorLoss.Backward();
+        Metrics["grad_norm_actor"] = CheckGradients(actorGuard, ActorStore);
         actorOpt.Step(zeroGrad: true);
         // ---- targets ----------------------------------------------------------------------------
         TargetStore.PolyakUpdate(CriticStore, Options.Tau);
@@ -165,5 +176,5 @@ public sealed class SacDiscrete : OffPolicyAgent, ISacLearner
         [("actor", ActorStore, actorOpt), ("critic", CriticStore, criticOpt), ("critic_target", TargetStore, null), ("alpha", AlphaStore, alphaOpt)];
     public override IEnumerable<(string, ReplayBuffer)> Buffers() { yield return ("replay", Buffer); }
     public override void WriteState(BinaryWriter w) { base.WriteState(w); actRng.Write(w); sampleRng.Write(w); }
-    public override void ReadState(BinaryReader r) { base.ReadState(r); actRng.Read(r); sampleRng.Read(r); }
+    public override void ReadState(BinaryReader r) { base.ReadState(r); StateReader.At(r, "act_rng"); actRng.Read(r); StateReader.At(r, "sample_rng"); sampleRng.Read(r); }
 }

@@ -7,8 +7,10 @@
 // Training: inputs normalised by the data's mean and std; a holdout split (20%, ≤ 5000); each member
 // on its own bootstrap resample; epochs until no member's holdout MSE improves by 1% for 5 epochs;
 // the E_elite members with the lowest holdout MSE become the elites. Predict samples each row from a
-// random elite (TS-1). Gradient checks of the loss and layers: tests/NanoMbpo.Rl.Tests/ModelTests.cs;
+// random elite (TS-1). Training checks every gradient (NumericGuard) and keeps the round's largest norm.
+// Gradient checks of the loss and layers: tests/NanoMbpo.Rl.Tests/ModelTests.cs;
 // learning test: tests/NanoMbpo.Rl.Tests/ModelTests.cs.
+using NanoMbpo.Diagnostics;
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 
@@ -40,6 +42,9 @@ public sealed class WorldModel
     public int InDim => ObsDim + ActDim;
     public int OutDim => 1 + ObsDim;
     public ParameterStore Store { get; }
+    readonly NumericGuard guard;
+    /// <summary>Largest gradient norm of the last Train call (its divergence shows before a NaN).</summary>
+    public double LastGradNormMax { get; private set; }
     /// <summary>Input mean and std (not trained; saved with checkpoints).</summary>
     public ParameterStore NormStore { get; }
     public Adam Optimizer { get; }
@@ -62,6 +67,7 @@ public sealed class WorldModel
         minLogVar = Store.Create("min_logvar", OutDim); Init.Constant(minLogVar, -10);
         inMean = NormStore.Create("input_mean", InDim); inStd = NormStore.Create("input_std", InDim); Init.Ones(inStd);
         Optimizer = new Adam(Store, Options.LearningRate);
+        guard = new NumericGuard(Store, "world_model");
         EliteIndices = Enumerable.Range(0, Options.Elites).ToArray();
     }
 
@@ -103,6 +109,7 @@ public sealed class WorldModel
         for (int e = 0; e < E; e++) { boot[e] = new int[nTrain]; for (int i = 0; i < nTrain; i++) boot[e][i] = train[rng.NextInt(nTrain)]; }
         var best = HoldoutMse(inputs, targets, hold);
         int sinceUpdate = 0, epoch = 0;
+        double normMax = 0;
         var xb = new float[E * B * InDim]; var yb = new float[E * B * OutDim];
         var arena = new TensorArena();
         while (epoch < Options.MaxEpochs && sinceUpdate < Options.MaxEpochsSinceUpdate)
@@ -123,6 +130,7 @@ public sealed class WorldModel
                     }
                 var loss = Nets.Loss(step, "world model", () => Loss(x, y), out _);
                 loss.Backward();
+                normMax = Math.Max(normMax, guard.CheckGradients(step));   // a NaN gradient names the step and parameter
                 Optimizer.Step(zeroGrad: true);
             }
             epoch++;
@@ -134,6 +142,7 @@ public sealed class WorldModel
         }
         var final = HoldoutMse(inputs, targets, hold);
         EliteIndices = Enumerable.Range(0, E).OrderBy(e => final[e]).Take(Options.Elites).ToArray();
+        LastGradNormMax = normMax;
         return (epoch, final);
     }
 
@@ -220,7 +229,17 @@ public sealed class WorldModel
     }
 
     public void WriteState(BinaryWriter w) { w.Write(EliteIndices.Length); foreach (var e in EliteIndices) w.Write(e); }
-    public void ReadState(BinaryReader r) { EliteIndices = new int[r.ReadInt32()]; for (int i = 0; i < EliteIndices.Length; i++) EliteIndices[i] = r.ReadInt32(); }
+    public void ReadState(BinaryReader r)
+    {
+        var elites = new int[StateReader.Count(r, "model_elites", 4, exact: Math.Min(Options.Elites, Options.Members))];
+        for (int i = 0; i < elites.Length; i++)
+        {
+            elites[i] = r.ReadInt32();
+            if (elites[i] < 0 || elites[i] >= Options.Members)
+                throw new InvalidDataException($"field 'model_elites': member {elites[i]} is outside 0..{Options.Members - 1}.");
+        }
+        EliteIndices = elites;
+    }
 
     /// <summary>Gradient-check case of the whole loss (Gaussian NLL with learned bounds, the bound
     /// penalty and L2) on a 3-member, 2-layer model, through inputs and every parameter.</summary>

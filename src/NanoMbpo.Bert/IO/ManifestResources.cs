@@ -55,6 +55,8 @@ public static class ManifestResources
             var dir = pe.PEHeaders.CorHeader?.ResourcesDirectory
                 ?? throw new BertFormatException(path, "CLI header", "the assembly has no CLI header");
             if (dir.Size <= 0) throw new BertFormatException(path, "CLI resources directory", "is empty");
+            if (dir.RelativeVirtualAddress < 0)   // PEReader.GetSectionData throws ArgumentOutOfRange on it
+                throw new BertFormatException(path, "CLI resources directory", $"relative virtual address {dir.RelativeVirtualAddress} is negative");
             var block = pe.GetSectionData(dir.RelativeVirtualAddress);
             if (block.Length < dir.Size)
                 throw new BertFormatException(path, "CLI resources directory", $"expected {dir.Size} bytes in its section, found {block.Length}");

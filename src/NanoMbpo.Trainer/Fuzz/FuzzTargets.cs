@@ -1,6 +1,7 @@
 // Every parser the project has, registered once as a fuzz target: its name, valid seed files, how to run it on
 // bytes, and which exception is its own format error. A new parser joins with one line in All (plus its seeds).
 // `nanombpo fuzz` and tests/NanoMbpo.Tests/Reliability/FuzzTests.cs (CsCheck) both enumerate this list.
+// RunFuzzTargets.cs adds the RL run folder files and the utterance cache.
 using System.Text;
 using System.Text.Json;
 using NanoMbpo.Dialog;
@@ -35,6 +36,7 @@ public static class FuzzTargets
         new("bert-config", "BertConfig.Read (Hugging Face config.json)", BertConfigSeeds, (b, s) => { File.WriteAllBytes(s, b); BertConfig.Read(s); }, e => e is BertFormatException),
         new("onnx", "OnnxModel.Parse (protobuf) then OnnxBertReader key recovery", OnnxSeeds, ParseOnnx, e => e is BertFormatException),
         new("net-resources", "ManifestResources.List/Read on a .NET assembly (PEReader)", AssemblySeeds, ReadResources, e => e is BertFormatException),
+        .. RunFuzzTargets.All,   // RL run folders and the utterance cache (RunFuzzTargets.cs)
     ];
 
     public static IEnumerable<string> Names => All.Select(t => t.Name);
@@ -85,7 +87,7 @@ public static class FuzzTargets
         ReadAll(f);
     }
 
-    static ParameterStore CheckpointStore()
+    internal static ParameterStore CheckpointStore()
     {
         var store = new ParameterStore();
         store.Create("layer.weight", 3, 4).F32.Fill(0.5f);

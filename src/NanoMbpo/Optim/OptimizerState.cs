@@ -1,6 +1,7 @@
 // Saving and restoring Adam/AdamW state (exp_avg, exp_avg_sq per parameter and the step count) as
 // safetensors: "exp_avg.<param>", "exp_avg_sq.<param>", "step" (I64). Loading validates keys and
-// shapes against the optimizer's store. Tests: tests/NanoMbpo.Tests/NN/CheckpointTests.cs.
+// shapes against the optimizer's store, the step (I64, 0..int.MaxValue) and the moments (finite, second
+// moments >= 0). Tests: tests/NanoMbpo.Tests/NN/CheckpointTests.cs; fuzz target optimizer-state.
 using NanoMbpo.IO;
 
 namespace NanoMbpo.Optim;
@@ -39,11 +40,19 @@ public static class OptimizerState
         int expected = 2 * views.Count + 1;
         if (file.Entries.Count != expected)
             throw new InvalidDataException($"optimizer state '{path}': {file.Entries.Count} tensors, expected {expected} for this model.");
+        if (se.DType != SafeTensorsDType.I64) throw new InvalidDataException($"optimizer state '{path}': field 'step' is {se.DType}, expected I64.");
         long step = se.ReadInt64()[0];
+        if (step < 0 || step > int.MaxValue) throw new InvalidDataException($"optimizer state '{path}': field 'step' is {step}, outside 0..{int.MaxValue}.");
         foreach (var (dst, e) in reads)
         {
             if (dst.DType == DType.F32) e.ReadFloat32(dst.F32, allowNarrowing: true);
             else e.ReadFloat64(dst.F64);
+            for (int i = 0; i < dst.Length; i++)
+            {
+                double v = dst.GetFlat(i);
+                if (!double.IsFinite(v) || e.Name.StartsWith("exp_avg_sq.", StringComparison.Ordinal) && v < 0)
+                    throw new InvalidDataException($"optimizer state '{path}': field '{e.Name}' holds {v} at flat index {i} (damaged moments).");
+            }
         }
         opt.SetStepCount(step);
     }

@@ -91,6 +91,7 @@ public sealed class SellerMbpo
                 (w, w2) = (w2, w);
                 Turns++;
                 if (d < o.RandomDialogs) continue;
+                if (Table.Mean == null) Table.FitNormaliser();
                 // ==== 2. world model and branched rollouts ============================================
                 if (Model != null && Turns % o.ModelTrainEvery == 0)
                 {

@@ -12,7 +12,7 @@ public sealed record SellerOptions
 {
     public SellerMethod Method { get; init; } = SellerMethod.Mbpo;
     /// <summary>Real dialogs with the simulator: the budget every method is compared on.</summary>
-    public int Dialogs { get; init; } = 1500;
+    public int Dialogs { get; init; } = 1000;
     /// <summary>Dialogs with uniform random seller actions before the policy acts (and before the first model).</summary>
     public int RandomDialogs { get; init; } = 30;
     /// <summary>Turn limit of a dialog (the customer hangs up after it).</summary>

@@ -48,7 +48,13 @@ public sealed class UtteranceTable
 {
     readonly Dictionary<string, int> ids = new(StringComparer.Ordinal);
     readonly List<string> texts = [];
-    float[] rows = new float[1024];
+    float[] rows = new float[1024];      // raw embeddings
+    float[] normed = [];                 // standardised rows once the normaliser is fixed
+    /// <summary>Per-dimension mean and standard deviation the rows are standardised with (null: raw rows).
+    /// BERT [CLS] vectors share a large common component; without this the latent encoder saw near-identical
+    /// inputs and its latents shrank together.</summary>
+    public float[]? Mean { get; private set; }
+    public float[]? StdDev { get; private set; }
 
     public IUtteranceEmbedder Embedder { get; }
     public int Dim => Embedder.Dim;
@@ -68,13 +74,47 @@ public sealed class UtteranceTable
             if (need > rows.Length) Array.Resize(ref rows, Math.Max(need, rows.Length * 2));
             Embedder.Embed(missing, rows.AsSpan(start * Dim, missing.Count * Dim));
             foreach (var t in missing) { ids[t] = texts.Count; texts.Add(t); }
+            if (Mean != null) NormaliseFrom(start);
         }
         for (int i = 0; i < batch.Count; i++) dst[i] = ids[batch[i]];
     }
 
     public int Id(string text) { Span<int> one = stackalloc int[1]; Ids([text], one); return one[0]; }
 
-    public ReadOnlySpan<float> Row(int id) => rows.AsSpan(id * Dim, Dim);
+    public ReadOnlySpan<float> Row(int id) => Mean == null ? rows.AsSpan(id * Dim, Dim) : normed.AsSpan(id * Dim, Dim);
+
+    /// <summary>Fixes the normaliser from the rows seen so far (the agent does it once, after its random dialogs).</summary>
+    public void FitNormaliser()
+    {
+        int n = Count, d = Dim;
+        if (n < 2) throw new InvalidOperationException("utterance table: at least two utterances are needed to fit the normaliser.");
+        var mean = new double[d]; var sq = new double[d];
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < d; k++) { double v = rows[i * d + k]; mean[k] += v; sq[k] += v * v; }
+        Mean = new float[d]; StdDev = new float[d];
+        for (int k = 0; k < d; k++)
+        {
+            double m = mean[k] / n;
+            Mean[k] = (float)m; StdDev[k] = (float)Math.Max(1e-4, Math.Sqrt(Math.Max(0, sq[k] / n - m * m)));
+        }
+        NormaliseFrom(0);
+    }
+
+    /// <summary>Uses a saved normaliser (a trained policy's).</summary>
+    public void SetNormaliser(float[] mean, float[] std)
+    {
+        if (mean.Length != Dim || std.Length != Dim) throw new ArgumentException($"normaliser: expected {Dim} values, got {mean.Length} and {std.Length}.");
+        Mean = mean; StdDev = std;
+        NormaliseFrom(0);
+    }
+
+    void NormaliseFrom(int start)
+    {
+        int d = Dim;
+        if (normed.Length < rows.Length) Array.Resize(ref normed, rows.Length);
+        for (int i = start; i < Count; i++)
+            for (int k = 0; k < d; k++) normed[i * d + k] = (rows[i * d + k] - Mean![k]) / StdDev![k];
+    }
     public string Text(int id) => texts[id];
 
     /// <summary>The window of the last <paramref name="window"/>.Length utterances of a history, right aligned.</summary>
@@ -96,7 +136,7 @@ public sealed class UtteranceTable
             int id = windows[i];
             var dst = x.Slice(i * d, d);
             if (id < 0) { dst.Clear(); mask[i] = 1; }
-            else { rows.AsSpan(id * d, d).CopyTo(dst); mask[i] = 0; }
+            else { Row(id).CopyTo(dst); mask[i] = 0; }
         }
     }
 }

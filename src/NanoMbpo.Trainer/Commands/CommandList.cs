@@ -11,6 +11,7 @@ public static class CommandList
         yield return TrainCommand.Create();
         yield return TrackCommand.Create();
         yield return EvalCommand.Create();
+        yield return CompareCommand.Create();
         yield return CorpusCommand.Create();
         yield return GradcheckCommand.Create();
         yield return ParityCommand.Create();

@@ -1,4 +1,4 @@
-// `nanombpo eval --policy random|rule --episodes N --seed S [--goals PIZZA_FILE] [--epsilon E] [--json]`: runs a
+// `nanombpo eval --policy random|rule|RUN_DIR --episodes N --seed S [--goals PIZZA_FILE] [--epsilon E] [--json]`: runs a
 // seller policy against the KinPizza simulator and prints success rate, turns, return, slot F1 and hang-up rate
 // with 95% confidence intervals; --json prints exactly one JSON object. Tested by tests/NanoMbpo.Tests/Dialog/CommandTests.cs.
 using System.CommandLine;
@@ -11,7 +11,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var policy = new Option<string>("--policy") { Description = "Seller policy: random or rule.", DefaultValueFactory = _ => "rule" };
+        var policy = new Option<string>("--policy") { Description = "Seller policy: random, rule, or a train run directory (its greedy latent policy).", DefaultValueFactory = _ => "rule" };
         var episodes = new Option<int>("--episodes") { Description = "Number of episodes.", DefaultValueFactory = _ => 1000 };
         var seed = new Option<ulong>("--seed") { Description = "Base seed; episode i uses a seed derived from it.", DefaultValueFactory = _ => 1UL };
         var goals = new Option<string?>("--goals") { Description = "PIZZA-format file whose orders become the customers' goals and opening lines." };
@@ -27,7 +27,8 @@ internal static class EvalCommand
                 {
                     "random" => new RandomPolicy(),
                     "rule" => new RulePolicy(parse.GetValue(epsilon)),
-                    _ => throw new ArgumentException($"--policy: expected 'random' or 'rule', got '{name}'"),
+                    _ when Directory.Exists(name) => SellerRun.LoadPolicy(name, Console.Error.WriteLine),
+                    _ => throw new ArgumentException($"--policy: expected 'random', 'rule' or a train run directory, got '{name}'"),
                 };
                 int n = parse.GetValue(episodes);
                 if (n < 1) throw new ArgumentException($"--episodes: expected a positive number, got {n}");

@@ -51,14 +51,24 @@ internal static class SellerRun
         }
     }
 
-    /// <summary>The utterance table over the BERT service: [CLS] or mean pooling, cached on disk beside the weights.</summary>
+    static readonly Dictionary<(string, Pooling), BertUtteranceEmbedder> s_embedders = [];
+
+    /// <summary>A fresh utterance table over the BERT service: [CLS] or mean pooling, cached on disk beside the
+    /// weights. The service (and its cache file) is shared by every table of the process.</summary>
     public static UtteranceTable Table(string? bertDir, Pooling pooling, Action<string> log)
     {
         string dir = BertCommon.Resolve(bertDir);
-        var ckpt = Checkpoint(dir);
-        var enc = new UtteranceEncoder(ckpt, Path.Combine(dir, "utterance-cache"), pooling, maxLength: 64);
-        log($"utterances: {ckpt.Config.NumHiddenLayers}-layer BERT ({ckpt.Config.HiddenSize}) from {dir}, {pooling} pooling, cache {Path.GetFileName(enc.CachePath)}");
-        return new UtteranceTable(new BertUtteranceEmbedder(enc, Path.GetFileName(dir.TrimEnd('/', '\\'))));
+        lock (s_embedders)
+        {
+            if (!s_embedders.TryGetValue((dir, pooling), out var e))
+            {
+                var ckpt = Checkpoint(dir);
+                var enc = new UtteranceEncoder(ckpt, Path.Combine(dir, "utterance-cache"), pooling, maxLength: 64);
+                log($"utterances: {ckpt.Config.NumHiddenLayers}-layer BERT ({ckpt.Config.HiddenSize}) from {dir}, {pooling} pooling, cache {Path.GetFileName(enc.CachePath)}");
+                s_embedders[(dir, pooling)] = e = new BertUtteranceEmbedder(enc, Path.GetFileName(dir.TrimEnd('/', '\\')));
+            }
+            return new UtteranceTable(e);
+        }
     }
 
     public static SellerRunResult Run(SellerRunSpec spec, UtteranceTable table, Action<string> log)
@@ -88,6 +98,28 @@ internal static class SellerRun
         log("profile: " + string.Join(", ", agent.Profile.Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:F1} s"))) + FormattableString.Invariant($"; {agent.DialogsDone / seconds:F2} real dialogs/s"));
         var final = Evaluation.Run(new LatentPolicy(agent.Learner, method + "-sac"), spec.FinalEvalEpisodes, spec.Seed ^ 0xF17A1UL, spec.Goals);
         return new SellerRunResult(agent, final, seconds);
+    }
+
+    /// <summary>A trained run directory's greedy policy (config.json + checkpoint/), for `eval --policy RUN_DIR`.</summary>
+    public static IDialogPolicy LoadPolicy(string runDir, Action<string> log)
+    {
+        string cfgPath = Path.Combine(runDir, "config.json");
+        if (!File.Exists(cfgPath)) throw new FileNotFoundException($"--policy: '{runDir}' is not a train run directory (no config.json); expected random, rule or a run directory.", cfgPath);
+        using var doc = JsonDocument.Parse(File.ReadAllText(cfgPath));
+        var root = doc.RootElement;
+        string Str(string k) => root.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new InvalidDataException($"{cfgPath}: field '{k}' is missing or not a string");
+        if (!root.TryGetProperty("options", out var oj)) throw new InvalidDataException($"{cfgPath}: field 'options' is missing");
+        var o = oj.Deserialize<SellerOptions>() ?? throw new InvalidDataException($"{cfgPath}: field 'options' is null");
+        ulong seed = root.TryGetProperty("seed", out var sj) ? sj.GetUInt64() : 1;
+        string method = Str("method"), embedder = Str("embedder");
+        string? bert = root.TryGetProperty("bert", out var bj) && bj.ValueKind == JsonValueKind.String ? bj.GetString() : null;
+        var pooling = Str("pooling") == "mean" ? Pooling.Mean : Pooling.Cls;
+        var table = embedder.StartsWith("hashed-", StringComparison.Ordinal)
+            ? new UtteranceTable(new HashedUtteranceEmbedder(int.Parse(embedder["hashed-".Length..], CultureInfo.InvariantCulture)))
+            : Table(bert, pooling, log);
+        var learner = new LatentSac(table, SellerActions.All.Select(a => a.Template).ToList(), seed, o.Sac);
+        SellerCheckpoint.Load(learner, Path.Combine(runDir, "checkpoint"));
+        return new LatentPolicy(learner, method + "-sac");
     }
 
     /// <summary>Success and return against real dialogs, with the expert's and random's levels as lines.</summary>

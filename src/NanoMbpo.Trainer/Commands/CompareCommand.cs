@@ -4,7 +4,7 @@
 // dialogs, the real dialogs each seed needed to first reach 80% success, return, wall time) and one plot
 // of success against real dialogs (mean over seeds), all methods on the same axes, expert and random as
 // lines. bc is behaviour cloning of the expert on N expert dialogs (its dialogs are the expert's, counted
-// as its budget). Tested by tests/NanoMbpo.Agent.Tests/TrainCommandTests.cs.
+// as its budget). Tested by tests/NanoMbpo.Tests/Agent/TrainCommandTests.cs.
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -32,10 +32,12 @@ internal static class CompareCommand
         var embedder = new Option<string>("--embedder") { Description = "bert (default) or hashed (fast checks only).", DefaultValueFactory = _ => "bert" };
         embedder.AcceptOnlyFromAmong("bert", "hashed");
         var replyWeight = new Option<double>("--reply-weight") { Description = "Weight of the learned reply reward beside the task reward.", DefaultValueFactory = _ => 3.0 };
+        var reward = new Option<string>("--reward") { Description = "reply-model (task reward + the learned reply reward, the default) or task.", DefaultValueFactory = _ => "reply-model" };
+        reward.AcceptOnlyFromAmong("reply-model", "task");
         var set = new Option<string[]>("--set") { Description = "Override an agent option for every method: Name=Value (repeatable).", AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("compare", "Train every method on the same budget of real dialogs and compare them (table and plot).")
         {
-            methods, seeds, dialogs, evalEpisodes, threads, outDir, bert, embedder, replyWeight, set,
+            methods, seeds, dialogs, evalEpisodes, threads, outDir, bert, embedder, replyWeight, reward, set,
         };
         cmd.SetAction(p =>
         {
@@ -51,9 +53,15 @@ internal static class CompareCommand
             string dir = p.GetValue(outDir)!;
             Directory.CreateDirectory(dir);
             double w = p.GetValue(replyWeight);
-            var reply = SellerRun.ReplyModel(p.GetValue(bert), null, Console.WriteLine);
             if (!double.IsFinite(w) || w < 0) throw new ArgumentOutOfRangeException("--reply-weight", w, "expected a finite weight >= 0");
-            reply.ReplyWeight = w;
+            string rewardName = p.GetValue(reward)!;
+            Func<int, IRewardModel> rf = turns => new TaskReward(turns);
+            if (rewardName == "reply-model")
+            {
+                var reply = SellerRun.ReplyModel(p.GetValue(bert), null, Console.WriteLine);
+                reply.ReplyWeight = w;
+                rf = _ => reply;
+            }
             var results = new List<(string Method, ulong Seed, EvalReport Final, IReadOnlyList<CurvePoint> Curve, double Seconds)>();
             foreach (var m in ms)
                 for (ulong s = 1; s <= (ulong)ns; s++)
@@ -69,7 +77,7 @@ internal static class CompareCommand
                     // a fresh table per run: each run fits its own normaliser from its own first dialogs
                     var table = p.GetValue(embedder) == "hashed" ? new UtteranceTable(new HashedUtteranceEmbedder(128)) : SellerRun.Table(p.GetValue(bert), Pooling.Cls, Console.WriteLine);
                     var o = OptionOverrides.Apply(SellerOptions.For(Enum.Parse<SellerMethod>(m, true), n), p.GetValue(set) ?? []);
-                    var spec = new SellerRunSpec(o, s, Path.Combine(dir, $"{m}-seed{s}"), p.GetValue(bert), Pooling.Cls, _ => reply, "reply-model", null, ev);
+                    var spec = new SellerRunSpec(o, s, Path.Combine(dir, $"{m}-seed{s}"), p.GetValue(bert), Pooling.Cls, rf, rewardName, null, ev);
                     var r = SellerRun.Run(spec, table, Console.WriteLine);
                     results.Add((m, s, r.Final, r.Agent.Curve, r.Seconds));
                 }

@@ -1,7 +1,7 @@
 // `--set Name=Value` overrides for options records (e.g. `--set Sac.TargetEntropyScale=0.4`,
 // `--set UpdatesPerStep=4`): a dotted path of properties, each step a record property, the last one
 // an int, long, double, bool or enum. Records are copied, never mutated in place. Used by `train` and
-// `compare` for ablations. Tested by tests/NanoMbpo.Agent.Tests/TrainCommandTests.cs.
+// `compare` for ablations. Tested by tests/NanoMbpo.Tests/Agent/TrainCommandTests.cs.
 using System.Globalization;
 using System.Reflection;
 

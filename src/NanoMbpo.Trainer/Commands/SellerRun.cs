@@ -2,7 +2,7 @@
 // cached beside the weights), the real environment with the chosen reward, runs a seller method on its
 // budget of real dialogs and writes a run directory: config.json, metrics.csv (one row per evaluation),
 // PNG learning curves against real dialogs (expert and random as lines), the checkpoint, summary.json.
-// Tested by tests/NanoMbpo.Agent.Tests/TrainCommandTests.cs.
+// Tested by tests/NanoMbpo.Tests/Agent/TrainCommandTests.cs.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;

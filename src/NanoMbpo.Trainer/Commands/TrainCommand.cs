@@ -3,7 +3,7 @@
 // NuGet cache), online from scratch on the KinPizza simulator — then evaluates it beside the random and
 // rule-based policies and prints one table (success with 95% CI, turns, return, real dialogs, wall time).
 // `--method sac|dyna` runs the ablations on the same harness, `--method bc` the behaviour-cloning
-// baseline (BcTrain.cs). Tested by tests/NanoMbpo.Agent.Tests/TrainCommandTests.cs.
+// baseline (BcTrain.cs). Tested by tests/NanoMbpo.Tests/Agent/TrainCommandTests.cs.
 using System.CommandLine;
 using System.Text.Json;
 using NanoMbpo.Agent;

@@ -1,4 +1,5 @@
-// `nanombpo train` end to end on a tiny configuration: progress lines, the results table, the
+// `nanombpo train` end to end on tiny configurations (the seller agent with hashed embeddings; `--method bc`),
+// `eval --policy RUN_DIR` and `compare`: progress lines, the results table, the
 // checkpoint (tensor names and shapes), summary (policies, and a curve equal to the printed one) and
 // PNG plots (signature and size), and a clear error for a bad argument.
 using System.Text.Json;
@@ -18,7 +19,7 @@ public class TrainCommandTests
         string dir = Path.Combine(Path.GetTempPath(), "nanombpo-train-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var (code, stdout, err) = Cli.Run("train", "--dialogs", "30", "--epochs", "2", "--eval-episodes", "10", "--threads", "1", "--out", dir);
+            var (code, stdout, err) = Cli.Run("train", "--method", "bc", "--dialogs", "30", "--epochs", "2", "--eval-episodes", "10", "--threads", "1", "--out", dir);
             Assert.True(code == 0, err);
             Assert.Contains("epoch   2/2", stdout);
             Assert.Contains("ETA", stdout);
@@ -57,9 +58,65 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void MbpoTrainWritesTheRunDirectoryAndEvalScoresIt()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "nanombpo-mbpo-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (code, stdout, err) = Cli.Run("train", "--embedder", "hashed", "--reward", "task", "--dialogs", "20", "--eval-episodes", "5", "--threads", "1",
+                "--set", "RandomDialogs=5", "EvalEvery=10", "EvalEpisodes=3", "ModelTrainEvery=50", "Sac.BatchSize=16", "--out", dir);
+            Assert.True(code == 0, err + stdout);
+            Assert.Contains("dialogs 10/20", stdout);
+            Assert.Contains("ETA", stdout);
+            Assert.Contains("profile: ", stdout);
+            Assert.Contains("after 20 real dialogs", stdout.Trim().Split('\n')[^1]);
+            foreach (var f in new[] { "config.json", "metrics.csv", "success.png", "return.png", "summary.json", "checkpoint/encoder.safetensors", "checkpoint/actor.safetensors", "checkpoint/utterance_normaliser.safetensors" })
+                Assert.True(File.Exists(Path.Combine(dir, f)), f);
+            var csv = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
+            Assert.Equal(3, csv.Length);   // header and the evaluations at 10 and 20 dialogs
+            Assert.StartsWith("10,", csv[1]);
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+            Assert.Equal(["mbpo-sac", "rule", "random"], doc.RootElement.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("policy").GetString()!).ToArray());
+            Assert.Equal(20, doc.RootElement.GetProperty("policies")[0].GetProperty("real_dialogs").GetInt32());
+            // eval --policy RUN_DIR reloads the checkpoint and scores it like the reference policies
+            var (c2, o2, e2) = Cli.Run("eval", "--policy", dir, "--episodes", "5", "--seed", "3", "--json");
+            Assert.True(c2 == 0, e2);
+            using var ej = JsonDocument.Parse(o2.Trim().Split('\n')[^1]);
+            Assert.Equal("mbpo-sac", ej.RootElement.GetProperty("policy").GetString());
+            Assert.Equal(5, ej.RootElement.GetProperty("episodes").GetInt32());
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void CompareWritesOneTableAndOnePlot()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "nanombpo-compare-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (code, stdout, err) = Cli.Run("compare", "--methods", "sac,bc", "--seeds", "1", "--dialogs", "10", "--embedder", "hashed", "--reward", "task",
+                "--eval-episodes", "3", "--threads", "1", "--set", "RandomDialogs=5", "EvalEvery=5", "EvalEpisodes=2", "Sac.BatchSize=16", "--out", dir);
+            Assert.True(code == 0, err + stdout);
+            string md = File.ReadAllText(Path.Combine(dir, "compare.md"));
+            Assert.Contains("| sac |", md);
+            Assert.Contains("| bc |", md);
+            Assert.Contains("| rule-based expert | 100.0 %", md);
+            Assert.True(File.Exists(Path.Combine(dir, "compare_success.png")));
+            Assert.True(File.Exists(Path.Combine(dir, "sac-seed1", "metrics.csv")));
+            var (c2, _, e2) = Cli.Run("compare", "--methods", "sac,nope", "--out", dir);
+            Assert.Equal(2, c2);
+            Assert.Contains("nope", e2);
+            var (c3, _, e3) = Cli.Run("train", "--set", "Sac.NoSuchOption=1", "--embedder", "hashed", "--out", dir);
+            Assert.Equal(2, c3);
+            Assert.Contains("NoSuchOption", e3);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void BadArgumentIsNamed()
     {
-        var (code, stdout, err) = Cli.Run("train", "--epochs", "0", "--out", Path.GetTempPath());
+        var (code, stdout, err) = Cli.Run("train", "--method", "bc", "--epochs", "0", "--out", Path.GetTempPath());
         Assert.NotEqual(0, code);
         Assert.Contains("--epochs", stdout + err);
     }

@@ -1,0 +1,68 @@
+// The seller agent's loop: same seed → identical learning curve and metrics; the rollout schedule; SAC
+// (model-free) trains no model; a checkpoint reloads into a fresh learner acting identically. Learning
+// itself is measured by `nanombpo compare` (bench/RESULTS.md), minutes per run, too long for CI.
+using NanoMbpo.Dialog;
+using Xunit;
+
+namespace NanoMbpo.Agent.Tests;
+
+public class SellerTests
+{
+    [Fact]
+    public void SameSeedSameCurveAndMetrics()
+    {
+        var a = LatentTests.Run(LatentTests.Small(dialogs: 40), 11);
+        var b = LatentTests.Run(LatentTests.Small(dialogs: 40), 11);
+        a.Train(); b.Train();
+        Assert.Equal(a.Curve.Select(c => (c.Dialogs, c.Turns, c.Success, c.Return)), b.Curve.Select(c => (c.Dialogs, c.Turns, c.Success, c.Return)));
+        Assert.Equal(a.Metrics.Where(kv => kv.Key != "model_epochs"), b.Metrics.Where(kv => kv.Key != "model_epochs"));
+        Assert.Equal(a.Learner.ActorStore.Data<float>().ToArray(), b.Learner.ActorStore.Data<float>().ToArray());
+        var c = LatentTests.Run(LatentTests.Small(dialogs: 40), 12);
+        c.Train();
+        Assert.NotEqual(a.Learner.ActorStore.Data<float>().ToArray(), c.Learner.ActorStore.Data<float>().ToArray());
+    }
+
+    [Fact]
+    public void RolloutLengthFollowsTheSchedule()
+    {
+        var a = LatentTests.Run(LatentTests.Small() with { MinRolloutLength = 1, MaxRolloutLength = 4, RolloutScheduleStart = 100, RolloutScheduleEnd = 400 }, 1);
+        Assert.Equal(1, a.RolloutLength(0));
+        Assert.Equal(1, a.RolloutLength(100));
+        Assert.Equal(3, a.RolloutLength(300));
+        Assert.Equal(4, a.RolloutLength(5000));
+    }
+
+    [Fact]
+    public void ModelFreeSacTrainsNoModelAndUsesOnlyRealTurns()
+    {
+        var a = LatentTests.Run(LatentTests.Small(SellerMethod.Sac, 30), 2);
+        a.Train();
+        Assert.Null(a.Model);
+        Assert.Equal(0, a.ModelBuffer.Count);
+        Assert.True(a.Metrics.ContainsKey("critic_loss"));
+        var m = LatentTests.Run(LatentTests.Small(SellerMethod.Mbpo, 30), 2);
+        m.Train();
+        Assert.True(m.ModelBuffer.Count > 0);
+    }
+
+    [Fact]
+    public void CheckpointReloadsIntoAFreshLearnerThatActsTheSame()
+    {
+        var a = LatentTests.Run(LatentTests.Small(dialogs: 30), 4);
+        a.Train();
+        string dir = Path.Combine(Path.GetTempPath(), "nanombpo-seller-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            SellerCheckpoint.Save(a, dir);
+            var table = new UtteranceTable(new HashedUtteranceEmbedder(64));
+            var fresh = new LatentSac(table, SellerActions.All.Select(x => x.Template).ToList(), 99, a.Options.Sac);
+            SellerCheckpoint.Load(fresh, dir);
+            var p1 = new LatentPolicy(a.Learner, "a"); var p2 = new LatentPolicy(fresh, "b");
+            var e1 = Evaluation.Run(p1, 10, 77); var e2 = Evaluation.Run(p2, 10, 77);
+            Assert.Equal(e1.Return.Mean, e2.Return.Mean);
+            Assert.Equal(e1.Turns.Mean, e2.Turns.Mean);
+            Assert.Throws<FileNotFoundException>(() => { File.Delete(Path.Combine(dir, "actor.safetensors")); SellerCheckpoint.Load(fresh, dir); });
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+}

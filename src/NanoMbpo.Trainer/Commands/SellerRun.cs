@@ -76,12 +76,7 @@ internal static class SellerRun
         var o = spec.Options;
         Directory.CreateDirectory(spec.OutDir);
         string method = o.Method.ToString().ToLowerInvariant();
-        AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "config.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
-        {
-            ["method"] = method, ["seed"] = spec.Seed, ["dialogs"] = o.Dialogs, ["reward"] = spec.RewardName,
-            ["embedder"] = table.Embedder.Name, ["pooling"] = spec.Pooling.ToString().ToLowerInvariant(), ["bert"] = spec.BertDir,
-            ["threads"] = NanoMbpo.Cpu.CpuThreads.Count, ["options"] = JsonSerializer.SerializeToElement(o),
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "config.json"), ConfigJson(method, spec.Seed, spec.RewardName, table.Embedder.Name, spec.Pooling, spec.BertDir, o));
         var agent = new SellerMbpo(table, o, spec.Seed, () => new KinPizzaEnv(reward: spec.Reward(o.MaxTurns), goals: spec.Goals, maxTurns: o.MaxTurns), spec.Goals);
         var csv = new StringBuilder("dialogs,turns,success,return,avg_turns,seconds,critic_loss,actor_loss,dynamics_loss,alpha,entropy,q_mean,latent_std,model_holdout_mse\n");
         var clock = Stopwatch.StartNew();
@@ -100,20 +95,63 @@ internal static class SellerRun
         return new SellerRunResult(agent, final, seconds);
     }
 
+    /// <summary>A run directory's config.json text.</summary>
+    public static string ConfigJson(string method, ulong seed, string reward, string embedder, Pooling pooling, string? bert, SellerOptions o) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["method"] = method, ["seed"] = seed, ["dialogs"] = o.Dialogs, ["reward"] = reward,
+            ["embedder"] = embedder, ["pooling"] = pooling.ToString().ToLowerInvariant(), ["bert"] = bert,
+            ["threads"] = NanoMbpo.Cpu.CpuThreads.Count, ["options"] = JsonSerializer.SerializeToElement(o),
+        }, new JsonSerializerOptions { WriteIndented = true });
+
+    internal sealed record RunConfig(string Method, ulong Seed, string Embedder, string? Bert, Pooling Pooling, SellerOptions Options);
+
+    /// <summary>Reads and validates a run's config.json; anything wrong is an InvalidDataException naming the file and field.</summary>
+    public static RunConfig ReadConfig(string cfgPath)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath), new JsonDocumentOptions { MaxDepth = 64 });
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{cfgPath}: expected a JSON object");
+            string Str(string k) => root.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new InvalidDataException($"{cfgPath}: field '{k}' is missing or not a string");
+            if (!root.TryGetProperty("options", out var oj) || oj.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{cfgPath}: field 'options' is missing or not an object");
+            var o = oj.Deserialize<SellerOptions>() ?? throw new InvalidDataException($"{cfgPath}: field 'options' is null");
+            ulong seed = root.TryGetProperty("seed", out var sj) && sj.ValueKind == JsonValueKind.Number && sj.TryGetUInt64(out var sv) ? sv : throw new InvalidDataException($"{cfgPath}: field 'seed' is missing or not an unsigned integer");
+            string method = Str("method"), embedder = Str("embedder"), pool = Str("pooling");
+            if (method is not ("mbpo" or "sac" or "dyna")) throw new InvalidDataException($"{cfgPath}: field 'method' is '{method}', expected mbpo, sac or dyna");
+            if (pool is not ("cls" or "mean")) throw new InvalidDataException($"{cfgPath}: field 'pooling' is '{pool}', expected cls or mean");
+            if (embedder.StartsWith("hashed-", StringComparison.Ordinal) && !(int.TryParse(embedder["hashed-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int hd) && hd is >= 64 and <= 65536))
+                throw new InvalidDataException($"{cfgPath}: field 'embedder' is '{embedder}', expected hashed-N with 64 <= N <= 65536 or a BERT name");
+            string? bert = root.TryGetProperty("bert", out var bj) && bj.ValueKind == JsonValueKind.String ? bj.GetString() : null;
+            try { o.Validate(); CheckNetworks(o.Sac); }
+            catch (ArgumentException e) { throw new InvalidDataException($"{cfgPath}: field 'options': {e.Message}"); }
+            return new RunConfig(method, seed, embedder, bert, pool == "mean" ? Pooling.Mean : Pooling.Cls, o);
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{cfgPath}: not valid JSON for a run config ({e.Message})"); }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or FormatException or OverflowException)
+        { throw new InvalidDataException($"{cfgPath}: field 'options' cannot be read ({e.Message})"); }
+    }
+
+    /// <summary>Network sizes a saved config may ask for (bounds well past any real run, so a damaged file cannot ask for gigabytes).</summary>
+    static void CheckNetworks(LatentSacOptions s)
+    {
+        var l = s.Latent;
+        static void In(string name, long v, long lo, long hi) { if (v < lo || v > hi) throw new ArgumentOutOfRangeException(name, v, $"expected {lo}..{hi}"); }
+        In("Sac.Latent.MaxSeqLen", l.MaxSeqLen, 1, 512); In("Sac.Latent.DModel", l.DModel, 1, 4096); In("Sac.Latent.Heads", l.Heads, 1, 64);
+        In("Sac.Latent.Layers", l.Layers, 1, 48); In("Sac.Latent.FeedForward", l.FeedForward, 1, 16384); In("Sac.Latent.LatentDim", l.LatentDim, 1, 4096);
+        if (l.DModel % l.Heads != 0) throw new ArgumentOutOfRangeException("Sac.Latent.Heads", l.Heads, $"expected a divisor of DModel ({l.DModel})");
+        In("Sac.BatchSize", s.BatchSize, 1, 1 << 16); In("Sac.ActionTextDim", s.ActionTextDim, 0, 4096);
+        if (s.Hidden is null || s.Hidden.Length is < 1 or > 16) throw new ArgumentOutOfRangeException("Sac.Hidden", s.Hidden?.Length ?? 0, "expected 1..16 layers");
+        foreach (var h in s.Hidden) In("Sac.Hidden", h, 1, 16384);
+    }
+
     /// <summary>A trained run directory's greedy policy (config.json + checkpoint/), for `eval --policy RUN_DIR`.</summary>
     public static IDialogPolicy LoadPolicy(string runDir, Action<string> log)
     {
         string cfgPath = Path.Combine(runDir, "config.json");
         if (!File.Exists(cfgPath)) throw new FileNotFoundException($"--policy: '{runDir}' is not a train run directory (no config.json); expected random, rule or a run directory.", cfgPath);
-        using var doc = JsonDocument.Parse(File.ReadAllText(cfgPath));
-        var root = doc.RootElement;
-        string Str(string k) => root.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new InvalidDataException($"{cfgPath}: field '{k}' is missing or not a string");
-        if (!root.TryGetProperty("options", out var oj)) throw new InvalidDataException($"{cfgPath}: field 'options' is missing");
-        var o = oj.Deserialize<SellerOptions>() ?? throw new InvalidDataException($"{cfgPath}: field 'options' is null");
-        ulong seed = root.TryGetProperty("seed", out var sj) ? sj.GetUInt64() : 1;
-        string method = Str("method"), embedder = Str("embedder");
-        string? bert = root.TryGetProperty("bert", out var bj) && bj.ValueKind == JsonValueKind.String ? bj.GetString() : null;
-        var pooling = Str("pooling") == "mean" ? Pooling.Mean : Pooling.Cls;
+        var (method, seed, embedder, bert, pooling, o) = ReadConfig(cfgPath);
         var table = embedder.StartsWith("hashed-", StringComparison.Ordinal)
             ? new UtteranceTable(new HashedUtteranceEmbedder(int.Parse(embedder["hashed-".Length..], CultureInfo.InvariantCulture)))
             : Table(bert, pooling, log);

@@ -1,7 +1,7 @@
 // Fuzz targets for the files an RL run folder holds and resume reads back (src/NanoMbpo.Rl/RunCheckpoint.cs):
 // state.bin of every algorithm, replay buffers, metrics.csv and the Adam state files; plus the utterance
 // encoder's cache records (src/NanoMbpo.Bert/UtteranceCacheFile.cs). Seeds come from real tiny runs. Joined
-// to FuzzTargets.All; tested by tests/NanoMbpo.Tests/Reliability/FuzzTests.cs.
+// to FuzzTargets.All; also the seller agent's run config.json (SellerRun.ReadConfig); tested by tests/NanoMbpo.Tests/Reliability/FuzzTests.cs.
 using System.Text;
 using NanoMbpo.Bert;
 using NanoMbpo.IO;
@@ -22,8 +22,23 @@ public static class RunFuzzTargets
         new("rl-replay", "ReplayBuffer.Load (a run's replay buffer file)", ReplaySeeds, LoadReplay, IsRunError),
         new("rl-metrics", "RunCheckpoint.ReadMetricRows (metrics.csv read back on resume)", () => [Runs.Value.Metrics, Encoding.UTF8.GetBytes(MetricsHeader + "\n10,0,,,1,2,3,4,5,6,7,8\n20,1,-3.5,-2,1,2,3,4,5,6,7,8\n")], ReadMetrics, IsRunError),
         new("optimizer-state", "OptimizerState.Load (a run's .adam.safetensors)", OptimizerSeeds, LoadOptimizer, IsRunError),
+        new("seller-config", "SellerRun.ReadConfig (a train run's config.json, read back by eval --policy RUN_DIR)", SellerConfigSeeds, ReadSellerConfig, e => e is InvalidDataException),
         new("utterance-cache", "UtteranceCacheFile.ReadRecords (the encoder's .v2.bin cache; never throws)", CacheSeeds, ReadCache, null),
     ];
+
+    // ---- seller agent run folders -----------------------------------------------------------------------
+
+    static IReadOnlyList<byte[]> SellerConfigSeeds() =>
+    [
+        Encoding.UTF8.GetBytes(Commands.SellerRun.ConfigJson("mbpo", 1, "reply-model", "all-MiniLM-L6-v2", Pooling.Cls, null, new NanoMbpo.Agent.SellerOptions())),
+        Encoding.UTF8.GetBytes(Commands.SellerRun.ConfigJson("sac", 3, "task", "hashed-128", Pooling.Mean, "weights/x", NanoMbpo.Agent.SellerOptions.For(NanoMbpo.Agent.SellerMethod.Sac, 20))),
+    ];
+
+    static void ReadSellerConfig(byte[] bytes, string scratch)
+    {
+        File.WriteAllBytes(scratch, bytes);
+        Commands.SellerRun.ReadConfig(scratch);
+    }
 
     // ---- RL run folders -------------------------------------------------------------------------------
 

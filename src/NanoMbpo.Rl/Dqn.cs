@@ -2,8 +2,8 @@
 // linear ε schedule, a replay buffer, every TrainFreq steps GradientSteps updates of the Huber loss
 // between Q(s, a) and r + γ(1 − terminated)·max_a' Q̄(s', a') (or Q̄(s', argmax Q(s', ·)) with
 // double-Q), gradient-norm clipping, and a hard target copy every TargetUpdateInterval steps.
-// Defaults are the SB3 rl-zoo CartPole-v1 settings, except four that make the final policy of a 100k-step
-// run hold 500 (see DqnOptions). Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs.
+// Defaults are the SB3 rl-zoo CartPole-v1 settings, except four with which the final policy of a 100k-step
+// run holds 500 on seeds 1-3 and 5, not 4 (94; see DqnOptions). Tests: tests/NanoMbpo.Rl.Tests/LearningTests.cs.
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl.Envs;

@@ -27,7 +27,7 @@ internal static class RlCommand
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "deterministic episodes per evaluation", DefaultValueFactory = _ => 10 };
         var logEvery = new Option<int>("--log-every") { Description = "steps between CSV rows", DefaultValueFactory = _ => 1000 };
         var ckptEvery = new Option<int>("--checkpoint-every") { Description = "steps between checkpoints", DefaultValueFactory = _ => 5000 };
-        var g = new Option<int?>("--updates-per-step") { Description = "mbpo: SAC gradient steps per real step (G; default 5)" };
+        var g = new Option<int?>("--updates-per-step") { Description = "mbpo: SAC gradient steps per real step (G; default 10)" };
         var k = new Option<int?>("--rollout-length") { Description = "mbpo: fixed model rollout length k (1 = Dyna); default the 1→5 schedule" };
         var cmd = new Command("rl", "Train an RL agent on a classic-control environment.") { algo, env, steps, seed, outDir, resume, threads, evalEvery, evalEpisodes, logEvery, ckptEvery, g, k };
         cmd.SetAction(r =>

@@ -85,6 +85,7 @@ public sealed class LatentSac
     /// <summary>The step named in a non-finite-loss error.</summary>
     public long Step { get; set; }
     readonly TensorArena arena = new();
+    readonly NanoMbpo.Diagnostics.NumericGuard encoderGuard, criticGuard, dynamicsGuard, actorGuard;
 
     public LatentSac(UtteranceTable table, IReadOnlyList<string> actionTexts, ulong seed, LatentSacOptions? options = null)
     {
@@ -109,6 +110,8 @@ public sealed class LatentSac
         EncoderOpt = new Adam(EncoderStore, lr); ActorOpt = new Adam(ActorStore, lr); CriticOpt = new Adam(CriticStore, lr);
         DynamicsOpt = new Adam(DynamicsStore, lr); AlphaOpt = new Adam(AlphaStore, lr);
         TargetEntropy = Options.TargetEntropyScale * Math.Log(nA);
+        encoderGuard = new(EncoderStore, "latent encoder"); criticGuard = new(CriticStore, "critic");
+        dynamicsGuard = new(DynamicsStore, "latent dynamics"); actorGuard = new(ActorStore, "actor");
     }
 
     static (float[], int) BuildActionFeatures(UtteranceTable table, IReadOnlyList<string> texts, int projDim, Rng rng)
@@ -238,12 +241,17 @@ public sealed class LatentSac
         var dynLoss = Nets.Loss(Step, "latent dynamics", () => F.MseLoss(
             dynamics.Forward(F.Concat([zr, Tensor.FromArray(feat, Br, ActionFeatureDim)], 1)), Tensor.FromArray(dynTarget, Br, z + 1)), out double dv);
         (qLoss + dynLoss * Options.DynamicsWeight).Backward();
+        // a non-finite gradient stops the run naming the step, the network and its first bad parameter
+        Metrics["grad_norm_critic"] = criticGuard.CheckGradients(Step);
+        Metrics["grad_norm_encoder"] = encoderGuard.CheckGradients(Step);
+        dynamicsGuard.CheckGradients(Step);
         CriticOpt.Step(zeroGrad: true); EncoderOpt.Step(zeroGrad: true); DynamicsOpt.Step(zeroGrad: true);
         // ---- actor: exact expectation over actions, critics detached ----------------------------------
         Tensor minQ;
         using (Autograd.NoGrad()) minQ = F.Minimum(qf1.Forward(zd), qf2.Forward(zd));
         var actorLoss = Nets.Loss(Step, "actor", () => F.MeanAll(F.Sum(probs * (logp * alpha - minQ), -1)), out double av);
         actorLoss.Backward();
+        Metrics["grad_norm_actor"] = actorGuard.CheckGradients(Step);
         ActorOpt.Step(zeroGrad: true);
         // ---- targets ----------------------------------------------------------------------------------
         CriticTargetStore.PolyakUpdate(CriticStore, Options.Tau);

@@ -65,4 +65,18 @@ public class SellerTests
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void ANonFiniteGradientNamesTheStepAndTheNetwork()
+    {
+        var a = LatentTests.Run(LatentTests.Small(dialogs: 12), 6);
+        a.Train();
+        var w = a.Learner.CriticStore.Data<float>();
+        w[0] = float.NaN;   // a poisoned critic weight makes every critic gradient NaN
+        var b = new DialogBatch(4, a.Learner.L);
+        a.Real.Sample(new Rng(1), b, 4);
+        var e = Assert.ThrowsAny<Exception>(() => a.Learner.Update(b, null));
+        Assert.Contains("step", e.Message);
+        Assert.True(e.Message.Contains("critic") || e.Message.Contains("encoder"), e.Message);
+    }
 }

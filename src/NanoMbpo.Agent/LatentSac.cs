@@ -34,9 +34,9 @@ public sealed record LatentSacOptions
     public double InitialAlpha { get; init; } = 0.2;
     /// <summary>Rewards are multiplied by this before the critics see them (task rewards reach +40).</summary>
     public double RewardScale { get; init; } = 0.1;
-    /// <summary>Weight of the latent-dynamics loss in the encoder's objective (at 1.0 it dominated the critic's
-    /// loss and the latents' spread shrank fivefold in 700 dialogs; 0.1 keeps them apart).</summary>
-    public double DynamicsWeight { get; init; } = 0.1;
+    /// <summary>Weight of the latent-dynamics loss in the encoder's objective. With the latent's scale fixed by its
+    /// LayerNorm, 1.0 gave seed 2 92% greedy success after 600 dialogs where 0.1 gave 0% after 1000.</summary>
+    public double DynamicsWeight { get; init; } = 1.0;
     public int[] Hidden { get; init; } = [128, 128];
     /// <summary>Dimensions of the fixed random projection of each action's BERT text embedding.</summary>
     public int ActionTextDim { get; init; } = 16;

@@ -29,7 +29,7 @@ public sealed class UtteranceEncoder : IDisposable
         if (checkpointSha256.Length < 16) throw new ArgumentException($"checkpoint hash '{checkpointSha256}' is too short.", nameof(checkpointSha256));
         this.encoder = encoder; this.pooling = pooling;
         Directory.CreateDirectory(cacheDir);
-        CachePath = Path.Combine(cacheDir, $"{checkpointSha256[..16]}-{pooling.ToString().ToLowerInvariant()}-{encoder.MaxLength}-single.v2.bin");
+        CachePath = Path.Combine(cacheDir, $"{checkpointSha256[..16]}-{pooling.ToString().ToLowerInvariant()}-{encoder.MaxLength}.v2.bin");
         file = new FileStream(CachePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         Load();
     }
@@ -50,16 +50,8 @@ public sealed class UtteranceEncoder : IDisposable
         var missing = texts.Where(t => !cache.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
         {
+            var e = encoder.Embed(missing, pooling);
             int h = Hidden;
-            // Each text in a batch of its own: batched with others it is padded to their length, which changes
-            // the GEMM blocking and so the last bits of its vector. Alone, a cached vector is a function of the
-            // text only, and a run's result cannot depend on which texts an earlier run encoded together.
-            var e = new float[missing.Count, h];
-            for (int i = 0; i < missing.Count; i++)
-            {
-                var one = encoder.Embed([missing[i]], pooling);
-                for (int k = 0; k < h; k++) e[i, k] = one[0, k];
-            }
             var bw = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true);
             for (int i = 0; i < missing.Count; i++)
             {

@@ -120,10 +120,10 @@ public sealed class LlmJudgeReward : IRewardModel, IDisposable
         string text;
         try
         {
-            // Sync Send buffers the whole body under the token, so the timeout covers reading the answer too.
-            response = _http.Send(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
-            using var reader = new StreamReader(response.Content.ReadAsStream(timeout.Token), Encoding.UTF8);
-            text = reader.ReadToEnd();
+            // The async calls abort the connection when the token fires, so the timeout covers reading a body
+            // that drips in slowly (sync Send was seen reading such a body to its end, 5.4 s past a 0.3 s limit).
+            response = _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).GetAwaiter().GetResult();
+            text = response.Content.ReadAsStringAsync(timeout.Token).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -1,46 +1,27 @@
 // The agent's utterance memory: every distinct utterance text gets an integer id and its embedding row
-// (from an IUtteranceEmbedder: the BERT utterance encoder service in training, a hashed bag of words in fast
-// tests), so replay stores a dialog state as a window of ids and each text is embedded once. A window is
+// (from an ITextEmbedder: BertTextEmbedder, the cached BERT service, in training; a hashed bag of words in
+// fast tests), so replay stores a dialog state as a window of ids and each text is embedded once. A window is
 // the last MaxSeqLen utterances, right aligned, −1 marking the zero padding in front of a short history.
 // Tested by tests/NanoMbpo.Agent.Tests/LatentTests.cs.
-using NanoMbpo.Bert;
 using NanoMbpo.Dialog;
+using NanoMbpo.Dialog.Rewards;
 
 namespace NanoMbpo.Agent;
 
-/// <summary>Texts → (N,Dim) embeddings, deterministic for a fixed text.</summary>
-public interface IUtteranceEmbedder
-{
-    string Name { get; }
-    int Dim { get; }
-    /// <summary>Writes the embeddings of <paramref name="texts"/> row by row into <paramref name="dst"/> (N·Dim).</summary>
-    void Embed(IReadOnlyList<string> texts, Span<float> dst);
-}
-
-/// <summary>The BERT utterance encoder service ([CLS] or mean pooling, disk cached).</summary>
-public sealed class BertUtteranceEmbedder(UtteranceEncoder encoder, string name) : IUtteranceEmbedder
-{
-    public string Name => name;
-    public int Dim => encoder.Hidden;
-    public UtteranceEncoder Encoder => encoder;
-
-    public void Embed(IReadOnlyList<string> texts, Span<float> dst)
-    {
-        var rows = encoder.Encode(texts);
-        for (int i = 0; i < rows.Length; i++) rows[i].CopyTo(dst.Slice(i * Dim, Dim));
-    }
-}
-
-/// <summary>Hashed unigrams and bigrams of one utterance (no model): the fast stand-in for tests.</summary>
-public sealed class HashedUtteranceEmbedder(int dim = 64) : IUtteranceEmbedder
+/// <summary>Hashed unigrams and bigrams of one utterance (no model): the fast stand-in for BERT's
+/// BertTextEmbedder (NanoMbpo.Dialog.Rewards) in tests and quick checks.</summary>
+public sealed class HashedUtteranceEmbedder(int dim = 64) : ITextEmbedder
 {
     readonly HashedTextEncoder inner = new(dim, 1);
-    public string Name => $"hashed-{dim}";
-    public int Dim => dim;
+    public int Hidden => dim;
+    public string CheckpointSha256 => $"hashed-{dim}";
+    public string Pooling => "none";
 
-    public void Embed(IReadOnlyList<string> texts, Span<float> dst)
+    public float[][] Embed(IReadOnlyList<string> texts)
     {
-        for (int i = 0; i < texts.Count; i++) inner.Encode([new Utterance(Speaker.Customer, texts[i])], dst.Slice(i * dim, dim));
+        var rows = new float[texts.Count][];
+        for (int i = 0; i < texts.Count; i++) inner.Encode([new Utterance(Speaker.Customer, texts[i])], rows[i] = new float[dim]);
+        return rows;
     }
 }
 
@@ -56,11 +37,17 @@ public sealed class UtteranceTable
     public float[]? Mean { get; private set; }
     public float[]? StdDev { get; private set; }
 
-    public IUtteranceEmbedder Embedder { get; }
-    public int Dim => Embedder.Dim;
+    public ITextEmbedder Embedder { get; }
+    /// <summary>What the rows come from, as a run's config.json records it ("hashed-N" or the BERT folder's name).</summary>
+    public string Name { get; }
+    public int Dim => Embedder.Hidden;
     public int Count => texts.Count;
 
-    public UtteranceTable(IUtteranceEmbedder embedder) { Embedder = embedder; rows = new float[256 * embedder.Dim]; }
+    public UtteranceTable(ITextEmbedder embedder, string? name = null)
+    {
+        Embedder = embedder; Name = name ?? embedder.CheckpointSha256;
+        rows = new float[256 * embedder.Hidden];
+    }
 
     /// <summary>The ids of <paramref name="batch"/>, embedding the texts not seen before in one call.</summary>
     public void Ids(IReadOnlyList<string> batch, Span<int> dst)
@@ -72,7 +59,8 @@ public sealed class UtteranceTable
         {
             int start = texts.Count, need = (start + missing.Count) * Dim;
             if (need > rows.Length) Array.Resize(ref rows, Math.Max(need, rows.Length * 2));
-            Embedder.Embed(missing, rows.AsSpan(start * Dim, missing.Count * Dim));
+            var e = Embedder.Embed(missing);
+            for (int i = 0; i < e.Length; i++) e[i].CopyTo(rows.AsSpan((start + i) * Dim, Dim));
             foreach (var t in missing) { ids[t] = texts.Count; texts.Add(t); }
             if (Mean != null) NormaliseFrom(start);
         }

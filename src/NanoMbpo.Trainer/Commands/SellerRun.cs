@@ -51,7 +51,7 @@ internal static class SellerRun
         }
     }
 
-    static readonly Dictionary<(string, Pooling), BertUtteranceEmbedder> s_embedders = [];
+    static readonly Dictionary<(string, Pooling), BertTextEmbedder> s_embedders = [];
 
     /// <summary>A fresh utterance table over the BERT service: [CLS] or mean pooling, cached on disk beside the
     /// weights. The service (and its cache file) is shared by every table of the process.</summary>
@@ -63,11 +63,10 @@ internal static class SellerRun
             if (!s_embedders.TryGetValue((dir, pooling), out var e))
             {
                 var ckpt = Checkpoint(dir);
-                var enc = new UtteranceEncoder(ckpt, Path.Combine(dir, "utterance-cache"), pooling, maxLength: 64);
-                log($"utterances: {ckpt.Config.NumHiddenLayers}-layer BERT ({ckpt.Config.HiddenSize}) from {dir}, {pooling} pooling, cache {Path.GetFileName(enc.CachePath)}");
-                s_embedders[(dir, pooling)] = e = new BertUtteranceEmbedder(enc, Path.GetFileName(dir.TrimEnd('/', '\\')));
+                s_embedders[(dir, pooling)] = e = new BertTextEmbedder(ckpt, Path.Combine(dir, "utterance-cache"), pooling, maxLength: 64);
+                log($"utterances: {ckpt.Config.NumHiddenLayers}-layer BERT ({ckpt.Config.HiddenSize}) from {dir}, {pooling} pooling, cached in utterance-cache");
             }
-            return new UtteranceTable(e);
+            return new UtteranceTable(e, Path.GetFileName(dir.TrimEnd('/', '\\')));
         }
     }
 
@@ -76,7 +75,7 @@ internal static class SellerRun
         var o = spec.Options;
         Directory.CreateDirectory(spec.OutDir);
         string method = o.Method.ToString().ToLowerInvariant();
-        AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "config.json"), ConfigJson(method, spec.Seed, spec.RewardName, table.Embedder.Name, spec.Pooling, spec.BertDir, o));
+        AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "config.json"), ConfigJson(method, spec.Seed, spec.RewardName, table.Name, spec.Pooling, spec.BertDir, o));
         var agent = new SellerMbpo(table, o, spec.Seed, () => new KinPizzaEnv(reward: spec.Reward(o.MaxTurns), goals: spec.Goals, maxTurns: o.MaxTurns), spec.Goals);
         var csv = new StringBuilder("dialogs,turns,success,return,avg_turns,seconds,critic_loss,actor_loss,dynamics_loss,alpha,entropy,q_mean,latent_std,model_holdout_mse\n");
         var clock = Stopwatch.StartNew();

@@ -20,6 +20,9 @@ public sealed record LatentSacOptions
 {
     /// <summary>Adam learning rate of actor, critics, encoder, dynamics head and α.</summary>
     public double LearningRate { get; init; } = 3e-4;
+    /// <summary>The learning rate at the end of the budget as a fraction of LearningRate, reached linearly
+    /// (SellerMbpo sets Progress); 1 keeps it constant.</summary>
+    public double FinalLearningRateScale { get; init; } = 1.0;
     /// <summary>Transitions per gradient step (real and model together).</summary>
     public int BatchSize { get; init; } = 128;
     /// <summary>Polyak coefficient of the target critics.</summary>
@@ -31,12 +34,22 @@ public sealed record LatentSacOptions
     /// <summary>Target entropy as a fraction of log|A| (30 actions: log 30 = 3.4 nats; 0.2 let α fall to 0.01 and the
     /// policy settle on a bad deterministic loop before it had found a successful dialog; 0.4 keeps exploring).</summary>
     public double TargetEntropyScale { get; init; } = 0.4;
+    /// <summary>The target-entropy fraction at the end of the budget, reached linearly (SellerMbpo sets Progress);
+    /// equal to TargetEntropyScale keeps it constant. Lower late makes the soft policy, whose Q the critics learn,
+    /// closer to the greedy policy that is evaluated.</summary>
+    public double FinalTargetEntropyScale { get; init; } = 0.4;
     public double InitialAlpha { get; init; } = 0.2;
     /// <summary>Rewards are multiplied by this before the critics see them (task rewards reach +40).</summary>
     public double RewardScale { get; init; } = 0.1;
     /// <summary>Weight of the latent-dynamics loss in the encoder's objective. With the latent's scale fixed by its
     /// LayerNorm, 1.0 gave seed 2 92% greedy success after 600 dialogs where 0.1 gave 0% after 1000.</summary>
     public double DynamicsWeight { get; init; } = 1.0;
+    /// <summary>Weight of the variance hinge mean_j max(0, VarianceFloor − std_j(z)) over each latent dimension's
+    /// standard deviation across the batch of real turns (VICReg's variance term). Without it the critic loss
+    /// could shrink the latent onto a few directions (batch std 0.17 of a LayerNorm'd 32-dim latent in a run
+    /// that never learned, against 0.6-0.8 in runs that did); 0 turns it off.</summary>
+    public double VarianceWeight { get; init; } = 0.0;
+    public double VarianceFloor { get; init; } = 1.0;
     public int[] Hidden { get; init; } = [128, 128];
     /// <summary>Dimensions of the fixed random projection of each action's BERT text embedding.</summary>
     public int ActionTextDim { get; init; } = 16;
@@ -80,7 +93,7 @@ public sealed class LatentSac
     /// <summary>φ(a): (A, ActionFeatureDim), one-hot id then the projected text embedding.</summary>
     public float[] ActionFeatures { get; }
     public int ActionFeatureDim { get; }
-    public double TargetEntropy { get; }
+    public double TargetEntropy { get; private set; }
     public SortedDictionary<string, double> Metrics { get; } = new(StringComparer.Ordinal);
     /// <summary>The step named in a non-finite-loss error.</summary>
     public long Step { get; set; }
@@ -137,6 +150,18 @@ public sealed class LatentSac
     }
 
     public double Alpha => Math.Exp(logAlpha.F32[0]);
+
+    /// <summary>Fraction of the training budget done, in [0, 1]: sets every optimizer's learning rate on the
+    /// linear schedule from LearningRate to FinalLearningRateScale·LearningRate, and the target entropy on its
+    /// schedule from TargetEntropyScale to FinalTargetEntropyScale (times log|A|).</summary>
+    public void SetProgress(double progress)
+    {
+        double f = Math.Clamp(progress, 0, 1);
+        double lr = Options.LearningRate * (1 - f * (1 - Options.FinalLearningRateScale));
+        foreach (var o in new[] { EncoderOpt, ActorOpt, CriticOpt, DynamicsOpt, AlphaOpt }) o.LearningRate = lr;
+        TargetEntropy = (Options.TargetEntropyScale + f * (Options.FinalTargetEntropyScale - Options.TargetEntropyScale)) * Math.Log(Actions);
+        Metrics["learning_rate"] = lr; Metrics["target_entropy"] = TargetEntropy;
+    }
     /// <summary>Seconds in the latent Transformer's forward passes inside Update (the profile's encoder share).</summary>
     public double EncoderForwardSeconds { get; set; }
 
@@ -240,7 +265,16 @@ public sealed class LatentSac
         for (int i = 0; i < Br; i++) { z2d.Slice(i * z, z).CopyTo(dynTarget.AsSpan(i * (z + 1))); dynTarget[i * (z + 1) + z] = rew[i]; }
         var dynLoss = Nets.Loss(Step, "latent dynamics", () => F.MseLoss(
             dynamics.Forward(F.Concat([zr, Tensor.FromArray(feat, Br, ActionFeatureDim)], 1)), Tensor.FromArray(dynTarget, Br, z + 1)), out double dv);
-        (qLoss + dynLoss * Options.DynamicsWeight).Backward();
+        var encoderLoss = qLoss + dynLoss * Options.DynamicsWeight;
+        if (Options.VarianceWeight > 0)
+        {
+            var centred = zr - F.Mean(zr, 0, keepDim: true);                             // (Br,Z)
+            var std = F.Sqrt(F.Mean(centred * centred, 0) + 1e-4);                      // (Z)
+            var varLoss = Nets.Loss(Step, "latent variance", () => F.MeanAll(F.Relu(Options.VarianceFloor - std)), out double vv);
+            Metrics["variance_loss"] = vv;
+            encoderLoss = encoderLoss + varLoss * Options.VarianceWeight;
+        }
+        encoderLoss.Backward();
         // a non-finite gradient stops the run naming the step, the network and its first bad parameter
         Metrics["grad_norm_critic"] = criticGuard.CheckGradients(Step);
         Metrics["grad_norm_encoder"] = encoderGuard.CheckGradients(Step);

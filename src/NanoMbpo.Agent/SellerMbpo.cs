@@ -32,6 +32,9 @@ public sealed class SellerMbpo
     public SortedDictionary<string, double> Metrics => Learner.Metrics;
     public long Turns { get; private set; }
     public int DialogsDone { get; private set; }
+    /// <summary>The evaluation whose policy KeepBest restored at the end (null while training or without KeepBest).</summary>
+    public CurvePoint? Best { get; private set; }
+    float[]? bestEncoder, bestActor;
     readonly Rng actRng, sampleRng, modelRng;
     /// <summary>Seconds spent per part of the loop (the profile `train` prints and RESULTS.md cites).</summary>
     public SortedDictionary<string, double> Profile { get; } = new(StringComparer.Ordinal);
@@ -40,15 +43,20 @@ public sealed class SellerMbpo
     readonly IReadOnlyList<PizzaRecord>? goals;
     readonly Func<KinPizzaEnv> makeEnv;
 
+    /// <summary>Corpus dialogs a warm start put into the real buffer (counted apart from the online budget).</summary>
+    public int WarmStartDialogs { get; private set; }
+
     /// <param name="makeEnv">Builds the real environment (its reward model and goals); called once for training.</param>
-    public SellerMbpo(UtteranceTable table, SellerOptions options, ulong seed, Func<KinPizzaEnv> makeEnv, IReadOnlyList<PizzaRecord>? goals = null)
+    /// <param name="reserveTurns">Extra real-buffer rows for a warm start's corpus turns.</param>
+    public SellerMbpo(UtteranceTable table, SellerOptions options, ulong seed, Func<KinPizzaEnv> makeEnv, IReadOnlyList<PizzaRecord>? goals = null,
+        int reserveTurns = 0)
     {
         options.Validate();
         Options = options; Seed = seed; Table = table; this.makeEnv = makeEnv; this.goals = goals;
         Learner = new LatentSac(table, SellerActions.All.Select(a => a.Template).ToList(), seed, options.Sac);
         int z = Learner.Z;
         if (options.UsesModel) Model = new WorldModel(z + 1, Learner.ActionFeatureDim, new Rng(seed).Fork(50), options.Model);
-        Real = new DialogReplay(Math.Max(1000, options.Dialogs * options.MaxTurns), Learner.L);
+        Real = new DialogReplay(Math.Max(1000, options.Dialogs * options.MaxTurns) + reserveTurns, Learner.L);
         ModelBuffer = new LatentReplay(Math.Max(1, options.RolloutBatch * options.MaxRolloutLength * options.RetainRounds), z);
         actRng = new Rng(seed).Fork(51); sampleRng = new Rng(seed).Fork(52); modelRng = new Rng(seed).Fork(53);
     }
@@ -67,9 +75,8 @@ public sealed class SellerMbpo
     {
         var o = Options;
         var env = makeEnv();
-        int L = Learner.L, B = o.Sac.BatchSize;
+        int L = Learner.L;
         var w = new int[L]; var w2 = new int[L];
-        var realBatch = new DialogBatch(B, L); var modelBatch = new LatentBatch(B, Learner.Z);
         var clock = Stopwatch.StartNew();
         for (int d = DialogsDone; d < o.Dialogs; d++)
         {
@@ -102,13 +109,8 @@ public sealed class SellerMbpo
                 }
                 // ==== 3. policy optimisation on real/model mixes ======================================
                 Learner.Step = Turns;
-                for (int g = 0; g < o.UpdatesPerStep; g++)
-                {
-                    int nReal = ModelBuffer.Count == 0 ? B : Math.Max(1, (int)Math.Round(o.RealRatio * B));
-                    Real.Sample(sampleRng, realBatch, nReal);
-                    if (nReal < B) ModelBuffer.Sample(sampleRng, modelBatch, B - nReal);
-                    Learner.Update(realBatch, nReal < B ? modelBatch : null);
-                }
+                Learner.SetProgress((double)(d - o.RandomDialogs) / Math.Max(1, o.Dialogs - o.RandomDialogs));
+                Updates(o.UpdatesPerStep);
                 Lap("sac update");
             }
             DialogsDone = d + 1;
@@ -125,9 +127,49 @@ public sealed class SellerMbpo
                     + $"alpha {Learner.Alpha:F3} q {Metrics.GetValueOrDefault("q_mean"):F2} z-std {Metrics.GetValueOrDefault("latent_std"):F3}"
                     + (Model != null ? $" model-mse {Metrics.GetValueOrDefault("model_holdout_mse"):F3} k {RolloutLength(d)}" : "")
                     + $" | {rate:F2} dialogs/s, ETA {TimeSpan.FromSeconds((o.Dialogs - DialogsDone) / Math.Max(1e-9, rate)):mm\\:ss}");
+                if (o.KeepBest && (Best == null || p.Success >= Best.Success))
+                {
+                    Best = p; bestEncoder = Learner.EncoderStore.Data<float>().ToArray(); bestActor = Learner.ActorStore.Data<float>().ToArray();
+                }
+                if (o.KeepBest && DialogsDone == o.Dialogs && Best != p)
+                {
+                    bestEncoder.AsSpan().CopyTo(Learner.EncoderStore.Data<float>()); Learner.EncoderStore.MarkModified();
+                    bestActor.AsSpan().CopyTo(Learner.ActorStore.Data<float>()); Learner.ActorStore.MarkModified();
+                    log?.Invoke($"keep-best: acting with the policy of dialog {Best!.Dialogs} (greedy success {Best.Success:P0} there)");
+                }
                 onEval?.Invoke(p);
             }
         }
+    }
+
+    DialogBatch? realBatch; LatentBatch? modelBatch;
+
+    /// <summary>SAC steps on batches of real turns mixed with model transitions (RealRatio real once the model buffer holds any).</summary>
+    void Updates(int count)
+    {
+        int B = Options.Sac.BatchSize;
+        realBatch ??= new DialogBatch(B, Learner.L); modelBatch ??= new LatentBatch(B, Learner.Z);
+        for (int g = 0; g < count; g++)
+        {
+            int nReal = ModelBuffer.Count == 0 ? B : Math.Max(1, (int)Math.Round(Options.RealRatio * B));
+            Real.Sample(sampleRng, realBatch, nReal);
+            if (nReal < B) ModelBuffer.Sample(sampleRng, modelBatch, B - nReal);
+            Learner.Update(realBatch, nReal < B ? modelBatch : null);
+        }
+    }
+
+    /// <summary>After WarmStart.Load filled the real buffer: the normaliser and the first world model come from the
+    /// corpus turns, and the first rollouts branch from them.</summary>
+    internal void AfterWarmStart(int dialogs)
+    {
+        WarmStartDialogs = dialogs;
+        if (Real.Count == 0) return;
+        if (Table.Mean == null) Table.FitNormaliser();
+        Learner.SetProgress(0);
+        if (Model != null) { TrainModel(); Rollout(RolloutLength(0)); }
+        Updates(Options.WarmStartUpdates);
+        // the encoder moved during those updates: refit the model and roll out again in its current latent space
+        if (Model != null) { TrainModel(); Rollout(RolloutLength(0)); }
     }
 
     /// <summary>Refits the ensemble on the most recent real turns in the target encoder's latent space.</summary>

@@ -38,6 +38,13 @@ public sealed record SellerOptions
     public int EvalEvery { get; init; } = 100;
     /// <summary>Greedy dialogs per evaluation (fixed seeds, apart from the training dialogs).</summary>
     public int EvalEpisodes { get; init; } = 50;
+    /// <summary>At the end of the budget, act with the encoder and actor of the best evaluation so far (ties go to the
+    /// later one), as SB3's EvalCallback keeps best_model: the greedy policy's success oscillates between
+    /// evaluations. The final score is measured on other dialogs than the ones the choice was made on.</summary>
+    public bool KeepBest { get; init; } = false;
+    /// <summary>With a warm start (`--warm-start CORPUS`): SAC steps on the corpus turns (and rollouts from them)
+    /// before the first online dialog.</summary>
+    public int WarmStartUpdates { get; init; } = 2000;
     public LatentSacOptions Sac { get; init; } = new();
     /// <summary>The ensemble over latents: smaller than MBPO's MuJoCo model (7×4×200) to fit the CPU budget.</summary>
     public WorldModelOptions Model { get; init; } = new()
@@ -63,6 +70,7 @@ public sealed record SellerOptions
         Positive("--dialogs", Dialogs); Positive("MaxTurns", MaxTurns); Positive("UpdatesPerStep", UpdatesPerStep);
         Positive("ModelTrainEvery", ModelTrainEvery); Positive("RolloutBatch", RolloutBatch); Positive("EvalEvery", EvalEvery);
         Positive("EvalEpisodes", EvalEpisodes); Positive("MinRolloutLength", MinRolloutLength);
+        if (WarmStartUpdates < 0) throw new ArgumentOutOfRangeException("WarmStartUpdates", WarmStartUpdates, "expected zero or more");
         if (RandomDialogs < 0) throw new ArgumentOutOfRangeException("RandomDialogs", RandomDialogs, "expected zero or more");
         if (MaxRolloutLength < MinRolloutLength) throw new ArgumentOutOfRangeException("MaxRolloutLength", MaxRolloutLength, $"expected at least MinRolloutLength ({MinRolloutLength})");
         if (RealRatio is <= 0 or > 1 || double.IsNaN(RealRatio)) throw new ArgumentOutOfRangeException("RealRatio", RealRatio, "expected a fraction in (0, 1]");

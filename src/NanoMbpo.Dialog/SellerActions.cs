@@ -62,6 +62,24 @@ public static class SellerActions
     /// <summary>The first catalog action with a given act (what the rule-based expert uses).</summary>
     public static int IdOf(SellerAct act) => All.First(a => a.Act == act).Id;
 
+    static readonly System.Text.RegularExpressions.Regex[] Patterns = All.Select(a => new System.Text.RegularExpressions.Regex(
+        "^" + System.Text.RegularExpressions.Regex.Escape(a.Template).Replace(@"\{order}", "(.+?)").Replace(@"\{fulfillment}", "(.+?)")
+            .Replace(@"\{name}", "(.+?)").Replace(@"\{total}", "(.+?)") + "$", System.Text.RegularExpressions.RegexOptions.Singleline)).ToArray();
+
+    /// <summary>The catalog action whose template renders to <paramref name="text"/> (a corpus's seller turn back
+    /// to its action id), or −1 when none does. A template without placeholders wins over one that only matches
+    /// through a placeholder.</summary>
+    public static int Identify(string text)
+    {
+        int found = -1;
+        for (int i = 0; i < All.Count; i++)
+        {
+            if (All[i].Template == text) return i;
+            if (found < 0 && Patterns[i].IsMatch(text)) found = i;
+        }
+        return found;
+    }
+
     /// <summary>Fills an action's template from the tracker's state.</summary>
     public static string Render(SellerAction a, DialogState state, Realiser realiser)
     {

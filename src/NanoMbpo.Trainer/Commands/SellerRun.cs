@@ -16,7 +16,7 @@ using NanoMbpo.IO;
 namespace NanoMbpo.Trainer.Commands;
 
 internal sealed record SellerRunSpec(SellerOptions Options, ulong Seed, string OutDir, string? BertDir, Pooling Pooling,
-    Func<int, IRewardModel> Reward, string RewardName, IReadOnlyList<PizzaRecord>? Goals, int FinalEvalEpisodes);
+    Func<int, IRewardModel> Reward, string RewardName, IReadOnlyList<PizzaRecord>? Goals, int FinalEvalEpisodes, string? WarmStart = null);
 
 internal sealed record SellerRunResult(SellerMbpo Agent, EvalReport Final, double Seconds);
 
@@ -75,8 +75,16 @@ internal static class SellerRun
         var o = spec.Options;
         Directory.CreateDirectory(spec.OutDir);
         string method = o.Method.ToString().ToLowerInvariant();
-        AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "config.json"), ConfigJson(method, spec.Seed, spec.RewardName, table.Name, spec.Pooling, spec.BertDir, o));
-        var agent = new SellerMbpo(table, o, spec.Seed, () => new KinPizzaEnv(reward: spec.Reward(o.MaxTurns), goals: spec.Goals, maxTurns: o.MaxTurns), spec.Goals);
+        AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "config.json"), ConfigJson(method, spec.Seed, spec.RewardName, table.Name, spec.Pooling, spec.BertDir, o, spec.WarmStart));
+        var corpus = spec.WarmStart is { } ws ? NanoMbpo.Dialog.Corpus.TaskmasterReader.ReadFile(ws) : null;
+        var agent = new SellerMbpo(table, o, spec.Seed, () => new KinPizzaEnv(reward: spec.Reward(o.MaxTurns), goals: spec.Goals, maxTurns: o.MaxTurns), spec.Goals,
+            corpus == null ? 0 : WarmStart.CountTurns(corpus));
+        if (corpus != null)
+        {
+            var ws0 = Stopwatch.StartNew();
+            var st = WarmStart.Load(agent, corpus, spec.Reward(o.MaxTurns), spec.WarmStart!);
+            log(FormattableString.Invariant($"warm start: {st.Dialogs} corpus dialogs ({st.Turns} seller turns, behaviour success {st.Success:P0}) in the real buffer, world model fitted, {o.WarmStartUpdates} SAC steps on them, {ws0.Elapsed.TotalSeconds:F1} s; they are not counted in the {o.Dialogs} online dialogs"));
+        }
         var csv = new StringBuilder("dialogs,turns,success,return,avg_turns,seconds,critic_loss,actor_loss,dynamics_loss,alpha,entropy,q_mean,latent_std,model_holdout_mse\n");
         var clock = Stopwatch.StartNew();
         agent.Train(log, p =>
@@ -95,12 +103,12 @@ internal static class SellerRun
     }
 
     /// <summary>A run directory's config.json text.</summary>
-    public static string ConfigJson(string method, ulong seed, string reward, string embedder, Pooling pooling, string? bert, SellerOptions o) =>
+    public static string ConfigJson(string method, ulong seed, string reward, string embedder, Pooling pooling, string? bert, SellerOptions o, string? warmStart = null) =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["method"] = method, ["seed"] = seed, ["dialogs"] = o.Dialogs, ["reward"] = reward,
             ["embedder"] = embedder, ["pooling"] = pooling.ToString().ToLowerInvariant(), ["bert"] = bert,
-            ["threads"] = NanoMbpo.Cpu.CpuThreads.Count, ["options"] = JsonSerializer.SerializeToElement(o),
+            ["threads"] = NanoMbpo.Cpu.CpuThreads.Count, ["warm_start"] = warmStart, ["options"] = JsonSerializer.SerializeToElement(o),
         }, new JsonSerializerOptions { WriteIndented = true });
 
     internal sealed record RunConfig(string Method, ulong Seed, string Embedder, string? Bert, Pooling Pooling, SellerOptions Options);

@@ -50,11 +50,12 @@ internal static class TrainCommand
         var goals = new Option<string?>("--goals") { Description = "PIZZA-format file whose orders become the customers' goals and opening lines." };
         var updates = new Option<int?>("--updates-per-step") { Description = $"SAC gradient steps per real turn (default {new SellerOptions().UpdatesPerStep})." };
         var set = new Option<string[]>("--set") { Description = "Override an option of the agent: Name=Value with a dotted path, e.g. Sac.TargetEntropyScale=0.4 (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var warm = new Option<string?>("--warm-start") { Description = "A Taskmaster-format corpus (nanombpo corpus): its seller turns go into the real buffer and the world model is fitted on them before the online dialogs (which then start without random dialogs); its dialogs are counted apart." };
         var epochs = new Option<int>("--epochs") { Description = "bc only: passes over the collected states.", DefaultValueFactory = _ => new BcOptions().Epochs };
         var lr = new Option<double>("--lr") { Description = "bc only: Adam learning rate.", DefaultValueFactory = _ => new BcOptions().LearningRate };
         var cmd = new Command("train", "Main job: train the seller (latent MBPO-SAC by default) on the KinPizza simulator and compare it with the baselines.")
         {
-            method, seed, dialogs, evalEpisodes, threads, device, outDir, bert, pooling, embedder, reward, replyModel, replyWeight, llm, llmModel, goals, updates, set, epochs, lr,
+            method, seed, dialogs, evalEpisodes, threads, device, outDir, bert, pooling, embedder, reward, replyModel, replyWeight, llm, llmModel, goals, updates, set, warm, epochs, lr,
         };
         cmd.SetAction(p =>
         {
@@ -70,6 +71,7 @@ internal static class TrainCommand
             string m = p.GetValue(method)!, dir = p.GetValue(outDir)!;
             if (m == "bc")
             {
+                if (p.GetValue(warm) != null) throw new ArgumentException("--warm-start: only the latent agents (mbpo, sac, dyna) take a warm start; bc learns from the expert's own dialogs");
                 var bo = new BcOptions { Seed = p.GetValue(seed), Dialogs = n ?? new BcOptions().Dialogs, Epochs = p.GetValue(epochs), EvalEpisodes = ev, LearningRate = p.GetValue(lr) };
                 return BcTrain.Run(bo, t, p.GetValue(device)!, dir);
             }
@@ -80,6 +82,9 @@ internal static class TrainCommand
             var sm = Enum.Parse<SellerMethod>(m, ignoreCase: true);
             var o = SellerOptions.For(sm, n ?? new SellerOptions().Dialogs);
             if (g is { } gv) o = o with { UpdatesPerStep = gv };
+            string? warmPath = p.GetValue(warm);
+            if (warmPath != null && !File.Exists(warmPath)) throw new FileNotFoundException($"--warm-start: corpus file '{warmPath}' does not exist (write one with nanombpo corpus)", warmPath);
+            if (warmPath != null) o = o with { RandomDialogs = 0 };
             o = OptionOverrides.Apply(o, p.GetValue(set) ?? []);
             o.Validate();
             string rewardName = p.GetValue(reward)!;
@@ -95,9 +100,9 @@ internal static class TrainCommand
             };
             ulong s = p.GetValue(seed);
             var pool = p.GetValue(pooling) == "mean" ? Pooling.Mean : Pooling.Cls;
-            Console.WriteLine($"nanombpo train: {m} on KinPizza, online from scratch, {o.Dialogs} real dialogs, seed {s}, {t} threads, reward {rewardName}");
+            Console.WriteLine($"nanombpo train: {m} on KinPizza, {(warmPath == null ? "online from scratch" : "warm-started from " + warmPath)}, {o.Dialogs} real dialogs, seed {s}, {t} threads, reward {rewardName}");
             var table = p.GetValue(embedder) == "hashed" ? new UtteranceTable(new HashedUtteranceEmbedder(128)) : SellerRun.Table(p.GetValue(bert), pool, Console.WriteLine);
-            var spec = new SellerRunSpec(o, s, dir, p.GetValue(bert), pool, rf, rewardName, records, ev);
+            var spec = new SellerRunSpec(o, s, dir, p.GetValue(bert), pool, rf, rewardName, records, ev, warmPath);
             var r = SellerRun.Run(spec, table, Console.WriteLine);
             var expert = Evaluation.Run(new RulePolicy(), ev, s ^ 0xF17A1UL, records);
             var random = Evaluation.Run(new RandomPolicy(), ev, s ^ 0xF17A1UL, records);
@@ -106,7 +111,7 @@ internal static class TrainCommand
             SellerRun.Plot(dir, $"{m} on KinPizza, seed {s}", [(r.Final.Policy, r.Agent.Curve)], expert, random);
             var summary = new
             {
-                job = m, seed = s, dialogs = o.Dialogs, turns = r.Agent.Turns, wall_seconds = r.Seconds, reward = rewardName,
+                job = m, seed = s, dialogs = o.Dialogs, warm_start_dialogs = r.Agent.WarmStartDialogs, turns = r.Agent.Turns, wall_seconds = r.Seconds, reward = rewardName,
                 curve = r.Agent.Curve,
                 policies = new[] { SellerRun.Row(r.Final, o.Dialogs, r.Seconds), SellerRun.Row(expert, 0, 0), SellerRun.Row(random, 0, 0) },
             };

@@ -1,6 +1,7 @@
 // `nanombpo eval --policy random|rule|RUN_DIR --episodes N --seed S [--goals PIZZA_FILE] [--epsilon E] [--json]`: runs a
 // seller policy against the KinPizza simulator and prints success rate, turns, return, slot F1 and hang-up rate
-// with 95% confidence intervals; --json prints exactly one JSON object. Tested by tests/NanoMbpo.Tests/Dialog/CommandTests.cs.
+// with 95% confidence intervals; --json prints exactly one JSON object; --show N prints the first N dialogs
+// (the same episodes, seeds and actions as the scored ones) with their outcome. Tested by tests/NanoMbpo.Tests/Dialog/CommandTests.cs.
 using System.CommandLine;
 using System.Text.Json;
 using NanoMbpo.Dialog;
@@ -17,7 +18,8 @@ internal static class EvalCommand
         var goals = new Option<string?>("--goals") { Description = "PIZZA-format file whose orders become the customers' goals and opening lines." };
         var epsilon = new Option<double>("--epsilon") { Description = "Exploration noise for the rule policy.", DefaultValueFactory = _ => 0.0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
-        var cmd = new Command("eval", "Evaluate a seller policy against the KinPizza customer simulator.") { policy, episodes, seed, goals, epsilon, json };
+        var show = new Option<int>("--show") { Description = "Print the first N dialogs as transcripts (to stderr with --json).", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("eval", "Evaluate a seller policy against the KinPizza customer simulator.") { policy, episodes, seed, goals, epsilon, json, show };
         cmd.SetAction(parse =>
         {
             try
@@ -33,6 +35,9 @@ internal static class EvalCommand
                 int n = parse.GetValue(episodes);
                 if (n < 1) throw new ArgumentException($"--episodes: expected a positive number, got {n}");
                 var records = parse.GetValue(goals) is { } g ? PizzaFile.Read(g) : null;
+                int ns = parse.GetValue(show);
+                if (ns < 0) throw new ArgumentException($"--show: expected zero or more dialogs, got {ns}");
+                if (ns > 0) Show(p, Math.Min(ns, n), parse.GetValue(seed), records, parse.GetValue(json) ? Console.Error : Console.Out);
                 var r = Evaluation.Run(p, n, parse.GetValue(seed), records);
                 if (parse.GetValue(json)) Console.WriteLine(ToJson(r));
                 else Print(r);
@@ -56,6 +61,22 @@ internal static class EvalCommand
         ["slot_f1"] = r.SlotF1.Mean, ["slot_f1_ci_low"] = r.SlotF1.Low, ["slot_f1_ci_high"] = r.SlotF1.High,
         ["hangup_rate"] = r.HangUp.Mean, ["hangup_ci_low"] = r.HangUp.Low, ["hangup_ci_high"] = r.HangUp.High,
     });
+
+    /// <summary>Replays episodes 0..n-1 exactly as Evaluation.Run plays them and prints each transcript.</summary>
+    static void Show(IDialogPolicy p, int n, ulong seed, IReadOnlyList<PizzaRecord>? records, TextWriter w)
+    {
+        var env = new KinPizzaEnv(goals: records);
+        for (int e = 0; e < n; e++)
+        {
+            ulong epSeed = DialogRng.Derive(seed, (ulong)e);
+            env.Reset(epSeed);
+            var prng = new DialogRng(epSeed ^ 0x5EED5EED5EED5EEDUL);
+            StepResult r;
+            do r = env.Step(p.Act(env, prng)); while (!r.Done);
+            w.WriteLine($"--- dialog {e}: {(r.Info.Success ? "success" : r.Info.HungUp ? "hang-up" : "failure")} after {r.Info.Turns} seller turns");
+            foreach (var u in env.History) w.WriteLine($"{(u.Speaker == Speaker.Seller ? "seller  " : "customer")}: {u.Text}");
+        }
+    }
 
     static void Print(EvalReport r)
     {

@@ -197,7 +197,8 @@ public unsafe class CpuThreadsClaimTests
     }
 
     /// <summary>A GEMM whose second chunk the caller runs (worker held) is bitwise the one-thread and the
-    /// normal two-thread GEMM. Passes on the old pool too (it waited, with the same result).</summary>
+    /// normal two-thread GEMM. On the old pool (hook added) the results agree but the region waits for
+    /// the held worker, so the test fails there at "waited".</summary>
     [Theory]
     [InlineData(256, 256, 256)]   // split along M, in place (the SAC update's GEMM)
     [InlineData(256, 16, 256)]

@@ -144,6 +144,8 @@ public static class CpuThreads
     static int _errorChunk;             // lowest chunk that threw (int.MaxValue: none)
     static Exception? _error;
     static readonly object ErrorGate = new();
+    static SgemmIsa _isa;               // the caller's Sgemm.ForceIsa / ForcePack, set on workers for its chunks
+    static int _forcePack;
     static long[] _chunkDone = [];      // per chunk: when it finished (tracing only)
     static bool[] _ranByCaller = [];    // per chunk: whether the caller ran it (tracing only)
 
@@ -172,6 +174,7 @@ public static class CpuThreads
             if (trace && _chunkDone.Length < chunks) { _chunkDone = new long[chunks]; _ranByCaller = new bool[chunks]; }
             int gen = unchecked(++_generation);
             _current = job; _done = 0; _errorChunk = int.MaxValue; _error = null;
+            _isa = Sgemm.ForceIsa; _forcePack = Sgemm.ForcePack;
             // Full fence: the fields above are visible to whoever claims a chunk of this generation.
             Interlocked.Exchange(ref _state, ((long)gen << 32) | ((long)chunks << 16));
             var ws = _workers;
@@ -217,13 +220,17 @@ public static class CpuThreads
             var job = _current!;   // stable: the region cannot end while this claimed chunk is unfinished
             bool wasInside = _insideJob;
             _insideJob = true;     // nested parallel loops inside a chunk run serially
+            // A chunk sees the caller's kernel choice (Compute.With(isa: ...)) on whichever thread it runs,
+            // so a GEMM inside an Invoke or For body gives the same bits on the caller and on a worker.
+            var (isa, pack) = (Sgemm.ForceIsa, Sgemm.ForcePack);
+            if (!callerThread) { Sgemm.ForceIsa = _isa; Sgemm.ForcePack = _forcePack; }
             try { job.Execute(next, count); }
             catch (Exception ex)
             {
                 lock (ErrorGate)   // not Gate: the caller holds that for the whole region
                     if (next < _errorChunk) { _errorChunk = next; _error = ex; }
             }
-            finally { _insideJob = wasInside; }
+            finally { _insideJob = wasInside; Sgemm.ForceIsa = isa; Sgemm.ForcePack = pack; }
             if (CpuThreadsTrace.Enabled && next < _chunkDone.Length)
             {
                 _chunkDone[next] = Stopwatch.GetTimestamp();

@@ -263,6 +263,25 @@ public unsafe class CpuThreadsClaimTests
         Assert.Equal(serial, held);
     }
 
+    /// <summary>A chunk sees the caller's Compute.With(isa: ...) whichever thread runs it, so a GEMM in an
+    /// Invoke or For body uses the same kernels on a worker as on the caller. Fails on the old pool: a
+    /// worker ran with its own (Auto) kernel set.</summary>
+    [Fact]
+    public void ChunksSeeTheCallersKernelChoiceOnEveryThread()
+    {
+        using var scope = Compute.With(threads: 2, isa: CpuIsa.Scalar);
+        var seen = new HashSet<CpuIsa>();
+        for (int rep = 0; rep < 50; rep++)
+        {
+            CpuIsa second = CpuIsa.Auto;
+            CpuThreads.Invoke(() => Thread.SpinWait(20_000), () => second = Compute.Isa);
+            seen.Add(second);
+            CpuThreads.For(2, 1, (s, e) => { Thread.SpinWait(20_000); lock (seen) seen.Add(Compute.Isa); });
+        }
+        Assert.Equal([CpuIsa.Scalar], seen);
+        Assert.Equal(CpuIsa.Scalar, Compute.Isa);
+    }
+
     sealed class RecordingJob : PoolJob
     {
         internal int Region;

@@ -1,6 +1,7 @@
 // CpuThreads: a persistent worker pool with deterministic fixed-partition parallel loops.
 // Workers spin briefly after each job (so back-to-back MLP-sized GEMMs hand off in ~1 µs), then
-// sleep on an event. The caller always runs chunk 0. Tests: tests/NanoMbpo.Tests/Cpu/CpuThreadsTests.cs.
+// sleep on an event. Chunks are claimed from a counter, so the caller runs every chunk no worker has
+// started (a preempted worker is not waited for; see Run). Tests: tests/NanoMbpo.Tests/Cpu/CpuThreadsTests.cs.
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
@@ -9,8 +10,9 @@ namespace NanoMbpo.Cpu;
 /// <summary>A unit of parallel work: chunk i of n is executed exactly once, on some pool thread.</summary>
 internal abstract class PoolJob
 {
-    /// <summary>True while the chunks run on distinct threads at once (jobs may then use barriers);
-    /// false when the pool runs them one after another on the caller.</summary>
+    /// <summary>True when the pool runs the chunks on the caller and its workers, which claim them as
+    /// they get to them (jobs may then use barriers that every chunk reaches: see CpuThreads.Run); false
+    /// when the pool runs them one after another on the caller.</summary>
     internal bool Concurrent;
     internal abstract void Execute(int chunk, int chunkCount);
     /// <summary>The row this job's regions fill in the NANOMBPO_TRACE_THREADS table.</summary>
@@ -51,8 +53,9 @@ public static class CpuThreads
     /// runs as one chunk instead of as several chunks one after another.</summary>
     internal static int Available => _insideJob ? 1 : Count;
 
-    /// <summary>Runs two independent actions at once, <paramref name="first"/> on the caller and
-    /// <paramref name="second"/> on a worker (serially, in that order, with one thread or when nested).
+    /// <summary>Runs two independent actions at once, normally <paramref name="first"/> on the caller and
+    /// <paramref name="second"/> on a worker; the caller runs second too when no worker has started it by
+    /// then (serially, in that order, with one thread or when nested).
     /// They must not write to the same memory; which thread runs which never changes the result.</summary>
     public static void Invoke(Action first, Action second)
     {
@@ -80,7 +83,8 @@ public static class CpuThreads
     /// <summary>
     /// Runs body over [0,n) split into at most Count contiguous chunks of at least grainSize items
     /// (fewer chunks when n is small). The split depends only on n, grainSize and Count, so the same
-    /// thread count gives the same chunks. The caller thread runs chunk 0.
+    /// thread count gives the same chunks. The caller thread runs chunk 0, and any chunk no worker has
+    /// started by the time it is done.
     /// </summary>
     public static void For(int n, int grainSize, Action<int, int> body)
     {
@@ -109,8 +113,49 @@ public static class CpuThreads
         }
     }
 
-    /// <summary>Executes chunks 0..chunks-1 of job; chunk 0 on the caller. Falls back to running
-    /// every chunk serially on the caller when nested or when another thread holds the pool.</summary>
+    // Chunks are claimed, not assigned. A region used to post chunk w+1 to worker w and wait for every
+    // worker; on a small shared machine (2 vCPUs, another process busy) a posted worker is often
+    // preempted or still waking, and every region then waited a scheduler slice (~7 ms) for it whatever
+    // its size: `bench sac --threads 2` ran at 2.3 updates/s against 27 on one thread. Now each region
+    // has one claim counter; the caller and the posted workers take chunks from it, so once the caller
+    // is done with its own chunk it runs every chunk no worker has started, and waits only for chunks a
+    // running worker has already claimed. A worker that wakes late finds nothing left and goes back to
+    // waiting, and is not waited for. Chunk i always covers the same range and chunks keep their own
+    // partial results, so which thread ran a chunk never changes a result.
+    //
+    // The counter carries the region's generation and chunk count in one 64-bit word
+    // (generation << 32 | chunks << 16 | next), so a claim is a single compare-exchange that can only
+    // succeed for the current region: a worker still holding an old generation (it was posted for a
+    // region that has since finished) fails its claim and never touches the job object, which is
+    // reused (_forJob, _invokeJob, Sgemm's jobs) and already set up for the next region. The job and its
+    // chunk count are read only after a successful claim, and the caller cannot finish (or start another
+    // region) while a claimed chunk is unfinished, so they are the current region's.
+    //
+    // Jobs that meet at barriers (Sgemm's GemmJob with a shared packed B) stay correct: a thread claims
+    // another chunk only after finishing one, and a barrier chunk finishes only when every chunk has
+    // reached its last barrier, i.e. was already claimed by a running thread. Such a region therefore
+    // still runs one chunk per thread and waits for a late worker (it cannot be split otherwise).
+    // Per-thread scratch (ThreadScratch, GemmWorkspace) is safe too: a thread runs its chunks one
+    // after another, never two at once.
+    static long _state;                 // generation << 32 | chunk count << 16 | next unclaimed chunk
+    static int _generation;
+    static PoolJob? _current;           // the job of the open region; read only after a successful claim
+    static int _done;                   // chunks of the open region finished
+    static int _errorChunk;             // lowest chunk that threw (int.MaxValue: none)
+    static Exception? _error;
+    static readonly object ErrorGate = new();
+    static SgemmIsa _isa;               // the caller's Sgemm.ForceIsa / ForcePack, set on workers for its chunks
+    static int _forcePack;
+    static long[] _chunkDone = [];      // per chunk: when it finished (tracing only)
+    static bool[] _ranByCaller = [];    // per chunk: whether the caller ran it (tracing only)
+
+    /// <summary>Test hook: called by a worker after it is woken for a region and before it claims any
+    /// chunk (argument: the worker's 1-based index). Tests delay or block workers with it.</summary>
+    internal static Action<int>? WorkerStartHook;
+
+    /// <summary>Executes chunks 0..chunks-1 of job on the caller and the workers; returns when all are
+    /// done. Falls back to running every chunk serially on the caller when nested or when another
+    /// thread holds the pool.</summary>
     internal static void Run(PoolJob job, int chunks)
     {
         if (chunks <= 1 || _insideJob || !Monitor.TryEnter(Gate))
@@ -121,29 +166,79 @@ public static class CpuThreads
         }
         try
         {
+            if (chunks > 0xFFFF) throw new ArgumentOutOfRangeException(nameof(chunks), chunks, "too many chunks.");
             job.Concurrent = true;
             bool trace = CpuThreadsTrace.Enabled;
             long start = trace ? Stopwatch.GetTimestamp() : 0;
             EnsureWorkers(chunks - 1);
+            if (trace && _chunkDone.Length < chunks) { _chunkDone = new long[chunks]; _ranByCaller = new bool[chunks]; }
+            int gen = unchecked(++_generation);
+            _current = job; _done = 0; _errorChunk = int.MaxValue; _error = null;
+            _isa = Sgemm.ForceIsa; _forcePack = Sgemm.ForcePack;
+            // Full fence: the fields above are visible to whoever claims a chunk of this generation.
+            Interlocked.Exchange(ref _state, ((long)gen << 32) | ((long)chunks << 16));
             var ws = _workers;
-            for (int w = 0; w < chunks - 1; w++) ws[w].Post(job, w + 1, chunks);
-            Exception? first = null;
-            _insideJob = true;
-            try { job.Execute(0, chunks); }
-            catch (Exception ex) { first = ex; }
-            finally { _insideJob = false; }
+            for (int w = 0; w < chunks - 1; w++) ws[w].Post(gen);
+            int ran = Drain(gen, callerThread: true);
             long callerDone = trace ? Stopwatch.GetTimestamp() : 0;
-            Span<long> workerDone = trace ? stackalloc long[Math.Min(chunks - 1, 64)] : default;
-            for (int w = 0; w < chunks - 1; w++)
+            if (Volatile.Read(ref _done) != chunks)
             {
-                var ex = ws[w].WaitDone();
-                first ??= ex;
-                if (trace && w < workerDone.Length) workerDone[w] = ws[w].DoneAt;
+                // Only chunks a running worker has claimed remain: spin, yielding the core now and then
+                // in case that worker shares it with us.
+                var sw = new SpinWait();
+                while (Volatile.Read(ref _done) != chunks) sw.SpinOnce(sleep1Threshold: -1);
             }
-            if (trace) CpuThreadsTrace.Record(job.TraceName, start, callerDone, workerDone);
+            _current = null;
+            if (trace)
+            {
+                int workerChunks = chunks - ran;
+                Span<long> workerDone = stackalloc long[Math.Min(workerChunks, 64)];
+                for (int i = 0, k = 0; i < chunks && k < workerDone.Length; i++)
+                    if (!_ranByCaller[i]) workerDone[k++] = _chunkDone[i];
+                // Chunks beyond the first that the caller ran are ones no worker had started.
+                CpuThreadsTrace.Record(job.TraceName, start, callerDone, workerDone, stolen: Math.Max(0, ran - 1));
+            }
+            var first = _error;
+            _error = null;
             if (first != null) ExceptionDispatchInfo.Capture(first).Throw();
         }
         finally { Monitor.Exit(Gate); }
+    }
+
+    /// <summary>Claims and runs chunks of generation <paramref name="gen"/> until none is left; returns
+    /// how many this thread ran.</summary>
+    static int Drain(int gen, bool callerThread)
+    {
+        int ran = 0;
+        while (true)
+        {
+            long s = Volatile.Read(ref _state);
+            if ((int)(s >> 32) != gen) return ran;
+            int next = (int)(s & 0xFFFF), count = (int)((s >> 16) & 0xFFFF);
+            if (next >= count) return ran;
+            if (Interlocked.CompareExchange(ref _state, s + 1, s) != s) continue;
+            var job = _current!;   // stable: the region cannot end while this claimed chunk is unfinished
+            bool wasInside = _insideJob;
+            _insideJob = true;     // nested parallel loops inside a chunk run serially
+            // A chunk sees the caller's kernel choice (Compute.With(isa: ...)) on whichever thread it runs,
+            // so a GEMM inside an Invoke or For body gives the same bits on the caller and on a worker.
+            var (isa, pack) = (Sgemm.ForceIsa, Sgemm.ForcePack);
+            if (!callerThread) { Sgemm.ForceIsa = _isa; Sgemm.ForcePack = _forcePack; }
+            try { job.Execute(next, count); }
+            catch (Exception ex)
+            {
+                lock (ErrorGate)   // not Gate: the caller holds that for the whole region
+                    if (next < _errorChunk) { _errorChunk = next; _error = ex; }
+            }
+            finally { _insideJob = wasInside; Sgemm.ForceIsa = isa; Sgemm.ForcePack = pack; }
+            if (CpuThreadsTrace.Enabled && next < _chunkDone.Length)
+            {
+                _chunkDone[next] = Stopwatch.GetTimestamp();
+                _ranByCaller[next] = callerThread;
+            }
+            ran++;
+            Interlocked.Increment(ref _done);   // full fence: the chunk's writes and its error are visible
+        }
     }
 
     static void EnsureWorkers(int needed)
@@ -158,34 +253,21 @@ public static class CpuThreads
     sealed class Worker
     {
         readonly ManualResetEventSlim _wake = new(false);
-        PoolJob? _job;
-        int _chunk, _chunkCount;
-        int _posted;      // generation posted by the caller
-        int _finished;    // generation the worker completed
+        readonly int _index;
+        int _posted;      // generation of the last region posted to this worker
         int _sleeping;
-        internal long DoneAt;   // when the last job finished (read only while tracing)
-        Exception? _error;
 
         internal Worker(int index)
         {
+            _index = index;
             var t = new Thread(Loop) { IsBackground = true, Name = $"NanoMbpo.Cpu worker {index}" };
             t.Start();
         }
 
-        internal void Post(PoolJob job, int chunk, int chunkCount)
+        internal void Post(int generation)
         {
-            _job = job; _chunk = chunk; _chunkCount = chunkCount; _error = null;
-            Interlocked.Increment(ref _posted); // full fence: publishes the fields above
+            Interlocked.Exchange(ref _posted, generation); // full fence before reading _sleeping
             if (Volatile.Read(ref _sleeping) != 0) _wake.Set();
-        }
-
-        internal Exception? WaitDone()
-        {
-            int target = Volatile.Read(ref _posted);
-            var sw = new SpinWait();
-            while (Volatile.Read(ref _finished) != target) sw.SpinOnce(sleep1Threshold: -1);
-            var e = _error; _job = null; _error = null;
-            return e;
         }
 
         void Loop()
@@ -208,10 +290,9 @@ public static class CpuThreads
                     start = Stopwatch.GetTimestamp();
                 }
                 seen = Volatile.Read(ref _posted);
-                try { _job!.Execute(_chunk, _chunkCount); }
-                catch (Exception ex) { _error = ex; }
-                if (CpuThreadsTrace.Enabled) DoneAt = Stopwatch.GetTimestamp();
-                Volatile.Write(ref _finished, seen);
+                Volatile.Read(ref WorkerStartHook)?.Invoke(_index);
+                // The region may be long finished (then the claim fails and nothing runs).
+                Drain(seen, callerThread: false);
             }
         }
     }

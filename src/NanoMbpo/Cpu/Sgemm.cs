@@ -175,6 +175,10 @@ public static unsafe class Sgemm
         internal override void Execute(int chunk, int chunkCount)
         {
             // Every chunk gets at least one tile (chunks <= tiles), so all parties reach each barrier.
+            // The pool lets threads claim chunks (a caller runs those no worker has started), but a
+            // thread claims another chunk only after finishing one, and a shared-panel chunk finishes
+            // only when every chunk has reached its last barrier, i.e. is already running elsewhere:
+            // so these chunks always run one per thread, and a late worker is still waited for.
             int t0 = (int)((long)Tiles * chunk / chunkCount), t1 = (int)((long)Tiles * (chunk + 1) / chunkCount);
             if (SplitN) SgemmDriver.Compute(P, Ks, PackA, PackB, 0, P.M, t0 * Ks.NR, Math.Min(P.N, t1 * Ks.NR));
             else if (Concurrent && UseShared && Shared != null && Ks.KC <= GemmWorkspace.MaxKC && Ks.NC <= GemmWorkspace.MaxNC)

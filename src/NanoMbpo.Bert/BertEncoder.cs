@@ -2,9 +2,15 @@
 // batches whose padded length is rounded up to a bucket (a multiple of 8, at most max length), so little
 // is spent on padding and each (B,T) shape reuses its own TensorArena (the replay hits: no allocation per
 // op after the first batch of a shape). Runs under Autograd.NoGrad(). On the CPU the fused path
-// (Cpu/BertInference.cs) runs instead unless Composed is set. Outputs in input order: the last
-// hidden state, the [CLS] vector or the mask-aware mean (sentence-transformers' mean pooling).
-// Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs, EncoderTests.cs.
+// (Cpu/BertInference.cs) runs instead unless Composed is set. On an accelerator (the model's parameter
+// store moved there once, by the constructor's device argument) the composed ops run on the device
+// kernels: per batch the ids, token types and padding mask are uploaded once, every activation lives in
+// device buffers of the shape's arena (ServesDevice: no device allocation after a shape's first batch)
+// and the last hidden state is downloaded once. Outputs in input order: the last hidden state, the
+// [CLS] vector or the mask-aware mean (sentence-transformers' mean pooling), pooled on the host.
+// Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs, DeviceTests.cs (ILGPU's CPU accelerator, CUDA).
+using ILGPU;
+using ILGPU.Runtime;
 using NanoMbpo.NN;
 
 namespace NanoMbpo.Bert;
@@ -24,16 +30,27 @@ public sealed class BertEncoder
     public bool Composed { get; init; }
     Cpu.BertInference? fused;
 
-    public BertEncoder(BertModel model, BertTextTokenizer tokenizer, int maxLength = 128, int batchSize = 32)
+    /// <summary>Where the forward runs: where the model's parameters live.</summary>
+    public Device Device => Model.Store.Device;
+
+    /// <param name="device">Run on this device: a CPU-resident model's parameters are moved there once, in
+    /// place (the model then lives there for every user). Null: wherever the model already is.</param>
+    public BertEncoder(BertModel model, BertTextTokenizer tokenizer, int maxLength = 128, int batchSize = 32, Device? device = null)
     {
         if (maxLength < 2 || maxLength > model.Config.MaxPositionEmbeddings)
             throw new ArgumentOutOfRangeException(nameof(maxLength), $"max length must be in [2, {model.Config.MaxPositionEmbeddings}], got {maxLength}");
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batch size must be positive, got {batchSize}");
         Model = model; Tokenizer = tokenizer; MaxLength = maxLength; BatchSize = batchSize;
+        if (device is not null && device != model.Store.Device)
+        {
+            if (!model.Store.Device.IsCpu)
+                throw new InvalidOperationException($"BertEncoder: the model lives on {model.Store.Device}; it cannot also run on {device}.");
+            model.Store.MoveTo(device);
+        }
     }
 
-    public BertEncoder(BertCheckpoint checkpoint, int maxLength = 128, int batchSize = 32)
-        : this(checkpoint.Model, new BertTextTokenizer(checkpoint.VocabPath), maxLength, batchSize) { }
+    public BertEncoder(BertCheckpoint checkpoint, int maxLength = 128, int batchSize = 32, Device? device = null)
+        : this(checkpoint.Model, new BertTextTokenizer(checkpoint.VocabPath), maxLength, batchSize, device) { }
 
     /// <summary>Padded length for a batch whose longest sequence has <paramref name="t"/> tokens.</summary>
     public int Bucket(int t) => Math.Min(MaxLength, (t + 7) / 8 * 8);
@@ -90,10 +107,11 @@ public sealed class BertEncoder
             for (int b = 0; b < B; b++) sink(b, h.Slice(b * T * H, T * H));
             return;
         }
+        var device = Device;
         if (!arenas.TryGetValue((B, T), out var arena))
         {
             if (arenas.Count >= 64) arenas.Clear();   // bound the memory kept for rare shapes
-            arenas[(B, T)] = arena = new TensorArena();
+            arenas[(B, T)] = arena = new TensorArena { ServesDevice = !device.IsCpu };
         }
         using (Autograd.NoGrad())
         using (arena.Use())
@@ -106,7 +124,17 @@ public sealed class BertEncoder
             var p = pad.I32;
             bool anyPad = false;
             for (int i = 0; i < p.Length; i++) { p[i] = 1 - batch.AttentionMask[i]; anyPad |= p[i] != 0; }
-            var hidden = Model.Forward(ids, types, anyPad ? pad : null).F32;   // (B,T,H)
+            // On a device: ids, types and positions are uploaded once each by the embedding ops, the mask once here.
+            var mask = !anyPad ? null : device.IsCpu ? pad : pad.To(device);
+            var last = Model.Forward(ids, types, mask);   // (B,T,H)
+            Span<float> hidden;
+            if (device.IsCpu) hidden = last.F32;
+            else
+            {
+                var host = TensorArena.Scratch<float>(B * T * H);   // the one download per batch
+                last.View<float>().CopyToCPU(host);
+                hidden = host;
+            }
             for (int b = 0; b < B; b++) sink(b, hidden.Slice(b * T * H, T * H));
         }
     }

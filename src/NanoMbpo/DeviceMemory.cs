@@ -1,5 +1,6 @@
 // Host <-> device copies and device allocation for tensor storage. Everything that touches ILGPU
-// buffers from the tensor side goes through here, so ops only ever see typed ArrayViews.
+// buffers from the tensor side goes through here, so ops only ever see typed ArrayViews. Inside a
+// TensorArena that ServesDevice, Tensor.Zeros on a device and op outputs reuse the arena's buffers.
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -43,6 +44,17 @@ internal static class DeviceMemory
         };
     }
 
+    /// <summary>Zeroes a buffer made by this class (arena reuse of a device buffer for Tensor.Zeros).</summary>
+    public static void Zero(MemoryBuffer buffer)
+    {
+        switch (buffer)
+        {
+            case MemoryBuffer1D<float, Stride1D.Dense> f: f.MemSetToZero(); break;
+            case MemoryBuffer1D<int, Stride1D.Dense> i: i.MemSetToZero(); break;
+            default: throw new NotSupportedException($"cannot zero {buffer.GetType().Name}.");
+        }
+    }
+
     public static MemoryBuffer AllocateZeroed(Device device, DType dtype, int length)
     {
         var acc = device.Accelerator ?? throw new InvalidOperationException("the CPU has no device buffers.");
@@ -70,12 +82,17 @@ public sealed partial class Tensor
         if (device.IsCpu) return Zeros(shape, dtype);
         ShapeUtil.Validate(shape, nameof(shape));
         int n = ShapeUtil.Numel(shape);
-        return new Tensor(new Storage(DeviceMemory.AllocateZeroed(device, dtype, n), device), 0, (int[])shape.Clone(), dtype);
+        var st = NN.TensorArena.RentDevice(device, dtype, n, clear: true) ?? new Storage(DeviceMemory.AllocateZeroed(device, dtype, n), device);
+        return new Tensor(st, 0, (int[])shape.Clone(), dtype);
     }
 
     /// <summary>An uninitialised tensor on an accelerator (every element must be written before use).</summary>
-    internal static Tensor Uninitialized(int[] shape, DType dtype, Device device) =>
-        new(new Storage(DeviceMemory.AllocateUninitialized(device, dtype, ShapeUtil.Numel(shape)), device), 0, (int[])shape.Clone(), dtype);
+    internal static Tensor Uninitialized(int[] shape, DType dtype, Device device)
+    {
+        int n = ShapeUtil.Numel(shape);
+        var st = NN.TensorArena.RentDevice(device, dtype, n, clear: false) ?? new Storage(DeviceMemory.AllocateUninitialized(device, dtype, n), device);
+        return new Tensor(st, 0, (int[])shape.Clone(), dtype);
+    }
 
     /// <summary>A copy on <paramref name="device"/> (no autograd link; the same tensor if already there).</summary>
     public Tensor To(Device device)

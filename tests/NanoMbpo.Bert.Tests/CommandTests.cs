@@ -1,6 +1,7 @@
 // The BERT commands in process (Console redirected; the "Console" collection keeps them serial):
 // convert-bert on the tiny fixture, encode with each pooling on the converted tiny checkpoint (outputs
-// checked against BertEncoder), and a bad --pooling refused.
+// checked against BertEncoder), encode --device ilgpu-cpu against --device cpu, bench bert on
+// ilgpu-cpu, and a bad --pooling refused.
 using System.CommandLine;
 using NanoMbpo.IO;
 using NanoMbpo.Trainer.Commands;
@@ -63,6 +64,44 @@ public class CommandTests
         (code, _, err) = Run("encode", "--bert", ck, "--input", input, "--output", cls, "--pooling", "cls");
         Assert.True(code == 0, err);
         using (var f = SafeTensorsFile.Read(cls)) Assert.Equal([3, 16], f["embeddings"].ShapeArray());
+    }
+
+    [Fact]
+    public void EncodeOnIlgpuCpuWritesTheCpuEmbeddings()
+    {
+        var dir = TestData.TempDir();
+        var input = Path.Combine(dir, "texts.txt");
+        File.WriteAllLines(input, ["w1 w2 w3", "w4", "w5 w6 w7 w8"]);   // one padded batch of unequal lengths
+        float[] Encode(string device, string pooling, string key)
+        {
+            var path = Path.Combine(dir, $"{device}-{pooling}.safetensors");
+            var (code, output, err) = Run("encode", "--bert", TestData.Tiny, "--input", input, "--output", path, "--pooling", pooling,
+                "--max-len", "16", "--device", device);
+            Assert.True(code == 0, err);
+            Assert.Contains($"device: {device}", err);
+            Assert.Contains($"device {device}", output);
+            using var f = SafeTensorsFile.Read(path);
+            Assert.Equal(device, f.Metadata["device"]);
+            return f[key].ReadFloat32();
+        }
+        foreach (var (pooling, key) in new[] { ("mean", "embeddings"), ("cls", "embeddings"), ("none", "hidden") })
+        {
+            var (cpu, dev) = (Encode("cpu", pooling, key), Encode("ilgpu-cpu", pooling, key));
+            Assert.Equal(cpu.Length, dev.Length);
+            double worst = 0;
+            for (int i = 0; i < cpu.Length; i++) worst = Math.Max(worst, Math.Abs(cpu[i] - dev[i]));   // padded rows are zeros in both
+            Assert.True(worst <= 1e-4, $"{pooling}: encode --device ilgpu-cpu differs from --device cpu by up to {worst:E2}");
+        }
+    }
+
+    [Fact]
+    public void BenchBertRunsOnIlgpuCpu()
+    {
+        var (code, output, err) = Run("bench", "bert", "--layers", "1", "--hidden", "16", "--heads", "2", "--ffn", "32",
+            "--batch", "2", "--seq", "8", "--seconds", "0.05", "--rounds", "1", "--device", "ilgpu-cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("device ilgpu-cpu: ", output);
+        Assert.Contains("seq/s", output);
     }
 
     [Fact]

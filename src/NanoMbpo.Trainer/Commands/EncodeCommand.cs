@@ -1,7 +1,11 @@
 // `nanombpo encode [--bert DIR] --input TEXTS.txt --output OUT.safetensors --pooling none|cls|mean
-// [--max-len 128]`: one text per line. none writes "hidden" (N,T,H), "input_ids" and "attention_mask"
-// (N,T) I32 (T = the longest tokenized line); cls / mean write "embeddings" (N,H). Progress with rate on
-// stderr. Metadata records the checkpoint's sha256, pooling and max length.
+// [--max-len 128] [--device auto|cpu|cuda|ilgpu-cpu]`: one text per line. none writes "hidden" (N,T,H),
+// "input_ids" and "attention_mask" (N,T) I32 (T = the longest tokenized line); cls / mean write
+// "embeddings" (N,H). --device defaults to auto like `train` (CUDA when present, else the CPU's fused
+// path; the choice is one line on stderr); on a device the weights are moved there once and each batch
+// is one forward on the device kernels and one download (BertEncoder.cs). Progress with rate on stderr.
+// Metadata records the checkpoint's sha256, pooling, max length and device.
+// Tests: tests/NanoMbpo.Bert.Tests/CommandTests.cs (every pooling; ilgpu-cpu against cpu).
 using System.CommandLine;
 using System.Diagnostics;
 using NanoMbpo.Bert;
@@ -21,7 +25,8 @@ public static class EncodeCommand
         var maxLen = new Option<int?>("--max-len") { Description = "tokens per text incl. [CLS]/[SEP], longer texts truncated (default 128, or the model's positions if fewer)" };
         var batch = new Option<int>("--batch") { Description = "sequences per forward pass", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cmd = new Command("encode", "Embed texts with BERT: last hidden state, [CLS] or mean pooling, into a safetensors file.") { bert, input, output, pooling, maxLen, batch, threads };
+        var device = DeviceOption.Create();
+        var cmd = new Command("encode", "Embed texts with BERT: last hidden state, [CLS] or mean pooling, into a safetensors file.") { bert, input, output, pooling, maxLen, batch, threads, device };
         cmd.SetAction(r =>
         {
             var pool = r.GetValue(pooling) switch
@@ -30,8 +35,10 @@ public static class EncodeCommand
                 var p => throw new ArgumentException($"--pooling must be none, cls or mean; got '{p}'."),
             };
             CpuThreads.Count = Math.Max(1, r.GetValue(threads));
+            var dev = DeviceOption.Resolve(r.GetValue(device)!, Console.Error, Console.Error);
+            if (dev is null) return 2;
             var ck = BertCheckpoint.Load(BertCommon.Resolve(r.GetValue(bert)));
-            var enc = new BertEncoder(ck, r.GetValue(maxLen) ?? Math.Min(128, ck.Config.MaxPositionEmbeddings), r.GetValue(batch));
+            var enc = new BertEncoder(ck, r.GetValue(maxLen) ?? Math.Min(128, ck.Config.MaxPositionEmbeddings), r.GetValue(batch), dev);
             var texts = File.ReadAllLines(r.GetValue(input)!);
             int n = texts.Length, h = enc.Hidden;
             var sw = Stopwatch.StartNew();
@@ -46,6 +53,7 @@ public static class EncodeCommand
             w.Metadata["bert_sha256"] = ck.ModelSha256;
             w.Metadata["pooling"] = r.GetValue(pooling)!;
             w.Metadata["max_len"] = enc.MaxLength.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            w.Metadata["device"] = dev.Name;
             if (pool == Pooling.None)
             {
                 var seqs = texts.Select(t => enc.Tokenizer.Encode(t, enc.MaxLength)).ToArray();
@@ -64,7 +72,7 @@ public static class EncodeCommand
                 w.Add("embeddings", [n, h], flat);
             }
             w.Save(r.GetValue(output)!);
-            Console.WriteLine($"wrote {r.GetValue(output)}: {n} texts, pooling {r.GetValue(pooling)}, {n / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):F1} seq/s");
+            Console.WriteLine($"wrote {r.GetValue(output)}: {n} texts, pooling {r.GetValue(pooling)}, device {dev.Name}, {n / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):F1} seq/s");
             return 0;
         });
         return cmd;

@@ -12,8 +12,12 @@
 // live in the ParameterStore and are unaffected; but a non-parameter leaf that requires a gradient
 // (an input marked RequireGrad) gets its .Grad from the arena inside the scope, so such leaves must
 // not be reused across steps either.
+// Device buffers (op outputs and scratch on an accelerator, Tensor.Zeros on a device) are served too
+// only by an arena created with ServesDevice (opt-in: device code outside such a scope may keep what it
+// allocates, e.g. optimizer state): BertEncoder's device path, so a batch shape seen before allocates
+// no device memory. Uploads (To(device)) are never served.
 // Tests: tests/NanoMbpo.Tests/NN/TensorArenaTests.cs; used by NN/MlpTrainStep.cs (bench mlp),
-// NN/EncoderStep.cs (bench encoder) and every training loop.
+// NN/EncoderStep.cs (bench encoder), every training loop and BertEncoder (tests/NanoMbpo.Bert.Tests/DeviceTests.cs).
 namespace NanoMbpo.NN;
 
 public sealed class TensorArena
@@ -21,7 +25,12 @@ public sealed class TensorArena
     [ThreadStatic] static TensorArena? current;
     // Per (dtype, length): the arrays held and how many of them this pass has handed out.
     readonly Dictionary<(DType, int), Bucket> buckets = [];
+    // Per (device, dtype, length) when ServesDevice.
+    readonly Dictionary<(Device, DType, int), Bucket> deviceBuckets = [];
     int arrayCount;
+
+    /// <summary>Also serve device allocations inside Use() (see the file header); off by default.</summary>
+    public bool ServesDevice { get; init; }
 
     sealed class Bucket
     {
@@ -45,7 +54,30 @@ public sealed class TensorArena
         var s = new Scope(current);
         current = this;
         foreach (var b in buckets.Values) b.Used = 0;
+        foreach (var b in deviceBuckets.Values) b.Used = 0;
         return s;
+    }
+
+    /// <summary>A device buffer of <paramref name="n"/> elements from the current arena when it serves
+    /// devices, else null (the caller allocates). Zeroed on the device when <paramref name="clear"/>.</summary>
+    internal static Storage? RentDevice(Device device, DType dtype, int n, bool clear)
+    {
+        var a = current;
+        if (a is null || !a.ServesDevice) return null;
+        if (!a.deviceBuckets.TryGetValue((device, dtype, n), out var b)) a.deviceBuckets[(device, dtype, n)] = b = new Bucket();
+        if (b.Used < b.Arrays.Count)
+        {
+            var st = b.Arrays[b.Used++];
+            if (clear) DeviceMemory.Zero(st.Buffer!);
+            return st;
+        }
+        a.Misses++;
+        a.arrayCount++;
+        a.BytesHeld += (long)Math.Max(1, n) * 4;
+        var storage = new Storage(clear ? DeviceMemory.AllocateZeroed(device, dtype, n) : DeviceMemory.AllocateUninitialized(device, dtype, n), device);
+        b.Arrays.Add(storage);
+        b.Used++;
+        return storage;
     }
 
     internal Storage Rent(DType dtype, int n, bool clear = true)

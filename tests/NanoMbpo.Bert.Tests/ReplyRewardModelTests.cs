@@ -64,7 +64,8 @@ public class ReplyRewardModelTests
         foreach (var c in new[] { Ctx(good), Ctx(bad), Ctx("Great, thank you so much!", true, true), Ctx("Forget it, I'll order somewhere else.", true) })
             Assert.Equal(task.Reward(c), m.Reward(c));
         m.ReplyWeight = 1.0;
-        var s = m.Score([good, bad, neutral]);
+        string prev = history[1].Text;
+        var s = m.Score([good, bad, neutral], [prev, prev, prev]);
         Assert.True(s[0] > 0.5 && s[1] < -0.5 && Math.Abs(s[2]) < 0.5, $"scores {string.Join(", ", s)}");
         Assert.True(m.Reward(Ctx(good)) > task.Reward(Ctx(good)));
         Assert.True(m.Reward(Ctx(bad)) < task.Reward(Ctx(bad)));
@@ -79,10 +80,25 @@ public class ReplyRewardModelTests
     {
         var samples = ReplyModelTrainer.Collect(40, seed: 99);
         var texts = samples.Select(x => x.Text).ToList();
-        var batch = Model.Score(texts);
-        for (int i = 0; i < texts.Count; i += 7) Assert.Equal(Model.Score([texts[i]])[0], batch[i], 5);
+        var prevs = samples.Select(x => x.Previous).ToList();
+        var batch = Model.Score(texts, prevs);
+        for (int i = 0; i < texts.Count; i += 7) Assert.Equal(Model.Score([texts[i]], [prevs[i]])[0], batch[i], 5);
         double Mean(int label) => samples.Select((x, i) => (x, i)).Where(p => p.x.Label == label).Average(p => batch[p.i]);
         Assert.True(Mean(1) > 0.8 && Mean(-1) < -0.8 && Mean(1) > Mean(0) && Mean(0) > Mean(-1), $"+1 {Mean(1)}, 0 {Mean(0)}, -1 {Mean(-1)}");
+    }
+
+    [MiniLmFact]
+    public void AnAnswerRepeatedAfterARequestToRepeatIsNotProgress()
+    {
+        // The v1 model read the reply alone, so "Large, please." repeated after "Sorry, could you repeat that?"
+        // scored as the progress it was the first time, and agents learned to ask for repeats for reward.
+        var samples = ReplyModelTrainer.Collect(200, seed: 4242);
+        var repeats = samples.Where(x => x.Text == x.Previous && x.Label < 1).ToList();
+        var progress = samples.Where(x => x.Text != x.Previous && x.Label == 1 && repeats.Any(r => r.Text == x.Text)).ToList();
+        Assert.True(repeats.Count >= 20 && progress.Count >= 10, $"{repeats.Count} repeats, {progress.Count} first answers");
+        var sr = Model.Score(repeats.Select(x => x.Text).ToList(), repeats.Select(x => x.Previous).ToList());
+        var sp = Model.Score(progress.Select(x => x.Text).ToList(), progress.Select(x => x.Previous).ToList());
+        Assert.True(sr.Average() < 0 && sp.Average() > 0.8, $"repeats {sr.Average():F2}, the same texts as first answers {sp.Average():F2}");
     }
 
     static string SaveTo(string dir) { Model.Save(dir); return dir; }
@@ -93,8 +109,9 @@ public class ReplyRewardModelTests
         var dir = SaveTo(Path.Combine(TestData.TempDir(), "model"));
         Assert.Empty(AtomicFile.LeftoverTemporaries(dir));
         var loaded = ReplyRewardModel.Load(dir, embedder.Value);
-        var texts = ReplyModelTrainer.Collect(20, seed: 5).Select(x => x.Text).Distinct().ToList();
-        Assert.Equal(Model.Score(texts), loaded.Score(texts));
+        var samples = ReplyModelTrainer.Collect(20, seed: 5);
+        var texts = samples.Select(x => x.Text).ToList(); var prevs = samples.Select(x => x.Previous).ToList();
+        Assert.Equal(Model.Score(texts, prevs), loaded.Score(texts, prevs));
         Assert.Equal(Model.Store.Data<float>().ToArray(), loaded.Store.Data<float>().ToArray());
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(Model.Config), System.Text.Json.JsonSerializer.Serialize(loaded.Config));
     }

@@ -1,6 +1,6 @@
 // Training of the learned reply reward (ReplyRewardModel). Data: the simulator plays seeded episodes with a
 // mix of RandomPolicy (even episodes) and RulePolicy(epsilon, default 0.3; odd episodes); every customer reply
-// becomes (reply text, StepInfo.Satisfaction). Episodes whose seed is 0 mod 5 (about 20%) are held out, so no
+// becomes (reply text, the customer's previous utterance, StepInfo.Satisfaction). Episodes whose seed is 0 mod 5 (about 20%) are held out, so no
 // episode has replies on both sides. Loss: plain (unweighted) cross-entropy over the three classes; Adam;
 // minibatches in a seeded order. Same seed, same embedder: identical weights. Accuracy is reported overall
 // and per class. Tested by tests/NanoMbpo.Bert.Tests/ReplyRewardModelTests.cs; run with `nanombpo reply-model`.
@@ -40,7 +40,7 @@ public sealed record ReplyModelOptions
 }
 
 /// <summary>One labelled customer reply and the episode it came from.</summary>
-public sealed record ReplySample(string Text, int Label, ulong EpisodeSeed);
+public sealed record ReplySample(string Text, int Label, ulong EpisodeSeed, string Previous = "");
 
 /// <summary>Accuracy over a set of replies; PerClass and Counts are in ReplyRewardModel.Classes order (-1, 0, +1).</summary>
 public sealed record ReplyAccuracy(double Overall, double[] PerClass, int[] Counts, int Replies)
@@ -75,8 +75,9 @@ public static class ReplyModelTrainer
             StepResult r;
             do
             {
+                string previous = ReplyRewardModel.PreviousCustomerText(env.History);
                 r = env.Step(policy.Act(env, rng));
-                samples.Add(new ReplySample(r.CustomerText, r.Info.Satisfaction, s));
+                samples.Add(new ReplySample(r.CustomerText, r.Info.Satisfaction, s, previous));
             } while (!r.Done);
         }
         return samples;
@@ -105,16 +106,16 @@ public static class ReplyModelTrainer
 
         // Each distinct text runs through the encoder once; the training rows index into these vectors.
         var sw = Stopwatch.StartNew();
-        var distinct = all.Select(x => x.Text).Distinct(StringComparer.Ordinal).ToList();
+        var distinct = all.Select(x => x.Text).Concat(all.Select(x => x.Previous)).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         var vectors = embedder.Embed(distinct);
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < distinct.Count; i++) index[distinct[i]] = i;
-        log($"embedded {distinct.Count} distinct replies in {sw.Elapsed.TotalSeconds:F1}s");
+        log($"embedded {distinct.Count} distinct utterances in {sw.Elapsed.TotalSeconds:F1}s");
 
         var model = new ReplyRewardModel(embedder, o.Hidden, new Rng(o.Seed).Fork(1), o.MaxTurns);
         var opt = new Adam(model.Store, o.LearningRate);
         var shuffle = new Rng(o.Seed).Fork(2);
-        int h = embedder.Hidden, n = train.Count;
+        int h = 2 * embedder.Hidden, n = train.Count;
         var order = Enumerable.Range(0, n).ToArray();
         var xb = new float[o.BatchSize * h];
         var yb = new int[o.BatchSize];
@@ -129,7 +130,7 @@ public static class ReplyModelTrainer
                 for (int i = 0; i < m; i++)
                 {
                     var s = train[order[b * o.BatchSize + i]];
-                    vectors[index[s.Text]].CopyTo(xb, i * h);
+                    ReplyRewardModel.Pair(s.Text.Length > 0 ? vectors[index[s.Text]] : null, s.Previous.Length > 0 ? vectors[index[s.Previous]] : null, xb.AsSpan(i * h, h));
                     yb[i] = ClassIndex(s.Label);
                 }
                 var x = Tensor.FromArray(xb.AsSpan(0, m * h).ToArray(), m, h);
@@ -160,8 +161,9 @@ public static class ReplyModelTrainer
         return new ReplyTrainResult(model, trainAcc, heldAcc, unseenAcc, distinct.Count, lastLoss);
     }
 
-    /// <summary>The best accuracy any text-only classifier can reach on <paramref name="samples"/>: the simulator
-    /// gives some identical texts different labels ("No thanks." declines an upsell (0) or a second offer (-1)).</summary>
+    /// <summary>The best accuracy any classifier of the reply text alone can reach on <paramref name="samples"/>: the
+    /// simulator gives some identical texts different labels ("No thanks." declines an upsell (0) or a second offer
+    /// (-1); a repeated answer restates (−1) what first was progress (+1)). The model also sees the previous utterance.</summary>
     public static double TextOnlyCeiling(IReadOnlyList<ReplySample> samples) => samples.Count == 0 ? double.NaN
         : (double)samples.GroupBy(x => x.Text, StringComparer.Ordinal).Sum(g => g.GroupBy(x => x.Label).Max(l => l.Count())) / samples.Count;
 
@@ -177,9 +179,9 @@ public static class ReplyModelTrainer
     public static ReplyAccuracy Evaluate(ReplyRewardModel model, IReadOnlyList<ReplySample> samples)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var distinct = samples.Select(x => x.Text).Distinct(StringComparer.Ordinal).ToList();
-        var p = model.Probabilities(distinct);
-        var predicted = new Dictionary<string, int>(StringComparer.Ordinal);
+        var distinct = samples.Select(x => (x.Text, x.Previous)).Distinct().ToList();
+        var p = model.Probabilities(distinct.Select(x => x.Text).ToList(), distinct.Select(x => x.Previous).ToList());
+        var predicted = new Dictionary<(string, string), int>();
         for (int i = 0; i < distinct.Count; i++)
         {
             int best = 0;
@@ -192,7 +194,7 @@ public static class ReplyModelTrainer
         {
             int c = ClassIndex(s.Label);
             counts[c]++;
-            if (predicted[s.Text] == c) right[c]++;
+            if (predicted[(s.Text, s.Previous)] == c) right[c]++;
         }
         int total = counts.Sum();
         return new ReplyAccuracy(total == 0 ? double.NaN : (double)right.Sum() / total,

@@ -1,6 +1,10 @@
-// The learned reply reward ("reply-model"): a small classifier over the BERT embedding of the customer's
-// reply text only (never the simulator's hidden label), MLP H -> Hidden (GELU) -> 3 classes {-1, 0, +1},
-// all parameters in one ParameterStore. As an IRewardModel it gives the task reward (TaskReward, same turn
+// The learned reply reward ("reply-model"): a small classifier over the BERT embeddings of the customer's
+// reply e(r) and of the customer's previous utterance e(p) (never the simulator's hidden label): features
+// [e(r), e(r) − e(p)] (2H; e("") = 0 when there is none), MLP 2H -> Hidden (GELU) -> 3 classes {-1, 0, +1},
+// all parameters in one ParameterStore. The context is what an LLM judge reading the dialog has too: a reply
+// that only repeats the customer's last words (after "could you repeat that?") is a restatement, not progress;
+// on the reply text alone (format v1) such repeats scored as progress and a seller asking to repeat again and
+// again collected reply reward (agents stuck in that loop until the customer hung up). As an IRewardModel it gives the task reward (TaskReward, same turn
 // limit) plus ReplyWeight x (p(+1) - p(-1)). Score() rates a batch of replies at once (one embedding call,
 // one forward pass). Saved as a directory: reply_model.safetensors (the MLP) + reply_model.json (the
 // config, the BERT checkpoint's sha256 and pooling it was trained on, and the measured accuracy); loading
@@ -41,7 +45,7 @@ public sealed record ReplyModelConfig
 
 public sealed class ReplyRewardModel : IRewardModel
 {
-    public const string WeightsFile = "reply_model.safetensors", ConfigFile = "reply_model.json", FormatName = "nanombpo-reply-model-v1";
+    public const string WeightsFile = "reply_model.safetensors", ConfigFile = "reply_model.json", FormatName = "nanombpo-reply-model-v2";
     /// <summary>The satisfaction labels in logit order.</summary>
     public static readonly IReadOnlyList<int> Classes = [-1, 0, 1];
     /// <summary>Default weight of the reply term (see <see cref="ReplyWeight"/>).</summary>
@@ -79,45 +83,68 @@ public sealed class ReplyRewardModel : IRewardModel
         task = new TaskReward(maxTurns);
         Config = config;
         Store = new ParameterStore(DType.F32);
-        Net = new Mlp(Store, "mlp.", [embedder.Hidden, config.Hidden, Classes.Count], NN.Activation.Gelu, rng);
+        Net = new Mlp(Store, "mlp.", [2 * embedder.Hidden, config.Hidden, Classes.Count], NN.Activation.Gelu, rng);
     }
 
     public double Reward(RewardContext context)
     {
         double r = task.Reward(context);
-        return ReplyWeight == 0 ? r : r + ReplyWeight * Score([context.CustomerReply])[0];
+        return ReplyWeight == 0 ? r : r + ReplyWeight * Score([context.CustomerReply], [PreviousCustomerText(context.History)])[0];
     }
 
-    /// <summary>Expected satisfaction p(+1) - p(-1) per reply, in [-1, 1]: one embedding call and one forward pass.</summary>
-    public double[] Score(IReadOnlyList<string> replies)
+    /// <summary>The customer's last utterance in a history ("" when the customer has not spoken).</summary>
+    public static string PreviousCustomerText(IReadOnlyList<Utterance> history)
     {
-        var p = Probabilities(replies);
+        for (int i = history.Count - 1; i >= 0; i--) if (history[i].Speaker == Speaker.Customer) return history[i].Text;
+        return "";
+    }
+
+    /// <summary>Expected satisfaction p(+1) - p(-1) per reply, in [-1, 1], given the customer's previous utterance
+    /// for each (null: none for any): one embedding call and one forward pass.</summary>
+    public double[] Score(IReadOnlyList<string> replies, IReadOnlyList<string>? previous = null)
+    {
+        var p = Probabilities(replies, previous);
         var s = new double[replies.Count];
         for (int i = 0; i < s.Length; i++) s[i] = (double)p[i * 3 + 2] - p[i * 3];
         return s;
     }
 
     /// <summary>Class probabilities (N, 3) flattened row-major, classes in <see cref="Classes"/> order.</summary>
-    public float[] Probabilities(IReadOnlyList<string> replies)
+    public float[] Probabilities(IReadOnlyList<string> replies, IReadOnlyList<string>? previous = null)
     {
         ArgumentNullException.ThrowIfNull(replies);
+        if (previous != null && previous.Count != replies.Count)
+            throw new ArgumentException($"reply model: {previous.Count} previous utterances for {replies.Count} replies; expected one each", nameof(previous));
         if (replies.Count == 0) return [];
         using var _ = Autograd.NoGrad();
-        return F.Softmax(Logits(Features(replies))).F32.ToArray();
+        return F.Softmax(Logits(Features(replies, previous))).F32.ToArray();
     }
 
-    /// <summary>The embeddings of <paramref name="texts"/> as one (N, H) tensor.</summary>
-    internal Tensor Features(IReadOnlyList<string> texts)
+    /// <summary>The features [e(reply), e(reply) − e(previous)] of each pair as one (N, 2H) tensor.</summary>
+    internal Tensor Features(IReadOnlyList<string> replies, IReadOnlyList<string>? previous)
     {
-        var e = embedder.Embed(texts);
+        var distinct = replies.Concat(previous ?? []).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var e = embedder.Embed(distinct);
         int h = embedder.Hidden;
-        var x = new float[texts.Count * h];
+        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
         for (int i = 0; i < e.Length; i++)
         {
             if (e[i].Length != h) throw new InvalidOperationException($"reply model: the embedder gave {e[i].Length} features for text {i}; expected {h}");
-            e[i].CopyTo(x, i * h);
+            vectors[distinct[i]] = e[i];
         }
-        return Tensor.FromArray(x, texts.Count, h);
+        var x = new float[replies.Count * 2 * h];
+        for (int i = 0; i < replies.Count; i++)
+            Pair(replies[i].Length > 0 ? vectors[replies[i]] : null, previous != null && previous[i].Length > 0 ? vectors[previous[i]] : null, x.AsSpan(i * 2 * h, 2 * h));
+        return Tensor.FromArray(x, replies.Count, 2 * h);
+    }
+
+    /// <summary>Writes [r, r − p] (2H) for embeddings r and p (null = the empty text's zero vector).</summary>
+    internal static void Pair(float[]? reply, float[]? previous, Span<float> into)
+    {
+        int h = into.Length / 2;
+        into.Clear();
+        if (reply != null) { reply.CopyTo(into); reply.CopyTo(into[h..]); }
+        if (previous != null) for (int k = 0; k < h; k++) into[h + k] -= previous[k];
     }
 
     internal Tensor Logits(Tensor x) => Net.Forward(x);

@@ -30,7 +30,9 @@ internal static class SellerRun
         var ckpt = Checkpoint(dir);
         var embedder = new BertTextEmbedder(ckpt, Path.Combine(dir, "reply-model-cache"));
         string md = modelDir ?? Path.Combine(dir, "reply-model");
-        if (modelDir == null && !File.Exists(Path.Combine(md, ReplyRewardModel.ConfigFile)))
+        string cfg = Path.Combine(md, ReplyRewardModel.ConfigFile);
+        // the default model is retrained when absent or written in an older format (v1 read the reply alone)
+        if (modelDir == null && (!File.Exists(cfg) || !File.ReadAllText(cfg).Contains(ReplyRewardModel.FormatName, StringComparison.Ordinal)))
         {
             log($"reply reward: training the reply model once into {md} (nanombpo reply-model does the same)");
             var r = ReplyModelTrainer.Train(embedder, new ReplyModelOptions());

@@ -27,15 +27,16 @@ public class ReplyRewardModelTests
     public void HeldOutAccuracyOnMiniLmIsAtLeast96Percent()
     {
         var r = trained.Value;
-        // Measured (seed 1, 400 dialogs): 98.1% of 521 held-out replies; -1 98.1%, 0 88.2%, +1 100%.
-        Assert.True(r.HeldOut.Overall >= 0.96, $"held-out {r.HeldOut}");
+        // Measured (seed 1, 400 dialogs): 99.0% of 521 held-out replies; -1 98.1%, 0 100%, +1 99.6%
+        // (v1, the reply text alone: 98.1%, the text-only ceiling).
+        Assert.True(r.HeldOut.Overall >= 0.97, $"held-out {r.HeldOut}");
         Assert.True(r.HeldOut.Replies >= 300, $"only {r.HeldOut.Replies} held-out replies");
         Assert.True(r.HeldOut.PerClass[0] >= 0.93 && r.HeldOut.PerClass[2] >= 0.97 && r.HeldOut.PerClass[1] >= 0.75, $"per class {r.HeldOut}");
-        // The errors left are the simulator's own ambiguity (one text, several labels): within a point of the
-        // best any text-only classifier can do on these replies (measured: equal to it).
+        // With the seller's turn and the previous utterance it beats the best any classifier of the reply text
+        // alone can do (the simulator gives one text several labels).
         var held = ReplyModelTrainer.Collect(Options.Dialogs, Options.Seed, Options.Epsilon).Where(x => ReplyModelTrainer.IsHeldOut(x.EpisodeSeed)).ToList();
         Assert.Equal(r.HeldOut.Replies, held.Count);
-        Assert.True(r.HeldOut.Overall >= ReplyModelTrainer.TextOnlyCeiling(held) - 0.01, $"held-out {r.HeldOut.Overall}, ceiling {ReplyModelTrainer.TextOnlyCeiling(held)}");
+        Assert.True(r.HeldOut.Overall > ReplyModelTrainer.TextOnlyCeiling(held), $"held-out {r.HeldOut.Overall}, text-only ceiling {ReplyModelTrainer.TextOnlyCeiling(held)}");
         Assert.Equal(r.HeldOut.Overall, Model.Config.HeldOutAccuracy);
         Assert.Equal(MiniLm.Checkpoint.ModelSha256, Model.Config.BertSha256);
         Assert.Equal("mean", Model.Config.Pooling);
@@ -47,8 +48,8 @@ public class ReplyRewardModelTests
         var goals = PizzaFile.Read(TestData.Shared("pizza/PIZZA_dev.json")!);
         var samples = ReplyModelTrainer.Collect(200, seed: 1_000_004, goals: goals);
         var acc = ReplyModelTrainer.Evaluate(Model, samples);
-        // Measured (400 such dialogs): 96.0% of 2674 replies; -1 99.2%, 0 80.6%, +1 95.9%.
-        Assert.True(acc.Overall >= 0.93, $"PIZZA goals {acc}");
+        // Measured (400 such dialogs): 99.4% of 2674 replies; -1 98.9%, 0 98.6%, +1 99.9% (v1: 96.0%).
+        Assert.True(acc.Overall >= 0.96, $"PIZZA goals {acc}");
         Assert.True(acc.Replies >= 500, $"only {acc.Replies} replies");
     }
 
@@ -58,14 +59,15 @@ public class ReplyRewardModelTests
         var task = new TaskReward(Model.MaxTurns);
         var history = new List<Utterance> { new(Speaker.Seller, KinPizzaEnv.Greeting), new(Speaker.Customer, "Hi, I'd like a large pizza.") };
         RewardContext Ctx(string reply, bool done = false, bool success = false) => new(history, "Can I get a name for the order?", reply, done, success, false);
+        // (the seller's turn in Ctx is the one the scores below are given)
         string good = "My name is Grace.", bad = "I already told you that.", neutral = "No thanks.";
         var m = ReplyRewardModel.Load(SaveTo(TestData.TempDir()), embedder.Value);
         m.ReplyWeight = 0;
         foreach (var c in new[] { Ctx(good), Ctx(bad), Ctx("Great, thank you so much!", true, true), Ctx("Forget it, I'll order somewhere else.", true) })
             Assert.Equal(task.Reward(c), m.Reward(c));
         m.ReplyWeight = 1.0;
-        string prev = history[1].Text;
-        var s = m.Score([good, bad, neutral], [prev, prev, prev]);
+        string prev = history[1].Text, asked = "Can I get a name for the order?";
+        var s = m.Score([good, bad, neutral], [prev, prev, prev], [asked, asked, asked]);
         Assert.True(s[0] > 0.5 && s[1] < -0.5 && Math.Abs(s[2]) < 0.5, $"scores {string.Join(", ", s)}");
         Assert.True(m.Reward(Ctx(good)) > task.Reward(Ctx(good)));
         Assert.True(m.Reward(Ctx(bad)) < task.Reward(Ctx(bad)));
@@ -80,9 +82,9 @@ public class ReplyRewardModelTests
     {
         var samples = ReplyModelTrainer.Collect(40, seed: 99);
         var texts = samples.Select(x => x.Text).ToList();
-        var prevs = samples.Select(x => x.Previous).ToList();
-        var batch = Model.Score(texts, prevs);
-        for (int i = 0; i < texts.Count; i += 7) Assert.Equal(Model.Score([texts[i]], [prevs[i]])[0], batch[i], 5);
+        var prevs = samples.Select(x => x.Previous).ToList(); var sellers = samples.Select(x => x.Seller).ToList();
+        var batch = Model.Score(texts, prevs, sellers);
+        for (int i = 0; i < texts.Count; i += 7) Assert.Equal(Model.Score([texts[i]], [prevs[i]], [sellers[i]])[0], batch[i], 5);
         double Mean(int label) => samples.Select((x, i) => (x, i)).Where(p => p.x.Label == label).Average(p => batch[p.i]);
         Assert.True(Mean(1) > 0.8 && Mean(-1) < -0.8 && Mean(1) > Mean(0) && Mean(0) > Mean(-1), $"+1 {Mean(1)}, 0 {Mean(0)}, -1 {Mean(-1)}");
     }
@@ -90,15 +92,16 @@ public class ReplyRewardModelTests
     [MiniLmFact]
     public void AnAnswerRepeatedAfterARequestToRepeatIsNotProgress()
     {
-        // The v1 model read the reply alone, so "Large, please." repeated after "Sorry, could you repeat that?"
-        // scored as the progress it was the first time, and agents learned to ask for repeats for reward.
-        var samples = ReplyModelTrainer.Collect(200, seed: 4242);
-        var repeats = samples.Where(x => x.Text == x.Previous && x.Label < 1).ToList();
-        var progress = samples.Where(x => x.Text != x.Previous && x.Label == 1 && repeats.Any(r => r.Text == x.Text)).ToList();
-        Assert.True(repeats.Count >= 20 && progress.Count >= 10, $"{repeats.Count} repeats, {progress.Count} first answers");
-        var sr = Model.Score(repeats.Select(x => x.Text).ToList(), repeats.Select(x => x.Previous).ToList());
-        var sp = Model.Score(progress.Select(x => x.Text).ToList(), progress.Select(x => x.Previous).ToList());
-        Assert.True(sr.Average() < 0 && sp.Average() > 0.8, $"repeats {sr.Average():F2}, the same texts as first answers {sp.Average():F2}");
+        // The v1 model read the reply alone, so "The usual crust is fine." repeated after "Sorry, could you repeat
+        // that?" scored as the progress it is when it answers "Which crust?" (for the next pizza too), and agents
+        // learned to ask for repeats for reward. The same words must now score by what they answer.
+        var samples = ReplyModelTrainer.Collect(300, seed: 4242);
+        var repeats = samples.Where(x => x.Text == x.Previous && x.Label < 1 && samples.Any(y => y.Text == x.Text && y.Label == 1)).ToList();
+        var progress = samples.Where(x => x.Label == 1 && repeats.Any(r => r.Text == x.Text)).ToList();
+        Assert.True(repeats.Count >= 5 && progress.Count >= 10, $"{repeats.Count} repeats, {progress.Count} answers with the same words");
+        double[] S(List<ReplySample> xs) => Model.Score(xs.Select(x => x.Text).ToList(), xs.Select(x => x.Previous).ToList(), xs.Select(x => x.Seller).ToList());
+        double sr = S(repeats).Average(), sp = S(progress).Average();
+        Assert.True(sr < 0 && sp > 0.8, $"repeats {sr:F2}, the same words as progress {sp:F2}");
     }
 
     static string SaveTo(string dir) { Model.Save(dir); return dir; }
@@ -110,8 +113,8 @@ public class ReplyRewardModelTests
         Assert.Empty(AtomicFile.LeftoverTemporaries(dir));
         var loaded = ReplyRewardModel.Load(dir, embedder.Value);
         var samples = ReplyModelTrainer.Collect(20, seed: 5);
-        var texts = samples.Select(x => x.Text).ToList(); var prevs = samples.Select(x => x.Previous).ToList();
-        Assert.Equal(Model.Score(texts, prevs), loaded.Score(texts, prevs));
+        var texts = samples.Select(x => x.Text).ToList(); var prevs = samples.Select(x => x.Previous).ToList(); var sellers = samples.Select(x => x.Seller).ToList();
+        Assert.Equal(Model.Score(texts, prevs, sellers), loaded.Score(texts, prevs, sellers));
         Assert.Equal(Model.Store.Data<float>().ToArray(), loaded.Store.Data<float>().ToArray());
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(Model.Config), System.Text.Json.JsonSerializer.Serialize(loaded.Config));
     }

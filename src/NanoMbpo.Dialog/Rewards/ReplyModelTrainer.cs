@@ -1,6 +1,6 @@
 // Training of the learned reply reward (ReplyRewardModel). Data: the simulator plays seeded episodes with a
 // mix of RandomPolicy (even episodes) and RulePolicy(epsilon, default 0.3; odd episodes); every customer reply
-// becomes (reply text, the customer's previous utterance, StepInfo.Satisfaction). Episodes whose seed is 0 mod 5 (about 20%) are held out, so no
+// becomes (reply text, the customer's previous utterance, the seller's turn, StepInfo.Satisfaction). Episodes whose seed is 0 mod 5 (about 20%) are held out, so no
 // episode has replies on both sides. Loss: plain (unweighted) cross-entropy over the three classes; Adam;
 // minibatches in a seeded order. Same seed, same embedder: identical weights. Accuracy is reported overall
 // and per class. Tested by tests/NanoMbpo.Bert.Tests/ReplyRewardModelTests.cs; run with `nanombpo reply-model`.
@@ -40,7 +40,7 @@ public sealed record ReplyModelOptions
 }
 
 /// <summary>One labelled customer reply and the episode it came from.</summary>
-public sealed record ReplySample(string Text, int Label, ulong EpisodeSeed, string Previous = "");
+public sealed record ReplySample(string Text, int Label, ulong EpisodeSeed, string Previous = "", string Seller = "");
 
 /// <summary>Accuracy over a set of replies; PerClass and Counts are in ReplyRewardModel.Classes order (-1, 0, +1).</summary>
 public sealed record ReplyAccuracy(double Overall, double[] PerClass, int[] Counts, int Replies)
@@ -76,8 +76,9 @@ public static class ReplyModelTrainer
             do
             {
                 string previous = ReplyRewardModel.PreviousCustomerText(env.History);
+                int before = env.History.Count;
                 r = env.Step(policy.Act(env, rng));
-                samples.Add(new ReplySample(r.CustomerText, r.Info.Satisfaction, s, previous));
+                samples.Add(new ReplySample(r.CustomerText, r.Info.Satisfaction, s, previous, env.History[before].Text));
             } while (!r.Done);
         }
         return samples;
@@ -106,7 +107,7 @@ public static class ReplyModelTrainer
 
         // Each distinct text runs through the encoder once; the training rows index into these vectors.
         var sw = Stopwatch.StartNew();
-        var distinct = all.Select(x => x.Text).Concat(all.Select(x => x.Previous)).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var distinct = all.Select(x => x.Text).Concat(all.Select(x => x.Previous)).Concat(all.Select(x => x.Seller)).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         var vectors = embedder.Embed(distinct);
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < distinct.Count; i++) index[distinct[i]] = i;
@@ -115,7 +116,7 @@ public static class ReplyModelTrainer
         var model = new ReplyRewardModel(embedder, o.Hidden, new Rng(o.Seed).Fork(1), o.MaxTurns);
         var opt = new Adam(model.Store, o.LearningRate);
         var shuffle = new Rng(o.Seed).Fork(2);
-        int h = 2 * embedder.Hidden, n = train.Count;
+        int h = ReplyRewardModel.FeatureDim(embedder.Hidden), n = train.Count;
         var order = Enumerable.Range(0, n).ToArray();
         var xb = new float[o.BatchSize * h];
         var yb = new int[o.BatchSize];
@@ -130,7 +131,8 @@ public static class ReplyModelTrainer
                 for (int i = 0; i < m; i++)
                 {
                     var s = train[order[b * o.BatchSize + i]];
-                    ReplyRewardModel.Pair(s.Text.Length > 0 ? vectors[index[s.Text]] : null, s.Previous.Length > 0 ? vectors[index[s.Previous]] : null, xb.AsSpan(i * h, h));
+                    float[]? V(string t) => t.Length > 0 ? vectors[index[t]] : null;
+                    ReplyRewardModel.Pair(V(s.Text), V(s.Previous), V(s.Seller), xb.AsSpan(i * h, h));
                     yb[i] = ClassIndex(s.Label);
                 }
                 var x = Tensor.FromArray(xb.AsSpan(0, m * h).ToArray(), m, h);
@@ -179,9 +181,9 @@ public static class ReplyModelTrainer
     public static ReplyAccuracy Evaluate(ReplyRewardModel model, IReadOnlyList<ReplySample> samples)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var distinct = samples.Select(x => (x.Text, x.Previous)).Distinct().ToList();
-        var p = model.Probabilities(distinct.Select(x => x.Text).ToList(), distinct.Select(x => x.Previous).ToList());
-        var predicted = new Dictionary<(string, string), int>();
+        var distinct = samples.Select(x => (x.Text, x.Previous, x.Seller)).Distinct().ToList();
+        var p = model.Probabilities(distinct.Select(x => x.Text).ToList(), distinct.Select(x => x.Previous).ToList(), distinct.Select(x => x.Seller).ToList());
+        var predicted = new Dictionary<(string, string, string), int>();
         for (int i = 0; i < distinct.Count; i++)
         {
             int best = 0;
@@ -194,7 +196,7 @@ public static class ReplyModelTrainer
         {
             int c = ClassIndex(s.Label);
             counts[c]++;
-            if (predicted[(s.Text, s.Previous)] == c) right[c]++;
+            if (predicted[(s.Text, s.Previous, s.Seller)] == c) right[c]++;
         }
         int total = counts.Sum();
         return new ReplyAccuracy(total == 0 ? double.NaN : (double)right.Sum() / total,

@@ -1,10 +1,11 @@
 // The learned reply reward ("reply-model"): a small classifier over the BERT embeddings of the customer's
-// reply e(r) and of the customer's previous utterance e(p) (never the simulator's hidden label): features
-// [e(r), e(r) − e(p)] (2H; e("") = 0 when there is none), MLP 2H -> Hidden (GELU) -> 3 classes {-1, 0, +1},
-// all parameters in one ParameterStore. The context is what an LLM judge reading the dialog has too: a reply
-// that only repeats the customer's last words (after "could you repeat that?") is a restatement, not progress;
-// on the reply text alone (format v1) such repeats scored as progress and a seller asking to repeat again and
-// again collected reply reward (agents stuck in that loop until the customer hung up). As an IRewardModel it gives the task reward (TaskReward, same turn
+// reply e(r), of the seller's turn it answers e(s) and of the customer's previous utterance e(p) (never the
+// simulator's hidden label): features [e(r), e(r) − e(p), e(s), cos(e(r), e(p))] (3H+1; e("") = 0 and cos 0
+// when there is none), MLP 3H+1 -> Hidden (GELU) -> 3 classes {-1, 0, +1},
+// all parameters in one ParameterStore. The context is what an LLM judge reading the dialog has too: "The usual
+// crust is fine." answering "Which crust?" for the next pizza is progress, the same words after "Sorry, could
+// you repeat that?" are a restatement. On the reply text alone (format v1) such repeats scored as progress, and
+// agents learned to ask for repeats again and again for reward until the customer hung up. As an IRewardModel it gives the task reward (TaskReward, same turn
 // limit) plus ReplyWeight x (p(+1) - p(-1)). Score() rates a batch of replies at once (one embedding call,
 // one forward pass). Saved as a directory: reply_model.safetensors (the MLP) + reply_model.json (the
 // config, the BERT checkpoint's sha256 and pooling it was trained on, and the measured accuracy); loading
@@ -83,13 +84,13 @@ public sealed class ReplyRewardModel : IRewardModel
         task = new TaskReward(maxTurns);
         Config = config;
         Store = new ParameterStore(DType.F32);
-        Net = new Mlp(Store, "mlp.", [2 * embedder.Hidden, config.Hidden, Classes.Count], NN.Activation.Gelu, rng);
+        Net = new Mlp(Store, "mlp.", [FeatureDim(embedder.Hidden), config.Hidden, Classes.Count], NN.Activation.Gelu, rng);
     }
 
     public double Reward(RewardContext context)
     {
         double r = task.Reward(context);
-        return ReplyWeight == 0 ? r : r + ReplyWeight * Score([context.CustomerReply], [PreviousCustomerText(context.History)])[0];
+        return ReplyWeight == 0 ? r : r + ReplyWeight * Score([context.CustomerReply], [PreviousCustomerText(context.History)], [context.SellerText])[0];
     }
 
     /// <summary>The customer's last utterance in a history ("" when the customer has not spoken).</summary>
@@ -100,30 +101,35 @@ public sealed class ReplyRewardModel : IRewardModel
     }
 
     /// <summary>Expected satisfaction p(+1) - p(-1) per reply, in [-1, 1], given the customer's previous utterance
-    /// for each (null: none for any): one embedding call and one forward pass.</summary>
-    public double[] Score(IReadOnlyList<string> replies, IReadOnlyList<string>? previous = null)
+    /// and the seller's turn for each (null: none for any): one embedding call and one forward pass.</summary>
+    public double[] Score(IReadOnlyList<string> replies, IReadOnlyList<string>? previous = null, IReadOnlyList<string>? seller = null)
     {
-        var p = Probabilities(replies, previous);
+        var p = Probabilities(replies, previous, seller);
         var s = new double[replies.Count];
         for (int i = 0; i < s.Length; i++) s[i] = (double)p[i * 3 + 2] - p[i * 3];
         return s;
     }
 
     /// <summary>Class probabilities (N, 3) flattened row-major, classes in <see cref="Classes"/> order.</summary>
-    public float[] Probabilities(IReadOnlyList<string> replies, IReadOnlyList<string>? previous = null)
+    public float[] Probabilities(IReadOnlyList<string> replies, IReadOnlyList<string>? previous = null, IReadOnlyList<string>? seller = null)
     {
         ArgumentNullException.ThrowIfNull(replies);
         if (previous != null && previous.Count != replies.Count)
             throw new ArgumentException($"reply model: {previous.Count} previous utterances for {replies.Count} replies; expected one each", nameof(previous));
+        if (seller != null && seller.Count != replies.Count)
+            throw new ArgumentException($"reply model: {seller.Count} seller turns for {replies.Count} replies; expected one each", nameof(seller));
         if (replies.Count == 0) return [];
         using var _ = Autograd.NoGrad();
-        return F.Softmax(Logits(Features(replies, previous))).F32.ToArray();
+        return F.Softmax(Logits(Features(replies, previous, seller))).F32.ToArray();
     }
 
-    /// <summary>The features [e(reply), e(reply) − e(previous)] of each pair as one (N, 2H) tensor.</summary>
-    internal Tensor Features(IReadOnlyList<string> replies, IReadOnlyList<string>? previous)
+    /// <summary>Features per (reply, previous) pair for embeddings of size h.</summary>
+    public static int FeatureDim(int h) => 3 * h + 1;
+
+    /// <summary>The features of each (reply, previous, seller) triple as one (N, 3H+1) tensor.</summary>
+    internal Tensor Features(IReadOnlyList<string> replies, IReadOnlyList<string>? previous, IReadOnlyList<string>? seller)
     {
-        var distinct = replies.Concat(previous ?? []).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var distinct = replies.Concat(previous ?? []).Concat(seller ?? []).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         var e = embedder.Embed(distinct);
         int h = embedder.Hidden;
         var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
@@ -132,19 +138,24 @@ public sealed class ReplyRewardModel : IRewardModel
             if (e[i].Length != h) throw new InvalidOperationException($"reply model: the embedder gave {e[i].Length} features for text {i}; expected {h}");
             vectors[distinct[i]] = e[i];
         }
-        var x = new float[replies.Count * 2 * h];
-        for (int i = 0; i < replies.Count; i++)
-            Pair(replies[i].Length > 0 ? vectors[replies[i]] : null, previous != null && previous[i].Length > 0 ? vectors[previous[i]] : null, x.AsSpan(i * 2 * h, 2 * h));
-        return Tensor.FromArray(x, replies.Count, 2 * h);
+        int f = FeatureDim(h);
+        var x = new float[replies.Count * f];
+        float[]? V(IReadOnlyList<string>? texts, int i) => texts != null && texts[i].Length > 0 ? vectors[texts[i]] : null;
+        for (int i = 0; i < replies.Count; i++) Pair(V(replies, i), V(previous, i), V(seller, i), x.AsSpan(i * f, f));
+        return Tensor.FromArray(x, replies.Count, f);
     }
 
-    /// <summary>Writes [r, r − p] (2H) for embeddings r and p (null = the empty text's zero vector).</summary>
-    internal static void Pair(float[]? reply, float[]? previous, Span<float> into)
+    /// <summary>Writes [r, r − p, s, cos(r, p)] (3H+1) for embeddings r, p, s (null = the empty text: zeros, cosine 0).
+    /// The cosine makes "the customer said the same again" one feature instead of a pattern over 2H.</summary>
+    internal static void Pair(float[]? reply, float[]? previous, float[]? seller, Span<float> into)
     {
-        int h = into.Length / 2;
+        int h = (into.Length - 1) / 3;
         into.Clear();
         if (reply != null) { reply.CopyTo(into); reply.CopyTo(into[h..]); }
         if (previous != null) for (int k = 0; k < h; k++) into[h + k] -= previous[k];
+        seller?.CopyTo(into[(2 * h)..]);
+        if (reply != null && previous != null)
+            into[3 * h] = System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(reply.AsSpan(0, h), previous.AsSpan(0, h));
     }
 
     internal Tensor Logits(Tensor x) => Net.Forward(x);

@@ -12,7 +12,7 @@ public sealed record SellerOptions
 {
     public SellerMethod Method { get; init; } = SellerMethod.Mbpo;
     /// <summary>Real dialogs with the simulator: the budget every method is compared on.</summary>
-    public int Dialogs { get; init; } = 1000;
+    public int Dialogs { get; init; } = 2000;
     /// <summary>Dialogs with uniform random seller actions before the policy acts (and before the first model).</summary>
     public int RandomDialogs { get; init; } = 30;
     /// <summary>Turn limit of a dialog (the customer hangs up after it).</summary>
@@ -36,12 +36,13 @@ public sealed record SellerOptions
     public double RealRatio { get; init; } = 0.5;
     /// <summary>Dialogs between evaluations of the greedy policy (the learning curve's points).</summary>
     public int EvalEvery { get; init; } = 100;
-    /// <summary>Greedy dialogs per evaluation (fixed seeds, apart from the training dialogs).</summary>
-    public int EvalEpisodes { get; init; } = 50;
+    /// <summary>Greedy dialogs per evaluation (fixed seeds, apart from the training dialogs; 100 so that KeepBest's
+    /// choice is not made on noise).</summary>
+    public int EvalEpisodes { get; init; } = 100;
     /// <summary>At the end of the budget, act with the encoder and actor of the best evaluation so far (ties go to the
     /// later one), as SB3's EvalCallback keeps best_model: the greedy policy's success oscillates between
     /// evaluations. The final score is measured on other dialogs than the ones the choice was made on.</summary>
-    public bool KeepBest { get; init; } = false;
+    public bool KeepBest { get; init; } = true;
     /// <summary>With a warm start (`--warm-start CORPUS`): SAC steps on the corpus turns (and rollouts from them)
     /// before the first online dialog.</summary>
     public int WarmStartUpdates { get; init; } = 2000;

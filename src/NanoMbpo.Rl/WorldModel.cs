@@ -18,8 +18,13 @@ using NanoMbpo.Optim;
 
 namespace NanoMbpo.Rl;
 
+/// <summary>The ensemble's training loss: MBPO's Gaussian NLL with learned variance, or the latent-MBPO paper's
+/// squared error on [r, Δs] (a deterministic model: Predict returns each elite's mean, no sampling).</summary>
+public enum WorldModelLoss { GaussianNll, L2 }
+
 public sealed record WorldModelOptions
 {
+    public WorldModelLoss Loss { get; init; } = WorldModelLoss.GaussianNll;
     public int Members { get; init; } = 7;
     public int Elites { get; init; } = 5;
     public int Hidden { get; init; } = 200;
@@ -94,11 +99,13 @@ public sealed class WorldModel
         return (mean, lv);
     }
 
-    /// <summary>The training loss of a batch: Gaussian NLL + bound penalty + per-layer L2.</summary>
+    /// <summary>The training loss of a batch: Gaussian NLL + bound penalty + per-layer L2 (or, with
+    /// WorldModelLoss.L2, the mean squared error of the means + per-layer L2).</summary>
     public Tensor Loss(Tensor x, Tensor target)
     {
         var (mean, lv) = Forward(x);
-        var loss = F.GaussianNll(mean, lv, target) + (F.SumAll(maxLogVar) - F.SumAll(minLogVar)) * 0.01;
+        var loss = Options.Loss == WorldModelLoss.L2 ? F.MseLoss(mean, target)
+            : F.GaussianNll(mean, lv, target) + (F.SumAll(maxLogVar) - F.SumAll(minLogVar)) * 0.01;
         for (int i = 0; i < layers.Length; i++) loss = loss + F.SumAll(layers[i].Weight * layers[i].Weight) * (0.5 * Options.WeightDecay[i]);
         return loss;
     }
@@ -235,9 +242,10 @@ public sealed class WorldModel
         {
             int e = EliteIndices[rng.NextInt(EliteIndices.Length)];
             int o = (e * n + i) * OutDim;
-            rewards[i] = (float)(md[o] + Math.Exp(0.5 * ld[o]) * rng.Normal());
+            double noise = Options.Loss == WorldModelLoss.L2 ? 0 : 1;   // an L2 model has no variance to sample
+            rewards[i] = (float)(md[o] + noise * Math.Exp(0.5 * ld[o]) * rng.Normal());
             for (int j = 0; j < ObsDim; j++)
-                nextObs[i * ObsDim + j] = obs[i * ObsDim + j] + (float)(md[o + 1 + j] + Math.Exp(0.5 * ld[o + 1 + j]) * rng.Normal());
+                nextObs[i * ObsDim + j] = obs[i * ObsDim + j] + (float)(md[o + 1 + j] + noise * Math.Exp(0.5 * ld[o + 1 + j]) * rng.Normal());
         }
     }
 

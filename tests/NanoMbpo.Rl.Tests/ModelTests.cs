@@ -78,6 +78,39 @@ public class ModelTests
     }
 
     [Fact]
+    public void AnL2WorldModelLearnsPendulumAndPredictsItsElitesMeansWithoutNoise()
+    {
+        var env = new Pendulum();
+        var rng = new Rng(1);
+        var buf = new ReplayBuffer(2000, 3, 1);
+        var o = new float[3]; var o2 = new float[3];
+        env.Reset(rng, o);
+        for (int i = 0; i < 1500; i++)
+        {
+            float[] a = [(float)rng.Uniform(-2, 2)];
+            var r = env.Step(a, o2);
+            buf.Add(o, a, r.Reward, o2, r.Terminated);
+            if (r.Done) env.Reset(rng, o); else o2.CopyTo(o, 0);
+        }
+        var opts = new WorldModelOptions { Loss = WorldModelLoss.L2, Members = 3, Elites = 1, Hidden = 64, HiddenLayers = 2, WeightDecay = [2.5e-5, 5e-5, 1e-4], MaxEpochs = 0 };
+        var (_, before) = new WorldModel(3, 1, new Rng(2), opts).Train(buf, new Rng(3), 0);
+        var wm = new WorldModel(3, 1, new Rng(2), opts with { MaxEpochs = 60 });
+        var (_, after) = wm.Train(buf, new Rng(3), 0);
+        Assert.True(after.Max() < 0.1 * before.Min(), $"holdout MSE {before.Min():F3} -> {after.Max():F3}");
+        // one elite and no sampled noise: two predictions with different random streams are identical
+        float[] s = [(float)Math.Cos(0.3), (float)Math.Sin(0.3), -0.5f];
+        var p1 = new float[3]; var p2 = new float[3]; var r1 = new float[1]; var r2 = new float[1];
+        wm.Predict(s, [1f], 1, new Rng(5), p1, r1);
+        wm.Predict(s, [1f], 1, new Rng(6), p2, r2);
+        Assert.Equal(p1, p2); Assert.Equal(r1, r2);
+        var nll = new WorldModel(3, 1, new Rng(2), opts with { Loss = WorldModelLoss.GaussianNll, MaxEpochs = 60 });
+        nll.Train(buf, new Rng(3), 0);
+        nll.Predict(s, [1f], 1, new Rng(5), p1, r1);
+        nll.Predict(s, [1f], 1, new Rng(6), p2, r2);
+        Assert.NotEqual(p1, p2);   // the Gaussian model samples
+    }
+
+    [Fact]
     public void EarlyStoppingWaitsForMinStepsAndTheStepCapHolds()
     {
         // 500 rows, batch 256: one gradient step per epoch. The holdout is checked only every

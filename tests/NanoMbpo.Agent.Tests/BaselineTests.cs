@@ -83,6 +83,12 @@ public class BaselineTests
         var e2 = Assert.ThrowsAny<NonFiniteException>(() => r.Update(5));
         Assert.Contains("step", e2.Message);
         Assert.Contains("policy", e2.Message);
+        var m = (LatentMpc)Run(Small(SellerMethod.Mpc, 12), 6);
+        m.Train();
+        m.State.DynamicsStore.Data<float>()[0] = float.NaN;
+        var e3 = Assert.ThrowsAny<NonFiniteException>(() => m.Update(b));
+        Assert.Contains("step", e3.Message);
+        Assert.Contains("latent dynamics", e3.Message);
     }
 
     [Fact]

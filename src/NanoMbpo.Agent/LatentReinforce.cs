@@ -15,7 +15,9 @@ using NanoMbpo.Rl;
 namespace NanoMbpo.Agent;
 
 /// <summary>REINFORCE's own hyperparameters (the encoder, head sizes, γ and the reward scale are LatentSac's).
-/// Learning rates as the RL core's Reinforce.cs (1e-3) for the heads, LatentSac's 3e-4 for the Transformer encoder.</summary>
+/// Learning rates as the RL core's Reinforce.cs (1e-3) for the heads, LatentSac's 3e-4 for the Transformer encoder.
+/// Seed 1 (real MiniLM, 1000 dialogs): 0 % greedy success with EntropyCoef 0.01 (the greedy policy learns to end the
+/// dialog within 2-6 turns) and 0 % with 0.1 (entropy stays near log 30, greedy ends at turn 2).</summary>
 public sealed record LatentReinforceOptions
 {
     /// <summary>Adam learning rate of the policy head.</summary>

@@ -128,7 +128,7 @@ public sealed class LatentSac
         dynamicsGuard = new(DynamicsStore, "latent dynamics"); actorGuard = new(ActorStore, "actor");
     }
 
-    static (float[], int) BuildActionFeatures(UtteranceTable table, IReadOnlyList<string> texts, int projDim, Rng rng)
+    internal static (float[], int) BuildActionFeatures(UtteranceTable table, IReadOnlyList<string> texts, int projDim, Rng rng)
     {
         int nA = texts.Count, h = table.Dim, d = nA + projDim;
         var ids = new int[nA];

@@ -6,7 +6,7 @@ using NanoMbpo.Rl;
 
 namespace NanoMbpo.Agent;
 
-public enum SellerMethod { Mbpo, Sac, Dyna }
+public enum SellerMethod { Mbpo, Sac, Dyna, Dqn, Reinforce, Mpc, MpcRs }
 
 public sealed record SellerOptions
 {
@@ -47,6 +47,10 @@ public sealed record SellerOptions
     /// before the first online dialog.</summary>
     public int WarmStartUpdates { get; init; } = 2000;
     public LatentSacOptions Sac { get; init; } = new();
+    /// <summary>The baselines' own options (LatentDqn.cs, LatentReinforce.cs, LatentMpc.cs); they share Sac's encoder, sizes, γ and reward scale.</summary>
+    public LatentDqnOptions Dqn { get; init; } = new();
+    public LatentReinforceOptions Reinforce { get; init; } = new();
+    public LatentMpcOptions Mpc { get; init; } = new();
     /// <summary>The ensemble over latents: smaller than MBPO's MuJoCo model (7×4×200) to fit the CPU budget.</summary>
     public WorldModelOptions Model { get; init; } = new()
     {

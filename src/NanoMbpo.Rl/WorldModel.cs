@@ -9,7 +9,7 @@
 // (a check after every epoch, or after as many epochs as make ≥ MinStepsPerCheck gradient steps),
 // at most MaxTrainSteps gradient steps per call;
 // the E_elite members with the lowest holdout MSE become the elites. Predict samples each row from a
-// random elite (TS-1). Training checks every gradient (NumericGuard) and keeps the round's largest norm.
+// random elite (TS-1); PredictMeans gives every member's mean on its own rows (MPC). Training checks every gradient (NumericGuard) and keeps the round's largest norm.
 // Gradient checks of the loss and layers: tests/NanoMbpo.Rl.Tests/ModelTests.cs;
 // learning test: tests/NanoMbpo.Rl.Tests/ModelTests.cs.
 using NanoMbpo.Diagnostics;
@@ -246,6 +246,28 @@ public sealed class WorldModel
             rewards[i] = (float)(md[o] + noise * Math.Exp(0.5 * ld[o]) * rng.Normal());
             for (int j = 0; j < ObsDim; j++)
                 nextObs[i * ObsDim + j] = obs[i * ObsDim + j] + (float)(md[o + 1 + j] + noise * Math.Exp(0.5 * ld[o + 1 + j]) * rng.Normal());
+        }
+    }
+
+    /// <summary>Each member's mean prediction on its own rows, no sampling (MPC's planner): obs (E·n, ObsDim) and
+    /// actions (E·n, ActDim) with member e reading rows e·n … e·n + n − 1; writes s + mean Δs and the mean r there.</summary>
+    public void PredictMeans(ReadOnlySpan<float> obs, ReadOnlySpan<float> actions, int n, Span<float> nextObs, Span<float> rewards)
+    {
+        int E = Options.Members;
+        using var _ = Autograd.NoGrad();
+        var x = Tensor.Zeros(E, n, InDim);
+        var xs = x.F32;
+        Span<float> row = stackalloc float[InDim];
+        for (int i = 0; i < E * n; i++)
+        {
+            obs.Slice(i * ObsDim, ObsDim).CopyTo(row); actions.Slice(i * ActDim, ActDim).CopyTo(row[ObsDim..]);
+            Normalise(row, xs.Slice(i * InDim, InDim));
+        }
+        var md = Forward(x).Mean.F32;
+        for (int i = 0; i < E * n; i++)
+        {
+            rewards[i] = md[i * OutDim];
+            for (int j = 0; j < ObsDim; j++) nextObs[i * ObsDim + j] = obs[i * ObsDim + j] + md[i * OutDim + 1 + j];
         }
     }
 

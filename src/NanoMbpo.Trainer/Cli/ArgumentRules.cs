@@ -58,7 +58,7 @@ public static class ArgumentRules
         ["--seeds"] = ArgumentRule.Count(1, 100),
         ["--embedder"] = ArgumentRule.OneOf("bert", "hashed"),
         ["train --pooling"] = ArgumentRule.OneOf("cls", "mean"),
-        ["train --method"] = ArgumentRule.OneOf("mbpo", "sac", "dyna", "bc"),
+        ["train --method"] = ArgumentRule.OneOf([.. NanoMbpo.Agent.SellerMethods.Names, "bc"]),
         ["train --reward"] = ArgumentRule.OneOf("reply-model", "task", "llm"),
         ["compare --reward"] = ArgumentRule.OneOf("reply-model", "task"),
         ["reply-model --dialogs"] = ArgumentRule.Count(5, 1_000_000),   // one in five episodes is held out

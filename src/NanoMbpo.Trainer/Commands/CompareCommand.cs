@@ -1,4 +1,4 @@
-// `nanombpo compare --methods mbpo,sac,dyna,bc --seeds 3 --dialogs N`: trains every method on the same
+// `nanombpo compare --methods mbpo,sac,dyna,dqn,reinforce,mpc,mpc-rs,bc --seeds 3 --dialogs N`: trains every method on the same
 // budget of real dialogs with the same harness, reward and evaluation, per seed, then writes one markdown
 // table (final greedy success with a 95% interval over seeds, pooled Wilson interval over all evaluation
 // dialogs, the real dialogs each seed needed to first reach 80% success, return, wall time) and one plot
@@ -18,7 +18,7 @@ namespace NanoMbpo.Trainer.Commands;
 
 internal static class CompareCommand
 {
-    public static readonly string[] Known = ["mbpo", "sac", "dyna", "bc"];
+    public static readonly string[] Known = [.. SellerMethods.Names, "bc"];
 
     public static Command Create()
     {
@@ -76,7 +76,7 @@ internal static class CompareCommand
                     }
                     // a fresh table per run: each run fits its own normaliser from its own first dialogs
                     var table = p.GetValue(embedder) == "hashed" ? new UtteranceTable(new HashedUtteranceEmbedder(128)) : SellerRun.Table(p.GetValue(bert), Pooling.Cls, Console.WriteLine);
-                    var o = OptionOverrides.Apply(SellerOptions.For(Enum.Parse<SellerMethod>(m, true), n), p.GetValue(set) ?? []);
+                    var o = OptionOverrides.Apply(SellerOptions.For(SellerMethods.Parse(m), n), p.GetValue(set) ?? []);
                     var spec = new SellerRunSpec(o, s, Path.Combine(dir, $"{m}-seed{s}"), p.GetValue(bert), Pooling.Cls, rf, rewardName, null, ev);
                     var r = SellerRun.Run(spec, table, Console.WriteLine);
                     results.Add((m, s, r.Final, r.Agent.Curve, r.Seconds));

@@ -18,7 +18,7 @@ namespace NanoMbpo.Trainer.Commands;
 internal sealed record SellerRunSpec(SellerOptions Options, ulong Seed, string OutDir, string? BertDir, Pooling Pooling,
     Func<int, IRewardModel> Reward, string RewardName, IReadOnlyList<PizzaRecord>? Goals, int FinalEvalEpisodes, string? WarmStart = null);
 
-internal sealed record SellerRunResult(SellerMbpo Agent, EvalReport Final, double Seconds);
+internal sealed record SellerRunResult(ISellerAgent Agent, EvalReport Final, double Seconds);
 
 internal static class SellerRun
 {
@@ -76,31 +76,31 @@ internal static class SellerRun
     {
         var o = spec.Options;
         Directory.CreateDirectory(spec.OutDir);
-        string method = o.Method.ToString().ToLowerInvariant();
+        string method = SellerMethods.Name(o.Method);
         AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "config.json"), ConfigJson(method, spec.Seed, spec.RewardName, table.Name, spec.Pooling, spec.BertDir, o, spec.WarmStart));
         var corpus = spec.WarmStart is { } ws ? NanoMbpo.Dialog.Corpus.TaskmasterReader.ReadFile(ws) : null;
-        var agent = new SellerMbpo(table, o, spec.Seed, () => new KinPizzaEnv(reward: spec.Reward(o.MaxTurns), goals: spec.Goals, maxTurns: o.MaxTurns), spec.Goals,
+        var agent = SellerMethods.Create(table, o, spec.Seed, () => new KinPizzaEnv(reward: spec.Reward(o.MaxTurns), goals: spec.Goals, maxTurns: o.MaxTurns), spec.Goals,
             corpus == null ? 0 : WarmStart.CountTurns(corpus));
         if (corpus != null)
         {
+            if (agent is not MbpoAgent mb) throw new ArgumentException($"--warm-start: only mbpo, sac and dyna take a warm start; got --method {method}");
             var ws0 = Stopwatch.StartNew();
-            var st = WarmStart.Load(agent, corpus, spec.Reward(o.MaxTurns), spec.WarmStart!);
+            var st = WarmStart.Load(mb.Agent, corpus, spec.Reward(o.MaxTurns), spec.WarmStart!);
             log(FormattableString.Invariant($"warm start: {st.Dialogs} corpus dialogs ({st.Turns} seller turns, behaviour success {st.Success:P0}) in the real buffer, world model fitted, {o.WarmStartUpdates} SAC steps on them, {ws0.Elapsed.TotalSeconds:F1} s; they are not counted in the {o.Dialogs} online dialogs"));
         }
-        var csv = new StringBuilder("dialogs,turns,success,return,avg_turns,seconds,critic_loss,actor_loss,dynamics_loss,alpha,entropy,q_mean,latent_std,model_holdout_mse\n");
+        var csv = new StringBuilder("dialogs,turns,success,return,avg_turns,seconds," + string.Join(",", agent.CsvMetrics) + "\n");
         var clock = Stopwatch.StartNew();
         agent.Train(log, p =>
         {
             string M(string k) => agent.Metrics.TryGetValue(k, out var v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "";
             csv.Append(FormattableString.Invariant($"{p.Dialogs},{p.Turns},{p.Success},{p.Return},{p.AvgTurns},{p.Seconds:F1},"))
-               .Append(string.Join(",", new[] { "critic_loss", "actor_loss", "dynamics_loss", "alpha", "entropy", "q_mean", "latent_std", "model_holdout_mse" }.Select(M))).Append('\n');
+               .Append(string.Join(",", agent.CsvMetrics.Select(M))).Append('\n');
             AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "metrics.csv"), csv.ToString());
-            SellerCheckpoint.Save(agent, Path.Combine(spec.OutDir, "checkpoint"));
+            agent.Save(Path.Combine(spec.OutDir, "checkpoint"));
         });
         double seconds = clock.Elapsed.TotalSeconds;
-        agent.Profile["latent transformer (in sac update, forward)"] = agent.Learner.EncoderForwardSeconds;
         log("profile: " + string.Join(", ", agent.Profile.Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:F1} s"))) + FormattableString.Invariant($"; {agent.DialogsDone / seconds:F2} real dialogs/s"));
-        var final = Evaluation.Run(new LatentPolicy(agent.Learner, method + "-sac"), spec.FinalEvalEpisodes, spec.Seed ^ 0xF17A1UL, spec.Goals);
+        var final = Evaluation.Run(agent.Policy(), spec.FinalEvalEpisodes, spec.Seed ^ 0xF17A1UL, spec.Goals);
         return new SellerRunResult(agent, final, seconds);
     }
 
@@ -128,12 +128,13 @@ internal static class SellerRun
             var o = oj.Deserialize<SellerOptions>() ?? throw new InvalidDataException($"{cfgPath}: field 'options' is null");
             ulong seed = root.TryGetProperty("seed", out var sj) && sj.ValueKind == JsonValueKind.Number && sj.TryGetUInt64(out var sv) ? sv : throw new InvalidDataException($"{cfgPath}: field 'seed' is missing or not an unsigned integer");
             string method = Str("method"), embedder = Str("embedder"), pool = Str("pooling");
-            if (method is not ("mbpo" or "sac" or "dyna")) throw new InvalidDataException($"{cfgPath}: field 'method' is '{method}', expected mbpo, sac or dyna");
+            if (!SellerMethods.Names.Contains(method)) throw new InvalidDataException($"{cfgPath}: field 'method' is '{method}', expected one of {string.Join(", ", SellerMethods.Names)}");
+            if (o.Method != SellerMethods.Parse(method)) throw new InvalidDataException($"{cfgPath}: field 'method' is '{method}' but options.Method is {o.Method}");
             if (pool is not ("cls" or "mean")) throw new InvalidDataException($"{cfgPath}: field 'pooling' is '{pool}', expected cls or mean");
             if (embedder.StartsWith("hashed-", StringComparison.Ordinal) && !(int.TryParse(embedder["hashed-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int hd) && hd is >= 64 and <= 65536))
                 throw new InvalidDataException($"{cfgPath}: field 'embedder' is '{embedder}', expected hashed-N with 64 <= N <= 65536 or a BERT name");
             string? bert = root.TryGetProperty("bert", out var bj) && bj.ValueKind == JsonValueKind.String ? bj.GetString() : null;
-            try { o.Validate(); CheckNetworks(o.Sac); }
+            try { o.Validate(); CheckNetworks(o.Sac); o.Dqn.Validate(); o.Reinforce.Validate(); o.Mpc.Validate(); CheckPlanner(o.Mpc); }
             catch (ArgumentException e) { throw new InvalidDataException($"{cfgPath}: field 'options': {e.Message}"); }
             return new RunConfig(method, seed, embedder, bert, pool == "mean" ? Pooling.Mean : Pooling.Cls, o);
         }
@@ -155,6 +156,14 @@ internal static class SellerRun
         foreach (var h in s.Hidden) In("Sac.Hidden", h, 1, 16384);
     }
 
+    /// <summary>Planner sizes a saved config may ask for (per-turn work is Horizon·Candidates·rounds model rows).</summary>
+    static void CheckPlanner(LatentMpcOptions m)
+    {
+        if (m.Horizon > 64) throw new ArgumentOutOfRangeException("Mpc.Horizon", m.Horizon, "expected 1..64");
+        if (m.Candidates > 1 << 16) throw new ArgumentOutOfRangeException("Mpc.Candidates", m.Candidates, $"expected 1..{1 << 16}");
+        if (m.CemIterations > 100) throw new ArgumentOutOfRangeException("Mpc.CemIterations", m.CemIterations, "expected 1..100");
+    }
+
     /// <summary>A trained run directory's greedy policy (config.json + checkpoint/), for `eval --policy RUN_DIR`.</summary>
     public static IDialogPolicy LoadPolicy(string runDir, Action<string> log)
     {
@@ -164,9 +173,9 @@ internal static class SellerRun
         var table = embedder.StartsWith("hashed-", StringComparison.Ordinal)
             ? new UtteranceTable(new HashedUtteranceEmbedder(int.Parse(embedder["hashed-".Length..], CultureInfo.InvariantCulture)))
             : Table(bert, pooling, log);
-        var learner = new LatentSac(table, SellerActions.All.Select(a => a.Template).ToList(), seed, o.Sac);
-        SellerCheckpoint.Load(learner, Path.Combine(runDir, "checkpoint"));
-        return new LatentPolicy(learner, method + "-sac");
+        var agent = SellerMethods.Create(table, o, seed, () => throw new InvalidOperationException("a loaded policy does not train"));
+        agent.Load(Path.Combine(runDir, "checkpoint"));
+        return agent.Policy();
     }
 
     /// <summary>Success and return against real dialogs, with the expert's and random's levels as lines.</summary>

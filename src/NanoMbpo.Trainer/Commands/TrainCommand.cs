@@ -2,8 +2,8 @@
 // latent-space MBPO with discrete SAC over BERT utterance embeddings (the real all-MiniLM-L6-v2 from the
 // NuGet cache), online from scratch on the KinPizza simulator — then evaluates it beside the random and
 // rule-based policies and prints one table (success with 95% CI, turns, return, real dialogs, wall time).
-// `--method sac|dyna` runs the ablations on the same harness, `--method bc` the behaviour-cloning
-// baseline (BcTrain.cs). Tested by tests/NanoMbpo.Tests/Agent/TrainCommandTests.cs.
+// `--method sac|dyna` runs the ablations on the same harness, `--method dqn|reinforce|mpc|mpc-rs` the latent
+// baselines (LatentDqn.cs, LatentReinforce.cs, LatentMpc.cs), `--method bc` the behaviour-cloning baseline (BcTrain.cs). Tested by tests/NanoMbpo.Tests/Agent/TrainCommandTests.cs.
 using System.CommandLine;
 using System.Text.Json;
 using NanoMbpo.Agent;
@@ -26,8 +26,8 @@ internal static class TrainCommand
 
     public static Command Create()
     {
-        var method = new Option<string>("--method") { Description = "mbpo (the paper's method), sac (model-free), dyna (k = 1) or bc (behaviour cloning).", DefaultValueFactory = _ => "mbpo" };
-        method.AcceptOnlyFromAmong("mbpo", "sac", "dyna", "bc");
+        var method = new Option<string>("--method") { Description = "mbpo (the paper's method), sac (model-free), dyna (k = 1), the baselines dqn, reinforce, mpc (CEM through a learned model), mpc-rs (random shooting), or bc (behaviour cloning).", DefaultValueFactory = _ => "mbpo" };
+        method.AcceptOnlyFromAmong([.. SellerMethods.Names, "bc"]);
         var seed = new Option<ulong>("--seed") { Description = "Seed of the dialogs, initialisation, sampling and evaluation.", DefaultValueFactory = _ => 1UL };
         var dialogs = new Option<int?>("--dialogs") { Description = $"Real dialogs with the simulator (default {new SellerOptions().Dialogs}; bc: {new BcOptions().Dialogs} expert dialogs)." };
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Final evaluation dialogs per policy.", DefaultValueFactory = _ => 200 };
@@ -79,7 +79,7 @@ internal static class TrainCommand
             if (dev is "cuda" or "ilgpu-cpu")
                 throw new ArgumentException($"--device: the seller agent runs on the CPU in this version; got '{dev}' (use cpu or auto)");
             var records = p.GetValue(goals) is { } gp ? PizzaFile.Read(gp) : null;
-            var sm = Enum.Parse<SellerMethod>(m, ignoreCase: true);
+            var sm = SellerMethods.Parse(m);
             var o = SellerOptions.For(sm, n ?? new SellerOptions().Dialogs);
             if (g is { } gv) o = o with { UpdatesPerStep = gv };
             string? warmPath = p.GetValue(warm);
@@ -111,13 +111,13 @@ internal static class TrainCommand
             SellerRun.Plot(dir, $"{m} on KinPizza, seed {s}", [(r.Final.Policy, r.Agent.Curve)], expert, random);
             var summary = new
             {
-                job = m, seed = s, dialogs = o.Dialogs, warm_start_dialogs = r.Agent.WarmStartDialogs, turns = r.Agent.Turns, wall_seconds = r.Seconds, reward = rewardName,
+                job = m, seed = s, dialogs = o.Dialogs, warm_start_dialogs = (r.Agent as MbpoAgent)?.Agent.WarmStartDialogs ?? 0, turns = r.Agent.Turns, wall_seconds = r.Seconds, reward = rewardName,
                 curve = r.Agent.Curve,
                 policies = new[] { SellerRun.Row(r.Final, o.Dialogs, r.Seconds), SellerRun.Row(expert, 0, 0), SellerRun.Row(random, 0, 0) },
             };
             NanoMbpo.IO.AtomicFile.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"wrote config.json, metrics.csv, success.png, return.png, checkpoint/, summary.json in {dir}");
-            Console.WriteLine(FormattableString.Invariant($"{m}-sac success {r.Final.Success.Mean:P1} vs expert {expert.Success.Mean:P1} ({r.Final.Success.Mean / Math.Max(1e-9, expert.Success.Mean):P0} of the expert) after {o.Dialogs} real dialogs in {r.Seconds:F0} s"));
+            Console.WriteLine(FormattableString.Invariant($"{r.Final.Policy} success {r.Final.Success.Mean:P1} vs expert {expert.Success.Mean:P1} ({r.Final.Success.Mean / Math.Max(1e-9, expert.Success.Mean):P0} of the expert) after {o.Dialogs} real dialogs in {r.Seconds:F0} s"));
             return 0;
         });
         return cmd;

@@ -88,18 +88,49 @@ public class TrainCommandTests
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
 
+    [Theory]
+    [InlineData("dqn", "q.safetensors")]
+    [InlineData("reinforce", "policy.safetensors")]
+    [InlineData("mpc", "world_model.safetensors")]
+    public void BaselineTrainWritesARunThatEvalReloads(string method, string network)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "nanombpo-" + method + "-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (code, stdout, err) = Cli.Run("train", "--method", method, "--embedder", "hashed", "--reward", "task", "--dialogs", "20", "--eval-episodes", "5", "--threads", "1",
+                "--set", "RandomDialogs=5", "EvalEvery=10", "EvalEpisodes=3", "ModelTrainEvery=50", "Sac.BatchSize=16", "Mpc.Candidates=8", "Mpc.CemElites=2", "Mpc.Horizon=2", "--out", dir);
+            Assert.True(code == 0, err + stdout);
+            Assert.Contains("dialogs 10/20", stdout);
+            Assert.Contains($"{method} success", stdout.Trim().Split('\n')[^1]);
+            foreach (var f in new[] { "config.json", "metrics.csv", "summary.json", "checkpoint/" + network, "checkpoint/utterance_normaliser.safetensors" })
+                Assert.True(File.Exists(Path.Combine(dir, f)), f);
+            Assert.Equal(3, File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Length);
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+            var final = doc.RootElement.GetProperty("policies")[0];
+            Assert.Equal(method, final.GetProperty("policy").GetString());
+            // eval --policy RUN_DIR reloads the checkpoint; on the final evaluation's seed it scores what train printed
+            var (c2, o2, e2) = Cli.Run("eval", "--policy", dir, "--episodes", "5", "--seed", (1UL ^ 0xF17A1UL).ToString(), "--json");
+            Assert.True(c2 == 0, e2);
+            using var ej = JsonDocument.Parse(o2.Trim().Split('\n')[^1]);
+            Assert.Equal(method, ej.RootElement.GetProperty("policy").GetString());
+            Assert.Equal(final.GetProperty("avg_return").GetDouble(), ej.RootElement.GetProperty("avg_return").GetDouble(), 9);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void CompareWritesOneTableAndOnePlot()
     {
         string dir = Path.Combine(Path.GetTempPath(), "nanombpo-compare-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var (code, stdout, err) = Cli.Run("compare", "--methods", "sac,bc", "--seeds", "1", "--dialogs", "10", "--embedder", "hashed", "--reward", "task",
-                "--eval-episodes", "3", "--threads", "1", "--set", "RandomDialogs=5", "EvalEvery=5", "EvalEpisodes=2", "Sac.BatchSize=16", "--out", dir);
+            var (code, stdout, err) = Cli.Run("compare", "--methods", "sac,dqn,reinforce,mpc,mpc-rs,bc", "--seeds", "1", "--dialogs", "10", "--embedder", "hashed", "--reward", "task",
+                "--eval-episodes", "3", "--threads", "1", "--set", "RandomDialogs=5", "EvalEvery=5", "EvalEpisodes=2", "Sac.BatchSize=16", "Mpc.Candidates=8", "Mpc.CemElites=2", "Mpc.Horizon=2", "--out", dir);
             Assert.True(code == 0, err + stdout);
             string md = File.ReadAllText(Path.Combine(dir, "compare.md"));
             Assert.Contains("| sac |", md);
             Assert.Contains("| bc |", md);
+            foreach (var m in new[] { "dqn", "reinforce", "mpc", "mpc-rs" }) Assert.Contains($"| {m} |", md);
             Assert.Contains("| rule-based expert | 100.0 %", md);
             Assert.True(File.Exists(Path.Combine(dir, "compare_success.png")));
             Assert.True(File.Exists(Path.Combine(dir, "sac-seed1", "metrics.csv")));

@@ -24,6 +24,12 @@ public static class UtteranceCacheFile
         long length = s.Length, good = 0;
         int vectorBytes = hidden * 4;
         using var br = new BinaryReader(s, Encoding.UTF8, leaveOpen: true);
+        try { ReadAll(); }
+        catch (EndOfStreamException) { }   // the file shrank under us (another process cut a torn tail): keep the good prefix
+        return good;
+
+        void ReadAll()
+        {
         while (length - good >= 4)
         {
             int n = br.ReadInt32();
@@ -36,7 +42,7 @@ public static class UtteranceCacheFile
             into[Encoding.UTF8.GetString(bytes)] = v;
             good = s.Position;
         }
-        return good;
+        }
     }
 
     /// <summary>Appends one record (text, vector, checksum).</summary>

@@ -4,7 +4,8 @@
 // max length) in the cache directory: records [int32 UTF-8 length][UTF-8 text][H float32][uint64 FNV-1a of
 // the record's bytes]. Loading stops at the first record that is torn (a crash mid-append) or fails its
 // checksum (a damaged disk block): that record and any after it are dropped and recomputed on demand,
-// never used; the next append overwrites them. The record format is UtteranceCacheFile.cs.
+// never used; the next append overwrites them. One process writes a cache file at a time (an exclusive
+// open); another reads a snapshot and keeps its new vectors in memory. The record format is UtteranceCacheFile.cs.
 // Tests: tests/NanoMbpo.Bert.Tests/UtteranceEncoderTests.cs.
 using System.Text;
 
@@ -15,7 +16,7 @@ public sealed class UtteranceEncoder : IDisposable
     readonly BertEncoder encoder;
     readonly Pooling pooling;
     readonly Dictionary<string, float[]> cache = new(StringComparer.Ordinal);
-    readonly FileStream file;
+    readonly FileStream? file, writerLock;
 
     /// <summary>The cache file in use.</summary>
     public string CachePath { get; }
@@ -30,17 +31,35 @@ public sealed class UtteranceEncoder : IDisposable
         this.encoder = encoder; this.pooling = pooling;
         Directory.CreateDirectory(cacheDir);
         CachePath = Path.Combine(cacheDir, $"{checkpointSha256[..16]}-{pooling.ToString().ToLowerInvariant()}-{encoder.MaxLength}.v2.bin");
-        file = new FileStream(CachePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        // One writer per cache file: two processes appending at their own positions (two `train` runs started
+        // together) interleaved their records and one read the file while the other cut its tail. The first
+        // process holds it exclusively; a second one reads a snapshot and keeps its new vectors in memory.
+        // (the exclusive open is of a lock file beside it, so readers can still open the cache itself)
+        try { writerLock = new FileStream(CachePath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException)
+        {
+            ReadOnly = true;
+            if (File.Exists(CachePath))
+            {
+                using var snapshot = new FileStream(CachePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                UtteranceCacheFile.ReadRecords(snapshot, Hidden, cache);
+            }
+            return;
+        }
+        file = new FileStream(CachePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
         Load();
     }
+
+    /// <summary>True when another process holds the cache file: vectors encoded here stay in memory.</summary>
+    public bool ReadOnly { get; }
 
     public UtteranceEncoder(BertCheckpoint checkpoint, string cacheDir, Pooling pooling = Pooling.Cls, int maxLength = 128)
         : this(new BertEncoder(checkpoint, maxLength), checkpoint.ModelSha256, cacheDir, pooling) { }
 
     void Load()
     {
-        long good = UtteranceCacheFile.ReadRecords(file, Hidden, cache);
-        file.SetLength(good);   // drop a torn or damaged record and what follows
+        long good = UtteranceCacheFile.ReadRecords(file!, Hidden, cache);
+        file!.SetLength(good);   // drop a torn or damaged record and what follows
         file.Position = good;
     }
 
@@ -52,16 +71,16 @@ public sealed class UtteranceEncoder : IDisposable
         {
             var e = encoder.Embed(missing, pooling);
             int h = Hidden;
-            var bw = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true);
+            var bw = file == null ? null : new BinaryWriter(file, Encoding.UTF8, leaveOpen: true);
             for (int i = 0; i < missing.Count; i++)
             {
                 var v = new float[h];
                 for (int k = 0; k < h; k++) v[k] = e[i, k];
                 cache[missing[i]] = v;
-                UtteranceCacheFile.WriteRecord(bw, missing[i], v);
+                if (bw != null) UtteranceCacheFile.WriteRecord(bw, missing[i], v);
             }
-            bw.Flush();
-            file.Flush(flushToDisk: false);
+            bw?.Flush();
+            file?.Flush(flushToDisk: false);
             Encoded += missing.Count;
         }
         return texts.Select(t => cache[t]).ToArray();
@@ -69,5 +88,5 @@ public sealed class UtteranceEncoder : IDisposable
 
     public float[] Encode(string text) => Encode([text])[0];
 
-    public void Dispose() => file.Dispose();
+    public void Dispose() { file?.Dispose(); writerLock?.Dispose(); }
 }

@@ -38,6 +38,55 @@ public class UtteranceEncoderTests
     }
 
     [Fact]
+    public void ASecondEncoderOnTheSameCacheReadsASnapshotAndNeverWrites()
+    {
+        // two `train` runs started together appended into one file at their own positions, and one read it
+        // while the other cut its tail ("Unable to read beyond the end of the stream"); now one writer holds it
+        var dir = TestData.TempDir();
+        string sha = "c".PadRight(64, '0');
+        using var writer = new UtteranceEncoder(Tiny(), sha, dir, Pooling.Mean);
+        var a = writer.Encode(["w1 w2", "w3"]);
+        Assert.False(writer.ReadOnly);
+        long bytes = new FileInfo(writer.CachePath).Length;
+        using (var second = new UtteranceEncoder(Tiny(), sha, dir, Pooling.Mean))
+        {
+            Assert.True(second.ReadOnly);
+            var b = second.Encode(["w1 w2", "w3", "w4"]);
+            Assert.Equal(1, second.Encoded);                    // the two texts came from the writer's records
+            Assert.Equal(a[0], b[0]); Assert.Equal(a[1], b[1]);
+            Assert.Equal(bytes, new FileInfo(writer.CachePath).Length);   // the second one wrote nothing
+        }
+        writer.Encode(["w5"]);
+        Assert.True(new FileInfo(writer.CachePath).Length > bytes);
+    }
+
+    [Fact]
+    public void ReadingAFileThatShrinksUnderTheReaderKeepsTheGoodPrefix()
+    {
+        var ms = new MemoryStream();
+        var bw = new BinaryWriter(ms);
+        UtteranceCacheFile.WriteRecord(bw, "one", new float[4]);
+        UtteranceCacheFile.WriteRecord(bw, "two", new float[4]);
+        bw.Flush();
+        long first = 4 + 3 + 16 + 8;
+        var shrinking = new ShrinkingStream(ms.ToArray(), shrinkTo: first + 6);
+        var into = new Dictionary<string, float[]>();
+        Assert.Equal(first, UtteranceCacheFile.ReadRecords(shrinking, 4, into));
+        Assert.Equal(["one"], into.Keys);
+    }
+
+    /// <summary>Reports the full length, then serves only the first shrinkTo bytes (a tail cut while reading).</summary>
+    sealed class ShrinkingStream(byte[] data, long shrinkTo) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            long left = Math.Max(0, shrinkTo - Position);
+            return base.Read(buffer, offset, (int)Math.Min(count, left));
+        }
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..(int)Math.Min(buffer.Length, Math.Max(0, shrinkTo - Position))]);
+    }
+
+    [Fact]
     public void TornRecordIsDropped()
     {
         var dir = TestData.TempDir();

@@ -48,6 +48,25 @@ public sealed class DialogReplay
         b.A[row] = a[i]; b.R[row] = r[i]; b.Term[row] = term[i];
     }
 
+    /// <summary>The most recent n turns as latent world-model data: inputs [z, 0] and φ(a), targets [r, z', done],
+    /// with z and z' from <paramref name="encode"/> (the target encoder; (n·L ids, n) → (n, Z)).</summary>
+    public NanoMbpo.Rl.ReplayBuffer LatentTransitions(int n, Func<int[], int, float[]> encode, int z, float[] actionFeatures, int fd)
+    {
+        var s = new int[n * L]; var s2 = new int[n * L];
+        for (int i = 0; i < n; i++) { int k = Recent(i); Window(k).CopyTo(s.AsSpan(i * L)); NextWindow(k).CopyTo(s2.AsSpan(i * L)); }
+        var zs = encode(s, n); var z2s = encode(s2, n);
+        var data = new NanoMbpo.Rl.ReplayBuffer(n, z + 1, fd);
+        var x = new float[z + 1]; var x2 = new float[z + 1];
+        for (int i = 0; i < n; i++)
+        {
+            int k = Recent(i);
+            zs.AsSpan(i * z, z).CopyTo(x); z2s.AsSpan(i * z, z).CopyTo(x2);
+            x2[z] = Terminated(k) ? 1 : 0;
+            data.Add(x, actionFeatures.AsSpan(Action(k) * fd, fd), Reward(k), x2, Terminated(k));
+        }
+        return data;
+    }
+
     public void Sample(Rng rng, DialogBatch b, int rows)
     {
         if (Count == 0) throw new InvalidOperationException("dialog replay: cannot sample from an empty buffer.");

@@ -166,20 +166,7 @@ public sealed class LatentSac
     /// <summary>Seconds in the latent Transformer's forward passes inside Update (the profile's encoder share).</summary>
     public double EncoderForwardSeconds { get; set; }
 
-    /// <summary>The distinct utterances of windows (n·L ids; −1 = padding) as rows (U+1,H) with a zero
-    /// padding row last, the windows re-indexed into them (n,L) and the padding mask (n,L).</summary>
-    (Tensor Rows, Tensor Ids, Tensor Mask) Windows(ReadOnlySpan<int> windows, int n)
-    {
-        var local = new Dictionary<int, int>();
-        var ids = new int[n * L]; var mask = new int[n * L];
-        for (int i = 0; i < n * L; i++)
-            if (windows[i] >= 0 && !local.ContainsKey(windows[i])) local[windows[i]] = local.Count;
-        int U = local.Count, h = Table.Dim;
-        for (int i = 0; i < n * L; i++) { int w = windows[i]; ids[i] = w < 0 ? U : local[w]; mask[i] = w < 0 ? 1 : 0; }
-        var rows = new float[(U + 1) * h];
-        foreach (var (id, k) in local) Table.Row(id).CopyTo(rows.AsSpan(k * h, h));
-        return (Tensor.FromArray(rows, U + 1, h), Tensor.FromArray(ids, n, L), Tensor.FromArray(mask, n, L));
-    }
+    (Tensor Rows, Tensor Ids, Tensor Mask) Windows(ReadOnlySpan<int> windows, int n) => Table.Distinct(windows, n, L);
 
     /// <summary>Latents (n, Z) of n windows with the online or the target encoder, no gradient.</summary>
     public float[] Encode(ReadOnlySpan<int> windows, int n, bool target)

@@ -37,20 +37,8 @@ public sealed class LatentState
         dynamics = Nets.Mlp(DynamicsStore, "dynamics.", Z + ActionFeatureDim, options.Hidden, Z + 1, init.Fork(6));
     }
 
-    /// <summary>The distinct utterances of n windows as rows (U+1,H) with a zero padding row last, the windows
-    /// re-indexed into them (n,L) and the padding mask (n,L).</summary>
-    public (Tensor Rows, Tensor Ids, Tensor Mask) Windows(ReadOnlySpan<int> windows, int n)
-    {
-        var local = new Dictionary<int, int>();
-        var ids = new int[n * L]; var mask = new int[n * L];
-        for (int i = 0; i < n * L; i++)
-            if (windows[i] >= 0 && !local.ContainsKey(windows[i])) local[windows[i]] = local.Count;
-        int U = local.Count, h = Table.Dim;
-        for (int i = 0; i < n * L; i++) { int w = windows[i]; ids[i] = w < 0 ? U : local[w]; mask[i] = w < 0 ? 1 : 0; }
-        var rows = new float[(U + 1) * h];
-        foreach (var (id, k) in local) Table.Row(id).CopyTo(rows.AsSpan(k * h, h));
-        return (Tensor.FromArray(rows, U + 1, h), Tensor.FromArray(ids, n, L), Tensor.FromArray(mask, n, L));
-    }
+    /// <summary>The distinct utterances of n windows, re-indexed, with the padding mask (UtteranceTable.Distinct).</summary>
+    public (Tensor Rows, Tensor Ids, Tensor Mask) Windows(ReadOnlySpan<int> windows, int n) => Table.Distinct(windows, n, L);
 
     /// <summary>z (n,Z) of n windows: the online encoder records a graph (inside the caller's arena), the target never does.</summary>
     public Tensor Forward(ReadOnlySpan<int> windows, int n, bool target)

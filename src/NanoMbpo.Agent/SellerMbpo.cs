@@ -175,19 +175,8 @@ public sealed class SellerMbpo
     /// <summary>Refits the ensemble on the most recent real turns in the target encoder's latent space.</summary>
     void TrainModel()
     {
-        int n = Math.Min(Real.Count, Options.ModelTrainWindow), L = Learner.L, z = Learner.Z, fd = Learner.ActionFeatureDim;
-        var s = new int[n * L]; var s2 = new int[n * L];
-        for (int i = 0; i < n; i++) { int k = Real.Recent(i); Real.Window(k).CopyTo(s.AsSpan(i * L)); Real.NextWindow(k).CopyTo(s2.AsSpan(i * L)); }
-        var zs = Learner.Encode(s, n, target: true); var z2s = Learner.Encode(s2, n, target: true);
-        var data = new ReplayBuffer(n, z + 1, fd);
-        var x = new float[z + 1]; var x2 = new float[z + 1];
-        for (int i = 0; i < n; i++)
-        {
-            int k = Real.Recent(i);
-            zs.AsSpan(i * z, z).CopyTo(x); z2s.AsSpan(i * z, z).CopyTo(x2);
-            x2[z] = Real.Terminated(k) ? 1 : 0;
-            data.Add(x, Learner.ActionFeatures.AsSpan(Real.Action(k) * fd, fd), Real.Reward(k), x2, Real.Terminated(k));
-        }
+        int n = Math.Min(Real.Count, Options.ModelTrainWindow);
+        var data = Real.LatentTransitions(n, (w, m) => Learner.Encode(w, m, target: true), Learner.Z, Learner.ActionFeatures, Learner.ActionFeatureDim);
         var (epochs, mse) = Model!.Train(data, modelRng, Turns);
         Metrics["model_epochs"] = epochs;
         Metrics["model_holdout_mse"] = Model.EliteIndices.Average(e => mse[e]);

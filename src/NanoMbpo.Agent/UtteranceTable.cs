@@ -115,6 +115,22 @@ public sealed class UtteranceTable
         Ids(last, window[(L - n)..]);
     }
 
+    /// <summary>The distinct utterances of n windows of length L (ids; −1 = padding) as rows (U+1,Dim) with a zero
+    /// padding row last, the windows re-indexed into them (n,L) and the padding mask (n,L): the latent encoder
+    /// projects each distinct utterance of a batch once.</summary>
+    public (Tensor Rows, Tensor Ids, Tensor Mask) Distinct(ReadOnlySpan<int> windows, int n, int L)
+    {
+        var local = new Dictionary<int, int>();
+        var ids = new int[n * L]; var mask = new int[n * L];
+        for (int i = 0; i < n * L; i++)
+            if (windows[i] >= 0 && !local.ContainsKey(windows[i])) local[windows[i]] = local.Count;
+        int U = local.Count, h = Dim;
+        for (int i = 0; i < n * L; i++) { int w = windows[i]; ids[i] = w < 0 ? U : local[w]; mask[i] = w < 0 ? 1 : 0; }
+        var rows = new float[(U + 1) * h];
+        foreach (var (id, k) in local) Row(id).CopyTo(rows.AsSpan(k * h, h));
+        return (Tensor.FromArray(rows, U + 1, h), Tensor.FromArray(ids, n, L), Tensor.FromArray(mask, n, L));
+    }
+
     /// <summary>Gathers windows (B,L) of ids into embeddings (B,L,Dim) and the padding mask (B,L), 1 = padding.</summary>
     public void Gather(ReadOnlySpan<int> windows, int B, int L, Span<float> x, Span<int> mask)
     {

@@ -106,25 +106,35 @@ public sealed class LlmJudgeReward : IRewardModel, IDisposable
 
     AttemptResult Attempt(byte[] body, int attempt, TimeSpan limit, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(limit > TimeSpan.Zero ? limit : TimeSpan.FromMilliseconds(1));
-        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
-        {
-            Content = new ByteArrayContent(body),
-        };
+        if (limit <= TimeSpan.Zero) limit = TimeSpan.FromMilliseconds(1);
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         if (!string.IsNullOrEmpty(_options.ApiKey))
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.ApiKey);
 
+        // The async calls abort the connection when the token fires, so the timeout covers reading a body that
+        // drips in slowly (sync Send was seen reading such a body to its end, 5.4 s past a 0.3 s limit). The
+        // limit itself is a timed kernel wait, not CancelAfter: the token's timer and the I/O completions run on
+        // the thread pool, and a starved pool (a loaded 2-core CI machine) let a 0.5 s call budget run 6.6 s.
+        Task<(HttpResponseMessage Response, string Text)> work = SendAndReadAsync(request, timeout.Token);
+        bool finished;
+        try { finished = work.Wait(limit, cancellationToken); }
+        catch (Exception ex) when (ex is not OperationCanceledException) { finished = true; }
+        catch (OperationCanceledException) { Abandon(work, timeout, request); throw; }
+        if (!finished)
+        {
+            Abandon(work, timeout, request);
+            return new(0, Fail(LlmJudgeFailure.Timeout, attempt,
+                $"LLM judge at {_endpoint} did not answer within {Seconds(limit)} s " +
+                $"(attempt {attempt} of at most {1 + _options.MaxRetries})."), true, null);
+        }
+        timeout.Dispose();
+        request.Dispose();
+
         HttpResponseMessage response;
         string text;
-        try
-        {
-            // The async calls abort the connection when the token fires, so the timeout covers reading a body
-            // that drips in slowly (sync Send was seen reading such a body to its end, 5.4 s past a 0.3 s limit).
-            response = _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).GetAwaiter().GetResult();
-            text = response.Content.ReadAsStringAsync(timeout.Token).GetAwaiter().GetResult();
-        }
+        try { (response, text) = work.GetAwaiter().GetResult(); }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return new(0, Fail(LlmJudgeFailure.Timeout, attempt,
@@ -168,6 +178,26 @@ public sealed class LlmJudgeReward : IRewardModel, IDisposable
                     $"(model '{_options.Model}', {attempt} attempt(s)).", code, content), false, null);
             return new(score.Value, null, false, null);
         }
+    }
+
+    async Task<(HttpResponseMessage Response, string Text)> SendAndReadAsync(HttpRequestMessage request, CancellationToken token)
+    {
+        HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
+        try { return (response, await response.Content.ReadAsStringAsync(token).ConfigureAwait(false)); }
+        catch { response.Dispose(); throw; }
+    }
+
+    /// <summary>Cancels an attempt that ran past its limit; its resources are freed when it has unwound.</summary>
+    static void Abandon(Task<(HttpResponseMessage Response, string Text)> work, CancellationTokenSource timeout, HttpRequestMessage request)
+    {
+        timeout.Cancel();
+        work.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully) t.Result.Response.Dispose();
+            else _ = t.Exception; // observed: an abandoned attempt's error is already reported as a timeout
+            request.Dispose();
+            timeout.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     LlmJudgeException Fail(LlmJudgeFailure failure, int attempts, string message,

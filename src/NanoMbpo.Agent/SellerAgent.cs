@@ -60,7 +60,7 @@ public sealed class MbpoAgent(SellerMbpo agent) : ISellerAgent
     public string PolicyName => SellerMethods.Name(agent.Options.Method) + "-sac";
     public List<CurvePoint> Curve => agent.Curve;
     public SortedDictionary<string, double> Metrics => agent.Metrics;
-    public IReadOnlyList<string> CsvMetrics => ["critic_loss", "actor_loss", "dynamics_loss", "alpha", "entropy", "q_mean", "latent_std", "model_holdout_mse"];
+    public IReadOnlyList<string> CsvMetrics => ["critic_loss", "actor_loss", "dynamics_loss", "alpha", "entropy", "q_mean", "latent_std", "model_holdout_mse", "online_success"];
     public SortedDictionary<string, double> Profile => agent.Profile;
     public long Turns => agent.Turns;
     public int DialogsDone => agent.DialogsDone;

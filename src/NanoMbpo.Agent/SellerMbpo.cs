@@ -95,6 +95,7 @@ public sealed class SellerMbpo
                 Lap("simulator + BERT");
                 Real.Add(w, a, res.Reward, w2, res.Done);
                 done = res.Done;
+                if (done && res.Info.Success) onlineSuccesses++;
                 (w, w2) = (w2, w);
                 Turns++;
                 if (d < o.RandomDialogs) continue;
@@ -123,7 +124,11 @@ public sealed class SellerMbpo
                 var p = new CurvePoint(DialogsDone, Turns, rep.Success.Mean, rep.Return.Mean, rep.Turns.Mean, clock.Elapsed.TotalSeconds);
                 Curve.Add(p);
                 double rate = DialogsDone / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                log?.Invoke($"dialogs {DialogsDone}/{o.Dialogs} turns {Turns} | greedy success {p.Success:P0} return {p.Return:F1} turns {p.AvgTurns:F1} | "
+                // online: the stochastic behaviour policy's own dialogs since the last point (exploration's yield)
+                double online = onlineSuccesses / (double)Math.Max(1, DialogsDone - onlineSince);
+                onlineSuccesses = 0; onlineSince = DialogsDone;
+                Metrics["online_success"] = online;
+                log?.Invoke($"dialogs {DialogsDone}/{o.Dialogs} turns {Turns} | greedy success {p.Success:P0} return {p.Return:F1} turns {p.AvgTurns:F1} online {online:P0} | "
                     + $"alpha {Learner.Alpha:F3} q {Metrics.GetValueOrDefault("q_mean"):F2} z-std {Metrics.GetValueOrDefault("latent_std"):F3}"
                     + (Model != null ? $" model-mse {Metrics.GetValueOrDefault("model_holdout_mse"):F3} k {RolloutLength(d)}" : "")
                     + $" | {rate:F2} dialogs/s, ETA {TimeSpan.FromSeconds((o.Dialogs - DialogsDone) / Math.Max(1e-9, rate)):mm\\:ss}");
@@ -142,6 +147,7 @@ public sealed class SellerMbpo
         }
     }
 
+    int onlineSuccesses, onlineSince;
     DialogBatch? realBatch; LatentBatch? modelBatch;
 
     /// <summary>SAC steps on batches of real turns mixed with model transitions (RealRatio real once the model buffer holds any).</summary>

@@ -7,4 +7,10 @@ if (args.Length > 0 && args[0] == "bert-interleaved")
     NanoMbpo.Bench.BertVsOrtBench.Interleaved(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5, args.Length > 2 ? args[2] : null);
     return;
 }
+if (args.Length > 0 && args[0] == "bert-gemm")
+{
+    NanoMbpo.Bench.PackedGemmBench.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

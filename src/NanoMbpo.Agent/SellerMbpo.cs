@@ -88,7 +88,9 @@ public sealed class SellerMbpo
             while (!done)
             {
                 // ==== 1. real turn ====================================================================
-                int a = d < o.RandomDialogs ? actRng.NextInt(Learner.Actions) : Learner.Act(w, greedy: false, actRng);
+                double eps = o.Epsilon(d);   // no draw at ε = 0, so runs without ε-mixing keep their trajectories
+                bool uniform = d < o.RandomDialogs || (eps > 0 && actRng.NextDouble() < eps);
+                int a = uniform ? actRng.NextInt(Learner.Actions) : Learner.Act(w, greedy: false, actRng);
                 Lap("act");
                 var res = env.Step(a);
                 Table.Window(env.History, w2);

@@ -15,6 +15,14 @@ public sealed record SellerOptions
     public int Dialogs { get; init; } = 2000;
     /// <summary>Dialogs with uniform random seller actions before the policy acts (and before the first model).</summary>
     public int RandomDialogs { get; init; } = 30;
+    /// <summary>ε of the behaviour policy: with this probability an online turn takes a uniform random action instead of
+    /// the soft policy's sample, ε decaying linearly to 0 over ExploreDecay of the budget. Why: early failures of
+    /// "place the order" (tried before the order was complete) make its Q low in every latent, the soft policy
+    /// then never tries it when it would succeed, and runs sat at 0 % success for up to 1300 dialogs (transcripts:
+    /// the order confirmed and the total stated, then "Sorry, could you repeat that?" until the customer hung up).
+    /// SAC learns off-policy, so the mixing changes only which turns are collected. 0 turns it off.</summary>
+    public double ExploreEpsilon { get; init; } = 0.0;
+    public double ExploreDecay { get; init; } = 0.5;
     /// <summary>Turn limit of a dialog (the customer hangs up after it).</summary>
     public int MaxTurns { get; init; } = 20;
     /// <summary>SAC gradient steps per real turn (MBPO's G; 20 in the paper on MuJoCo, fewer here to fit 15 minutes on 2 cores).</summary>
@@ -68,6 +76,9 @@ public sealed record SellerOptions
         _ => new SellerOptions { Method = m, Dialogs = dialogs },
     };
 
+    /// <summary>The behaviour policy's ε after <paramref name="dialogs"/> real dialogs (ExploreEpsilon decaying linearly).</summary>
+    public double Epsilon(int dialogs) => ExploreEpsilon * Math.Max(0, 1 - dialogs / (ExploreDecay * Dialogs));
+
     /// <summary>Validates every option, naming it.</summary>
     public void Validate()
     {
@@ -78,6 +89,8 @@ public sealed record SellerOptions
         if (WarmStartUpdates < 0) throw new ArgumentOutOfRangeException("WarmStartUpdates", WarmStartUpdates, "expected zero or more");
         if (RandomDialogs < 0) throw new ArgumentOutOfRangeException("RandomDialogs", RandomDialogs, "expected zero or more");
         if (MaxRolloutLength < MinRolloutLength) throw new ArgumentOutOfRangeException("MaxRolloutLength", MaxRolloutLength, $"expected at least MinRolloutLength ({MinRolloutLength})");
+        if (ExploreEpsilon is < 0 or > 1 || double.IsNaN(ExploreEpsilon)) throw new ArgumentOutOfRangeException("ExploreEpsilon", ExploreEpsilon, "expected a probability in [0, 1]");
+        if (!(ExploreDecay > 0 && ExploreDecay <= 1)) throw new ArgumentOutOfRangeException("ExploreDecay", ExploreDecay, "expected a fraction of the budget in (0, 1]");
         if (RealRatio is <= 0 or > 1 || double.IsNaN(RealRatio)) throw new ArgumentOutOfRangeException("RealRatio", RealRatio, "expected a fraction in (0, 1]");
     }
 }

@@ -1,0 +1,51 @@
+// The BERT inference GEMM (src/NanoMbpo.Bert/Cpu/PackedGemm.cs, prepacked 8×32 micro-kernel) on MiniLM's four
+// Linear shapes beside the engine's SGEMM (which packs per call) in the same process, interleaved, best of
+// rounds, in GFLOP/s: how far the kernel is from the FMA peak, before the end-to-end bert-interleaved run.
+// `dotnet run -c Release --project bench/NanoMbpo.Bench -- bert-gemm [ROUNDS] [THREADS]`
+using System.Diagnostics;
+using NanoMbpo.Bert.Cpu;
+using NanoMbpo.Cpu;
+
+namespace NanoMbpo.Bench;
+
+public static unsafe class PackedGemmBench
+{
+    public static void Run(int rounds, int threads)
+    {
+        Console.WriteLine($"PackedGemm, {threads} thread(s), best of {rounds} rounds, GFLOP/s (M = batch·seq rows)");
+        Console.WriteLine("| M | N | K | PackedGemm | Sgemm |");
+        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
+        using var scope = Compute.With(threads: threads);
+        foreach (int M in new[] { 16, 256, 1024 })
+            foreach (var (N, K) in new[] { (1152, 384), (384, 384), (1536, 384), (384, 1536) })
+            {
+                var r = new Random(M + N + K);
+                var a = new float[M * K]; var w = new float[N * K]; var bias = new float[N]; var c = new float[M * N];
+                for (int i = 0; i < a.Length; i++) a[i] = (float)r.NextDouble() - 0.5f;
+                for (int i = 0; i < w.Length; i++) w[i] = (float)r.NextDouble() - 0.5f;
+                using var packed = new PackedWeight(N, K);
+                double bestP = 0, bestS = 0, flop = 2.0 * M * N * K;
+                fixed (float* pa = a) fixed (float* pw = w) fixed (float* pb = bias) fixed (float* pc = c)
+                {
+                    packed.Pack(pw, pb);
+                    float* A = pa, C = pc;
+                    for (int round = 0; round < rounds; round++)
+                    {
+                        bestP = Math.Max(bestP, Rate(flop, () => PackedGemm.Run(M, A, packed, C, N)));
+                        bestS = Math.Max(bestS, Rate(flop, () => Sgemm.Run(false, true, M, N, K, 1f, a, K, w, K, 0f, c, N)));
+                    }
+                }
+                Console.WriteLine($"| {M} | {N} | {K} | {bestP:F1} | {bestS:F1} |");
+            }
+    }
+
+    /// <summary>GFLOP/s of ~0.3 s of back-to-back calls (after one warm-up call).</summary>
+    static double Rate(double flop, Action call)
+    {
+        call();
+        var sw = Stopwatch.StartNew();
+        long n = 0;
+        while (sw.Elapsed.TotalSeconds < 0.3) { call(); n++; }
+        return flop * n / sw.Elapsed.TotalSeconds / 1e9;
+    }
+}

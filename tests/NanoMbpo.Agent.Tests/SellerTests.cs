@@ -59,6 +59,16 @@ public class SellerTests
     }
 
     [Fact]
+    public void HuberCriticLossIsAnOptionThatTrains()
+    {
+        var o = LatentTests.Small(dialogs: 30);
+        var mse = LatentTests.Run(o, 5); var huber = LatentTests.Run(o with { Sac = o.Sac with { CriticLoss = TdLoss.Huber } }, 5);
+        mse.Train(); huber.Train();
+        Assert.True(double.IsFinite(huber.Metrics["critic_loss"]) && huber.Metrics["critic_loss"] >= 0);
+        Assert.NotEqual(mse.Learner.CriticStore.Data<float>().ToArray(), huber.Learner.CriticStore.Data<float>().ToArray());
+    }
+
+    [Fact]
     public void ModelFreeSacTrainsNoModelAndUsesOnlyRealTurns()
     {
         var a = LatentTests.Run(LatentTests.Small(SellerMethod.Sac, 30), 2);

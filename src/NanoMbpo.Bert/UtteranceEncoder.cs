@@ -6,6 +6,9 @@
 // checksum (a damaged disk block): that record and any after it are dropped and recomputed on demand,
 // never used; the next append overwrites them. One process writes a cache file at a time (an exclusive
 // open); another reads a snapshot and keeps its new vectors in memory. The record format is UtteranceCacheFile.cs.
+// A vector is a pure function of its text here (PaddingInvarianceTests), so on opening a few cached texts are
+// encoded again: if any differs in a single bit, the file was written by other arithmetic (older code, another
+// CPU's kernels) and is discarded, because a run's results must not depend on what an earlier build cached.
 // Tests: tests/NanoMbpo.Bert.Tests/UtteranceEncoderTests.cs.
 using System.Text;
 
@@ -44,10 +47,28 @@ public sealed class UtteranceEncoder : IDisposable
                 using var snapshot = new FileStream(CachePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
                 UtteranceCacheFile.ReadRecords(snapshot, Hidden, cache);
             }
+            if (!CachedVectorsReproduce()) { cache.Clear(); Discarded = true; }
             return;
         }
         file = new FileStream(CachePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
         Load();
+        if (!CachedVectorsReproduce()) { cache.Clear(); file.SetLength(0); file.Position = 0; Discarded = true; }
+    }
+
+    /// <summary>True when the cache file held vectors this build does not reproduce bit for bit, and was emptied.</summary>
+    public bool Discarded { get; }
+
+    /// <summary>The first few cached texts (up to 4, in file order), encoded again one by one, give the cached bits.</summary>
+    bool CachedVectorsReproduce()
+    {
+        var probe = cache.Take(4).ToList();
+        foreach (var (text, cached) in probe)
+        {
+            var e = encoder.Embed([text], pooling);
+            for (int k = 0; k < Hidden; k++)
+                if (BitConverter.SingleToInt32Bits(e[0, k]) != BitConverter.SingleToInt32Bits(cached[k])) return false;
+        }
+        return true;
     }
 
     /// <summary>True when another process holds the cache file: vectors encoded here stay in memory.</summary>

@@ -40,7 +40,8 @@ public class SellerTests
         Assert.Equal(0.1, o.Epsilon(250), 12);
         Assert.Equal(0.0, o.Epsilon(500), 12);
         Assert.Equal(0.0, o.Epsilon(900), 12);
-        Assert.Equal(0.0, new SellerOptions().Epsilon(0));
+        Assert.Equal(0.0, (o with { ExploreEpsilon = 0 }).Epsilon(0));
+        Assert.Equal(0.2, new SellerOptions().Epsilon(0), 12);   // the default
         Assert.Equal("ExploreEpsilon", Assert.Throws<ArgumentOutOfRangeException>(() => (o with { ExploreEpsilon = 1.5 }).Validate()).ParamName);
         Assert.Equal("ExploreDecay", Assert.Throws<ArgumentOutOfRangeException>(() => (o with { ExploreDecay = 0 }).Validate()).ParamName);
     }
@@ -59,10 +60,10 @@ public class SellerTests
     }
 
     [Fact]
-    public void HuberCriticLossIsAnOptionThatTrains()
+    public void HuberAndMseCriticLossesBothTrain()
     {
         var o = LatentTests.Small(dialogs: 30);
-        var mse = LatentTests.Run(o, 5); var huber = LatentTests.Run(o with { Sac = o.Sac with { CriticLoss = TdLoss.Huber } }, 5);
+        var mse = LatentTests.Run(o with { Sac = o.Sac with { CriticLoss = TdLoss.Mse } }, 5); var huber = LatentTests.Run(o with { Sac = o.Sac with { CriticLoss = TdLoss.Huber } }, 5);
         mse.Train(); huber.Train();
         Assert.True(double.IsFinite(huber.Metrics["critic_loss"]) && huber.Metrics["critic_loss"] >= 0);
         Assert.NotEqual(mse.Learner.CriticStore.Data<float>().ToArray(), huber.Learner.CriticStore.Data<float>().ToArray());

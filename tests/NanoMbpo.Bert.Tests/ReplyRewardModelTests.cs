@@ -168,6 +168,18 @@ public class ReplyRewardModelTests
     }
 
     [MiniLmFact]
+    public void TheRecipeFingerprintIsRecordedStableAndChangesWithTheData()
+    {
+        var fp = ReplyModelTrainer.Fingerprint(Options);
+        Assert.Equal(fp, ReplyModelTrainer.Fingerprint(Options));                       // a pure function of the simulator and options
+        Assert.Equal(fp, trained.Value.Model.Config.TrainingDataSha256);                // what Train records
+        Assert.NotEqual(fp, ReplyModelTrainer.Fingerprint(Options with { Seed = Options.Seed + 1 }));
+        var samples = ReplyModelTrainer.Collect(Options.Dialogs, Options.Seed, Options.Epsilon, maxTurns: Options.MaxTurns);
+        samples[^1] = samples[^1] with { Label = samples[^1].Label == 1 ? 0 : 1 };    // one label changed by the simulator
+        Assert.NotEqual(fp, ReplyModelTrainer.Fingerprint(samples, Options));
+    }
+
+    [MiniLmFact]
     public void SameSeedSameWeights()
     {
         var o = Options with { Dialogs = 60, Epochs = 3 };

@@ -38,6 +38,38 @@ public class UtteranceEncoderTests
     }
 
     [Fact]
+    public void ACacheWrittenByOtherArithmeticIsDiscarded()
+    {
+        // a cache from an older build held vectors a few ulps away from this build's; runs then depended on which
+        // build had cached a text first. Records with valid checksums but other bits must not be used.
+        var dir = TestData.TempDir();
+        string sha = "d".PadRight(64, '0');
+        string path;
+        float[][] good;
+        using (var u = new UtteranceEncoder(Tiny(), sha, dir, Pooling.Mean)) { good = u.Encode(["w1 w2", "w3"]); path = u.CachePath; Assert.False(u.Discarded); }
+        using (var f = new FileStream(path, FileMode.Create))
+        using (var bw = new BinaryWriter(f, System.Text.Encoding.UTF8))
+        {
+            var off = (float[])good[0].Clone();
+            off[0] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(off[0]) + 1);   // one ulp
+            UtteranceCacheFile.WriteRecord(bw, "w1 w2", off);
+            UtteranceCacheFile.WriteRecord(bw, "w3", good[1]);
+        }
+        using (var again = new UtteranceEncoder(Tiny(), sha, dir, Pooling.Mean))
+        {
+            Assert.True(again.Discarded);
+            Assert.Equal(good, again.Encode(["w1 w2", "w3"]));
+            Assert.Equal(2, again.Encoded);
+        }
+        using (var third = new UtteranceEncoder(Tiny(), sha, dir, Pooling.Mean))
+        {
+            Assert.False(third.Discarded);                // rewritten by this build: kept
+            Assert.Equal(good, third.Encode(["w1 w2", "w3"]));
+            Assert.Equal(0, third.Encoded);
+        }
+    }
+
+    [Fact]
     public void ASecondEncoderOnTheSameCacheReadsASnapshotAndNeverWrites()
     {
         // two `train` runs started together appended into one file at their own positions, and one read it

@@ -90,6 +90,20 @@ public static class ReplyModelTrainer
         _ => throw new ArgumentOutOfRangeException(nameof(label), label, "expected a satisfaction label -1, 0 or +1"),
     };
 
+    /// <summary>sha256 over the options and every collected sample (reply, previous utterance, seller turn, label, episode):
+    /// what a trained model's recipe is checked against.</summary>
+    public static string Fingerprint(IReadOnlyList<ReplySample> all, ReplyModelOptions o)
+    {
+        using var h = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        void Add(string s) { h.AppendData(System.Text.Encoding.UTF8.GetBytes(s)); h.AppendData([0]); }
+        Add(string.Create(CultureInfo.InvariantCulture, $"{o.Dialogs}|{o.Seed}|{o.Epsilon}|{o.MaxTurns}|{o.Hidden}|{o.Epochs}|{o.BatchSize}|{o.LearningRate}"));
+        foreach (var x in all) { Add(x.Text); Add(x.Previous); Add(x.Seller); Add(string.Create(CultureInfo.InvariantCulture, $"{x.Label}|{x.EpisodeSeed}")); }
+        return Convert.ToHexStringLower(h.GetHashAndReset());
+    }
+
+    /// <summary>The fingerprint the current simulator gives <paramref name="o"/>'s recipe (collects, does not train).</summary>
+    public static string Fingerprint(ReplyModelOptions o) => Fingerprint(Collect(o.Dialogs, o.Seed, o.Epsilon, maxTurns: o.MaxTurns), o);
+
     /// <summary>Collects, trains and measures; the model's Config records the held-out accuracy.</summary>
     public static ReplyTrainResult Train(ITextEmbedder embedder, ReplyModelOptions o, Action<string>? log = null)
     {
@@ -159,6 +173,7 @@ public static class ReplyModelTrainer
             HeldOutUnseenAccuracy = unseenAcc.Replies == 0 ? null : unseenAcc.Overall, HeldOutUnseenReplies = unseenAcc.Replies,
             HeldOutPerClass = new Dictionary<string, double> { ["-1"] = heldAcc.PerClass[0], ["0"] = heldAcc.PerClass[1], ["+1"] = heldAcc.PerClass[2] },
             Seed = o.Seed, Dialogs = o.Dialogs, Epochs = o.Epochs, Loss = "cross-entropy (unweighted)",
+            TrainingDataSha256 = Fingerprint(all, o),
         });
         return new ReplyTrainResult(model, trainAcc, heldAcc, unseenAcc, distinct.Count, lastLoss);
     }

@@ -42,6 +42,10 @@ public sealed record ReplyModelConfig
     [JsonPropertyName("dialogs")] public int? Dialogs { get; init; }
     [JsonPropertyName("epochs")] public int? Epochs { get; init; }
     [JsonPropertyName("loss")] public string? Loss { get; init; }
+    /// <summary>sha256 of the training recipe and data (ReplyModelTrainer.Fingerprint): a default model whose recipe
+    /// the current simulator would not reproduce is retrained, so a checkout never trains its agent on the reward of
+    /// an older simulator (it happened: a model kept from earlier code gave other runs than a fresh clone's).</summary>
+    [JsonPropertyName("training_data_sha256")] public string? TrainingDataSha256 { get; init; }
 }
 
 public sealed class ReplyRewardModel : IRewardModel

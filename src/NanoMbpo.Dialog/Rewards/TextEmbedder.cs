@@ -38,6 +38,8 @@ public sealed class BertTextEmbedder : ITextEmbedder, IDisposable
     public string Pooling { get; }
     /// <summary>Texts run through BERT so far (cache misses).</summary>
     public long Encoded => encoder.Encoded;
+    /// <summary>The on-disk cache held vectors this build does not reproduce and was emptied (UtteranceEncoder.Discarded).</summary>
+    public bool CacheDiscarded => encoder.Discarded;
     public float[][] Embed(IReadOnlyList<string> texts) => encoder.Encode(texts);
     public void Dispose() => encoder.Dispose();
 }

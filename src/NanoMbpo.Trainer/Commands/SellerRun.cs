@@ -31,10 +31,18 @@ internal static class SellerRun
         var embedder = new BertTextEmbedder(ckpt, Path.Combine(dir, "reply-model-cache"));
         string md = modelDir ?? Path.Combine(dir, "reply-model");
         string cfg = Path.Combine(md, ReplyRewardModel.ConfigFile);
-        // the default model is retrained when absent or written in an older format (v1 read the reply alone)
-        if (modelDir == null && (!File.Exists(cfg) || !File.ReadAllText(cfg).Contains(ReplyRewardModel.FormatName, StringComparison.Ordinal)))
+        // the default model is retrained when absent, written in an older format (v1 read the reply alone) or trained
+        // on data the current simulator no longer produces (its recipe's fingerprint differs)
+        string? stale = modelDir != null ? null
+            : !File.Exists(cfg) ? "none yet"
+            : !File.ReadAllText(cfg).Contains(ReplyRewardModel.FormatName, StringComparison.Ordinal) ? "an older format"
+            : !File.ReadAllText(cfg).Contains("training_data_sha256", StringComparison.Ordinal) ? "written before recipe fingerprints"
+            : !File.ReadAllText(cfg).Contains(ReplyModelTrainer.Fingerprint(new ReplyModelOptions()), StringComparison.Ordinal) ? "trained on other data than this simulator's"
+            : embedder.CacheDiscarded ? "its embeddings came from another build, whose vectors differ in the last bits"
+            : null;
+        if (stale != null)
         {
-            log($"reply reward: training the reply model once into {md} (nanombpo reply-model does the same)");
+            log($"reply reward: training the reply model once into {md} ({stale}; nanombpo reply-model does the same)");
             var r = ReplyModelTrainer.Train(embedder, new ReplyModelOptions());
             r.Model.Save(md);
         }
@@ -66,6 +74,7 @@ internal static class SellerRun
             {
                 var ckpt = Checkpoint(dir);
                 s_embedders[(dir, pooling)] = e = new BertTextEmbedder(ckpt, Path.Combine(dir, "utterance-cache"), pooling, maxLength: 64);
+                if (e.CacheDiscarded) log("utterances: the cache was written by another build (its vectors differ in the last bits); it is rebuilt");
                 log($"utterances: {ckpt.Config.NumHiddenLayers}-layer BERT ({ckpt.Config.HiddenSize}) from {dir}, {pooling} pooling, cached in utterance-cache");
             }
             return new UtteranceTable(e, Path.GetFileName(dir.TrimEnd('/', '\\')));

@@ -88,9 +88,10 @@ public sealed unsafe partial class BertInference
     /// <summary>Stopwatch ticks spent in attention since the last reset (bert-interleaved prints its share of the forward).</summary>
     public static long AttentionTicks;
 
-    /// <summary>Attention on Vector512 (16 keys / 16 head dims per vector) where HS is a multiple of 16; off by default
-    /// until the interleaved bench shows it faster with 2 threads (it is a variant there).</summary>
-    public static bool UseWideAttention { get; set; }
+    /// <summary>Attention on Vector512 (16 keys / 16 head dims per vector) where HS is a multiple of 16 (default). False
+    /// takes the Vector256 path, as CPUs without AVX-512 do; bert-interleaved runs both in one process: the wide one
+    /// was 2-13 % faster on every shape (bench/RESULTS.md, session 7).</summary>
+    public static bool UseWideAttention { get; set; } = true;
 
     void Attention(int B, int T)
     {

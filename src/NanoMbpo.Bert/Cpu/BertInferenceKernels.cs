@@ -104,7 +104,9 @@ public sealed unsafe partial class BertInference
     void AttentionBody(int start, int end)
     {
         if (UseWideAttention && Vector512.IsHardwareAccelerated && HS % 16 == 0) { AttentionBody512(start, end); return; }
-        int T = attT, Tp = (T + 7) & ~7, ld = 3 * C;
+        // Tp a multiple of 16, padded keys −inf: Exp and the sum see the same full vectors at the same positions
+        // whatever the batch's padded length, so an utterance's output does not depend on its batch.
+        int T = attT, Tp = (T + 15) & ~15, ld = 3 * C;
         int need = HS * Tp + 4 * Tp;
         var buf = scratch is { } sc && sc.Length >= need ? sc : scratch = new float[Math.Max(need, 4096)];
         float scale = 1f / MathF.Sqrt(HS);
@@ -119,12 +121,14 @@ public sealed unsafe partial class BertInference
                 int* mask = keyMask + b * T;
                 for (int j = 0; j < T; j++)
                     for (int d = 0; d < HS; d++) kt[d * Tp + j] = k0[(long)j * ld + d];
+                for (int d = 0; d < HS; d++)
+                    for (int j = T; j < Tp; j++) kt[d * Tp + j] = 0f;
                 for (int i = 0; i < T; i += 4)
                 {
                     int rows = Math.Min(4, T - i);
                     if (vec) Scores4(q0 + (long)i * ld, ld, rows, kt, s, Tp);
                     else for (int r = 0; r < rows; r++) Scores(q0 + (long)(i + r) * ld, kt, s + r * Tp, T, Tp);
-                    for (int r = 0; r < rows; r++) Softmax(s + r * Tp, mask, T, scale);
+                    for (int r = 0; r < rows; r++) Softmax(s + r * Tp, mask, T, Tp, scale);
                     float* o = ctx + ((long)b * T + i) * C + h * HS;
                     if (vec) Context4(s, Tp, rows, v0, ld, o, C, T);
                     else for (int r = 0; r < rows; r++) Context(s + r * Tp, v0, o + (long)r * C, T, ld);
@@ -243,20 +247,23 @@ public sealed unsafe partial class BertInference
         }
     }
 
-    /// <summary>Masked keys → 0; the rest softmax(scale·s). A row with every key masked becomes zeros.</summary>
-    static void Softmax(float* s, int* mask, int T, float scale)
+    /// <summary>Masked keys → 0; the rest softmax(scale·s). A row with every key masked becomes zeros. Runs over all Tp
+    /// entries (padding −inf → 0) and sums them in fixed 8-lane groups, so the result ignores how far the row is padded.</summary>
+    static void Softmax(float* s, int* mask, int T, int Tp, float scale)
     {
         float max = float.NegativeInfinity;
-        for (int j = 0; j < T; j++)
+        for (int j = 0; j < Tp; j++)
         {
-            s[j] = mask[j] != 0 ? s[j] * scale : float.NegativeInfinity;
+            s[j] = j < T && mask[j] != 0 ? s[j] * scale : float.NegativeInfinity;
             if (s[j] > max) max = s[j];
         }
-        var row = new Span<float>(s, T);
+        var row = new Span<float>(s, Tp);
         if (float.IsNegativeInfinity(max)) { row.Clear(); return; }   // every key masked: output zeros
         TensorPrimitives.Subtract(row, max, row);
         TensorPrimitives.Exp(row, row);
-        TensorPrimitives.Multiply(row, 1f / TensorPrimitives.Sum<float>(row), row);
+        var acc = Vector256<float>.Zero;
+        for (int j = 0; j < Tp; j += 8) acc += Vector256.Load(s + j);
+        TensorPrimitives.Multiply(row, 1f / Vector256.Sum(acc), row);
     }
 
     /// <summary>Scores of up to 4 query rows (stride ld) against kᵀ (HS, Tp): each kᵀ vector loaded once for 4 FMAs.</summary>

@@ -43,8 +43,8 @@ public sealed class FaultyHttpServer : IDisposable
     void Spawn(Action a)
     {
         var t = new Thread(() => a()) { IsBackground = true };
-        _threads.Add(t);
         t.Start();
+        _threads.Add(t);   // after Start: Dispose on another thread must never Join a thread not yet started
     }
 
     void AcceptLoop()

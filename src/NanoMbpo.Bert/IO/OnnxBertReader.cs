@@ -84,8 +84,11 @@ public static class OnnxBertReader
         OnnxTensor Named(string key) => inits.Values.FirstOrDefault(t => BertKeys.Strip(t.Name) == key)
             ?? throw new BertFormatException(path, $"key '{key}'", "missing: no initializer of that name (with or without 'bert.')");
         var word = Named("embeddings.word_embeddings.weight");
+        int LayerIndex(string k) =>
+            int.TryParse(k.Split('.')[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i) && i < 1024 ? i
+            : throw new BertFormatException(path, $"key '{k}'", "expected encoder.layer.N.… with N a layer index 0-1023");
         int layers = inits.Keys.Select(BertKeys.Strip).Where(k => k.StartsWith("encoder.layer.", StringComparison.Ordinal))
-            .Select(k => int.Parse(k.Split('.')[2], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max() + 1;
+            .Select(LayerIndex).DefaultIfEmpty(-1).Max() + 1;
         if (given is not null) return given;
         int hidden = (int)word.Dims[1];
         var qBias = inits.Keys.FirstOrDefault(k => BertKeys.Strip(k) == "encoder.layer.0.attention.self.query.bias")

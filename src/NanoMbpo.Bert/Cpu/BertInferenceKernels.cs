@@ -3,8 +3,10 @@
 // Rows and heads are shared out by WorkShare with delegates made once (no allocation per call).
 // Attention per head: Kᵀ is copied into a (HS, Tp) scratch; 4 query rows at a time, so each loaded Kᵀ
 // (or V) vector serves 4 FMAs; masked keys get -inf before a max-subtracted softmax; o_i = Σ_j p_ij·v_j.
+// With AVX-512 and HS a multiple of 16 the Vector512 path runs (AttentionBody512, UseWideAttention); else
 // Vector256 paths need HS (and rows) in multiples of 8; other sizes take the scalar loops (the tiny
-// fixture, HS = 4, exercises them). Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs.
+// fixture, HS = 4, exercises them). Both vector paths are padding-invariant (PaddingInvarianceTests,
+// NarrowAttentionTests). Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs.
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using NanoMbpo.Cpu;
@@ -84,10 +86,6 @@ public sealed unsafe partial class BertInference
         }
     }
 
-    /// <summary>Stopwatch ticks spent in attention since the last reset (the bench prints its share of the forward).</summary>
-    /// <summary>Stopwatch ticks spent in attention since the last reset (bert-interleaved prints its share of the forward).</summary>
-    public static long AttentionTicks;
-
     /// <summary>Attention on Vector512 (16 keys / 16 head dims per vector) where HS is a multiple of 16 (default). False
     /// takes the Vector256 path, as CPUs without AVX-512 do; bert-interleaved runs both in one process: the wide one
     /// was 2-13 % faster on every shape (bench/RESULTS.md, session 7).</summary>
@@ -96,9 +94,7 @@ public sealed unsafe partial class BertInference
     void Attention(int B, int T)
     {
         (attB, attT) = (B, T);
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         WorkShare.Current.For(B * NH, 1, attentionBody);
-        AttentionTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
     }
 
     void AttentionBody(int start, int end)

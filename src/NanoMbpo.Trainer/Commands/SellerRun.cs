@@ -33,11 +33,12 @@ internal static class SellerRun
         string cfg = Path.Combine(md, ReplyRewardModel.ConfigFile);
         // the default model is retrained when absent, written in an older format (v1 read the reply alone) or trained
         // on data the current simulator no longer produces (its recipe's fingerprint differs)
+        string? saved = modelDir == null && File.Exists(cfg) ? File.ReadAllText(cfg) : null;
         string? stale = modelDir != null ? null
-            : !File.Exists(cfg) ? "none yet"
-            : !File.ReadAllText(cfg).Contains(ReplyRewardModel.FormatName, StringComparison.Ordinal) ? "an older format"
-            : !File.ReadAllText(cfg).Contains("training_data_sha256", StringComparison.Ordinal) ? "written before recipe fingerprints"
-            : !File.ReadAllText(cfg).Contains(ReplyModelTrainer.Fingerprint(new ReplyModelOptions()), StringComparison.Ordinal) ? "trained on other data than this simulator's"
+            : saved == null ? "none yet"
+            : !saved.Contains(ReplyRewardModel.FormatName, StringComparison.Ordinal) ? "an older format"
+            : !saved.Contains("training_data_sha256", StringComparison.Ordinal) ? "written before recipe fingerprints"
+            : !saved.Contains(ReplyModelTrainer.Fingerprint(new ReplyModelOptions()), StringComparison.Ordinal) ? "trained on other data than this simulator's"
             : embedder.CacheDiscarded ? "its embeddings came from another build, whose vectors differ in the last bits"
             : null;
         if (stale != null)

@@ -191,6 +191,9 @@ public sealed class LlmJudgeReward : IRewardModel, IDisposable
     static void Abandon(Task<(HttpResponseMessage Response, string Text)> work, CancellationTokenSource timeout, HttpRequestMessage request)
     {
         timeout.Cancel();
+        // let the cancelled request unwind (its connection is dropped) before the next attempt, but never wait long:
+        // on a starved pool it may not finish for seconds, and the call's budget must hold
+        try { work.Wait(TimeSpan.FromMilliseconds(200)); } catch (Exception) { }
         work.ContinueWith(t =>
         {
             if (t.IsCompletedSuccessfully) t.Result.Response.Dispose();

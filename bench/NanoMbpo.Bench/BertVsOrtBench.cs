@@ -106,6 +106,33 @@ public class BertVsOrtBench
         }
     }
 
+    /// <summary>Where a forward's time goes on the packed path: seconds per phase (BertInference.PhaseSeconds)
+    /// over ~2 s of forwards at batch×seq, with the GEMM phases' GFLOP/s, then the same for ORT's whole run.</summary>
+    public static void Profile(int b, int t)
+    {
+        using var p = new Pair(MiniLmDir(), MiniLmOnnx(), b, t);
+        // ~3 s of each first: short runs time tier-0 code (the phase split of a 2 s run after 3 calls was 4× off).
+        Rate(p.RunOurs, p.Batch); Rate(p.RunOrt, p.Batch); Rate(p.RunOurs, p.Batch); Rate(p.RunOrt, p.Batch); Rate(p.RunOurs, p.Batch);
+        var ph = new double[7];
+        Bert.Cpu.BertInference.PhaseSeconds = ph;
+        var sw = Stopwatch.StartNew();
+        int n = 0;
+        do { p.RunOurs(); n++; } while (sw.Elapsed.TotalSeconds < 2.0);
+        double total = sw.Elapsed.TotalSeconds;
+        Bert.Cpu.BertInference.PhaseSeconds = null;
+        double ort = Rate(p.RunOrt, p.Batch);
+        const int C = 384, FF = 1536, L = 6;
+        double m = p.Rows;
+        var flop = new double[] { 0, 2 * m * 3 * C * C * L, 4.0 * b * t * t * C * L, 2 * m * C * C * L, 0, 2 * m * FF * C * L, 2 * m * FF * C * L };
+        string[] names = ["embeddings", "QKV GEMM", "attention", "output GEMM + residual", "LayerNorm (2 per layer)", "FFN-in GEMM + GELU", "FFN-out GEMM + residual"];
+        Console.WriteLine($"MiniLM {b}x{t}, {Threads} thread(s): {n * b / total:F1} seq/s (ORT {ort:F1}); per forward:");
+        Console.WriteLine("| phase | ms | share | GFLOP/s |");
+        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        for (int i = 0; i < ph.Length; i++)
+            Console.WriteLine($"| {names[i]} | {ph[i] / n * 1e3:F3} | {ph[i] / total * 100:F1} % | {(flop[i] > 0 ? (flop[i] * n / ph[i] / 1e9).ToString("F1") : "")} |");
+        Console.WriteLine($"| outside the phases (sink, calls) | {(total - ph.Sum()) / n * 1e3:F3} | {(total - ph.Sum()) / total * 100:F1} % | |");
+    }
+
     static double Rate(Func<float> run, int batch)
     {
         var sw = Stopwatch.StartNew();

@@ -7,6 +7,11 @@ if (args.Length > 0 && args[0] == "bert-interleaved")
     NanoMbpo.Bench.BertVsOrtBench.Interleaved(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5, args.Length > 2 ? args[2] : null);
     return;
 }
+if (args.Length > 2 && args[0] == "bert-profile")
+{
+    NanoMbpo.Bench.BertVsOrtBench.Profile(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
 if (args.Length > 0 && args[0] == "bert-gemm")
 {
     NanoMbpo.Bench.PackedGemmBench.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3,

@@ -98,9 +98,11 @@ public sealed unsafe partial class BertInference : IDisposable
         rows = M;
         for (int i = 0; i < M; i++) keyMask[i] = attentionMask[i];
         var st = model.Store.Data<float>();
+        mark = System.Diagnostics.Stopwatch.GetTimestamp();
         fixed (float* w0 = st)
         {
             Embeddings(w0, inputIds, tokenTypeIds, B, T);
+            Mark(0);
             for (int l = 0; l < L; l++) Layer(w0, l, B, T);
         }
         return new ReadOnlySpan<float>(x, M * C);
@@ -135,13 +137,13 @@ public sealed unsafe partial class BertInference : IDisposable
         int M = B * T;
         if (pQkv is not null && UsePacked)
         {
-            PackedGemm.Run(M, x, pQkv[l], qkv, 3 * C);                           // (M,3C) = x·Wqkvᵀ + b
-            Attention(B, T);                                                     // (M,C)
-            PackedGemm.Run(M, ctx, pOut![l], tmp, C, x, C);                      // ctx·Woᵀ + b + x
-            LayerNormInto(l, "attention.output.LayerNorm", w0);
-            PackedGemm.Run(M, x, pInter![l], ff, FF, gelu: true);                // gelu(x·W1ᵀ + b1)
-            PackedGemm.Run(M, ff, pOutput![l], tmp, C, x, C);                    // ff·W2ᵀ + b2 + x
-            LayerNormInto(l, "output.LayerNorm", w0);
+            PackedGemm.Run(M, x, pQkv[l], qkv, 3 * C); Mark(1);                  // (M,3C) = x·Wqkvᵀ + b
+            Attention(B, T); Mark(2);                                            // (M,C)
+            PackedGemm.Run(M, ctx, pOut![l], tmp, C, x, C); Mark(3);             // ctx·Woᵀ + b + x
+            LayerNormInto(l, "attention.output.LayerNorm", w0); Mark(4);
+            PackedGemm.Run(M, x, pInter![l], ff, FF, gelu: true); Mark(5);       // gelu(x·W1ᵀ + b1)
+            PackedGemm.Run(M, ff, pOutput![l], tmp, C, x, C); Mark(6);           // ff·W2ᵀ + b2 + x
+            LayerNormInto(l, "output.LayerNorm", w0); Mark(4);
             return;
         }
         string p = $"encoder.layer.{l}.";
@@ -165,6 +167,19 @@ public sealed unsafe partial class BertInference : IDisposable
         string p = $"encoder.layer.{l}.{norm}.";
         ResidualLayerNorm(tmp, null, null, P(w0, p + "weight"), P(w0, p + "bias"), rows);
         var t = x; x = tmp; tmp = t;
+    }
+
+    /// <summary>When set (7 slots), each packed-path forward adds the seconds of its phases here: embeddings, QKV GEMM,
+    /// attention, output projection, LayerNorm, FFN-in GEMM + GELU, FFN-out GEMM (`bench bert-profile` prints them).</summary>
+    public static double[]? PhaseSeconds { get; set; }
+    long mark;
+
+    void Mark(int phase)
+    {
+        if (PhaseSeconds is not { } p) return;
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        p[phase] += (now - mark) / (double)System.Diagnostics.Stopwatch.Frequency;
+        mark = now;
     }
 
     /// <summary>Use the prepacked-weight GEMMs where available (default); false runs Sgemm and separate passes.</summary>

@@ -1,9 +1,10 @@
 // BertInference's row and attention kernels: bias add, bias + GELU (erf, the engine's rational erf),
 // bias + residual + LayerNorm, and attention per (batch, head) reading Q/K/V from the packed QKV rows.
-// Rows and heads are shared out by WorkShare with delegates made once (no allocation per call).
-// Attention per head: Kᵀ is copied into a (HS, Tp) scratch; 4 query rows at a time, so each loaded Kᵀ
-// (or V) vector serves 4 FMAs; masked keys get -inf before a max-subtracted softmax; o_i = Σ_j p_ij·v_j.
-// With AVX-512 and HS a multiple of 16 the Vector512 path runs (AttentionBody512, UseWideAttention); else
+// Rows and heads are shared out by WorkShare with delegates made once (no allocation per call); a
+// sequence's heads go to one thread together when there are enough sequences (its Q/K/V rows stay in cache).
+// With AVX-512 and HS a multiple of 16 the query-major Vector512 path runs (BertAttention512.cs,
+// UseWideAttention). Else, per head: Kᵀ is copied into a (HS, Tp) scratch; 4 query rows at a time, so each
+// loaded Kᵀ (or V) vector serves 4 FMAs; masked keys get -inf before a max-subtracted softmax; o_i = Σ_j p_ij·v_j;
 // Vector256 paths need HS (and rows) in multiples of 8; other sizes take the scalar loops (the tiny
 // fixture, HS = 4, exercises them). Both vector paths are padding-invariant (PaddingInvarianceTests,
 // NarrowAttentionTests). Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs.
@@ -91,10 +92,20 @@ public sealed unsafe partial class BertInference
     /// was 2-13 % faster on every shape (bench/RESULTS.md, session 7).</summary>
     public static bool UseWideAttention { get; set; } = true;
 
+    /// <summary>Runs the attention on caller-owned buffers (qkv (B·T,3C), key mask (B·T), ctx (B·T,C)): lets a test
+    /// match a kernel against a reference on chosen inputs.</summary>
+    internal void AttentionOn(float* qkvIn, int* maskIn, float* ctxOut, int B, int T)
+    {
+        float* q = qkv, c = ctx; int* m = keyMask;
+        qkv = qkvIn; keyMask = maskIn; ctx = ctxOut;
+        try { Attention(B, T); }
+        finally { qkv = q; keyMask = m; ctx = c; }
+    }
+
     void Attention(int B, int T)
     {
         (attB, attT) = (B, T);
-        WorkShare.Current.For(B * NH, 1, attentionBody);
+        WorkShare.Current.For(B * NH, B >= 4 * CpuThreads.Count ? NH : 1, attentionBody);
     }
 
     void AttentionBody(int start, int end)
@@ -130,116 +141,6 @@ public sealed unsafe partial class BertInference
                     else for (int r = 0; r < rows; r++) Context(s + r * Tp, v0, o + (long)r * C, T, ld);
                 }
             }
-        }
-    }
-
-    /// <summary>The AVX-512 attention: Vector512 over 16 keys (scores) and 16 head dims (context), the softmax of
-    /// 4 rows at once against a per-sequence additive mask row (0 or −inf, also −inf past T), one Exp call per
-    /// 4 rows. Each sum runs over fixed 16-lane groups in key order and padded keys add exact zeros, so an
-    /// utterance's output does not depend on how far its batch is padded (PaddingInvarianceTests).</summary>
-    void AttentionBody512(int start, int end)
-    {
-        int T = attT, Tp = (T + 15) & ~15, ld = 3 * C;
-        int need = HS * Tp + 4 * Tp + Tp;
-        var buf = scratch is { } sc && sc.Length >= need ? sc : scratch = new float[Math.Max(need, 4096)];
-        float scale = 1f / MathF.Sqrt(HS);
-        fixed (float* kt = buf)
-        {
-            float* s = kt + HS * Tp, maskRow = s + 4 * Tp;
-            int maskedFor = -1;
-            for (int bh = start; bh < end; bh++)
-            {
-                int b = bh / NH, h = bh % NH;
-                float* q0 = qkv + (long)b * T * ld + h * HS, k0 = q0 + C, v0 = q0 + 2 * C;
-                if (b != maskedFor)
-                {
-                    int* mask = keyMask + b * T;
-                    for (int j = 0; j < Tp; j++) maskRow[j] = j < T && mask[j] != 0 ? 0f : float.NegativeInfinity;
-                    maskedFor = b;
-                }
-                for (int j = 0; j < T; j++)
-                    for (int d = 0; d < HS; d++) kt[d * Tp + j] = k0[(long)j * ld + d];
-                for (int d = 0; d < HS; d++)
-                    for (int j = T; j < Tp; j++) kt[d * Tp + j] = 0f;
-                for (int i = 0; i < T; i += 4)
-                {
-                    int rows = Math.Min(4, T - i);
-                    Scores4x16(q0 + (long)i * ld, ld, rows, kt, s, Tp, scale, maskRow);
-                    Softmax4x16(s, Tp, rows);
-                    Context4x16(s, Tp, rows, v0, ld, ctx + ((long)b * T + i) * C + h * HS, C, T);
-                }
-            }
-        }
-    }
-
-    /// <summary>s_r = scale·(q_r · kⱼ) + maskⱼ for up to 4 query rows, 16 keys per vector.</summary>
-    void Scores4x16(float* q, int ld, int rows, float* kt, float* s, int Tp, float scale, float* maskRow)
-    {
-        float* q1 = q + (long)ld * Math.Min(1, rows - 1), q2 = q + (long)ld * Math.Min(2, rows - 1), q3 = q + (long)ld * Math.Min(3, rows - 1);
-        var vs = Vector512.Create(scale);
-        for (int j = 0; j < Tp; j += 16)
-        {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int d = 0; d < HS; d++)
-            {
-                var k = Vector512.Load(kt + d * Tp + j);
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(q[d]), k, a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(q1[d]), k, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(q2[d]), k, a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(q3[d]), k, a3);
-            }
-            var m = Vector512.Load(maskRow + j);
-            (a0 * vs + m).Store(s + j); (a1 * vs + m).Store(s + Tp + j); (a2 * vs + m).Store(s + 2 * Tp + j); (a3 * vs + m).Store(s + 3 * Tp + j);
-        }
-    }
-
-    /// <summary>Row-wise softmax of up to 4 rows of Tp scores (−inf entries become 0; an all −inf row, zeros).</summary>
-    static void Softmax4x16(float* s, int Tp, int rows)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = s + r * Tp;
-            var mx = Vector512.Create(float.NegativeInfinity);
-            for (int j = 0; j < Tp; j += 16) mx = Vector512.Max(mx, Vector512.Load(row + j));
-            float max = float.NegativeInfinity;
-            for (int l = 0; l < 16; l++) max = MathF.Max(max, mx[l]);
-            if (float.IsNegativeInfinity(max)) continue;   // every key masked: the row stays −inf, so Exp makes it zeros
-            var vm = Vector512.Create(max);
-            for (int j = 0; j < Tp; j += 16) (Vector512.Load(row + j) - vm).Store(row + j);
-        }
-        var block = new Span<float>(s, rows * Tp);
-        TensorPrimitives.Exp(block, block);
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = s + r * Tp;
-            var acc = Vector512<float>.Zero;
-            for (int j = 0; j < Tp; j += 16) acc += Vector512.Load(row + j);
-            float sum = Vector512.Sum(acc);
-            if (sum == 0) continue;   // the all-masked row
-            var inv = Vector512.Create(1f / sum);
-            for (int j = 0; j < Tp; j += 16) (Vector512.Load(row + j) * inv).Store(row + j);
-        }
-    }
-
-    /// <summary>Output rows o_r = Σ_j p_rj · v_j for up to 4 rows, 16 head dims per vector (j in key order).</summary>
-    void Context4x16(float* p, int Tp, int rows, float* v0, int ld, float* o, int ldo, int T)
-    {
-        float* p1 = p + Tp * Math.Min(1, rows - 1), p2 = p + Tp * Math.Min(2, rows - 1), p3 = p + Tp * Math.Min(3, rows - 1);
-        for (int d = 0; d < HS; d += 16)
-        {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int j = 0; j < T; j++)
-            {
-                var v = Vector512.Load(v0 + (long)j * ld + d);
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), v, a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p1[j]), v, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p2[j]), v, a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p3[j]), v, a3);
-            }
-            a0.Store(o + d);
-            if (rows > 1) a1.Store(o + ldo + d);
-            if (rows > 2) a2.Store(o + 2 * ldo + d);
-            if (rows > 3) a3.Store(o + 3 * ldo + d);
         }
     }
 

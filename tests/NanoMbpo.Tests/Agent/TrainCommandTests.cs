@@ -145,6 +145,38 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void CompareRunsAggregatesFinishedRunsOfDifferentBudgets()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "nanombpo-compare-runs-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // Two finished runs as train writes them: mbpo reaches 80 % at 100 of 200 dialogs, sac at 400 of 600.
+            static string Summary(string job, int dialogs, double[] success) => System.Text.Json.JsonSerializer.Serialize(new
+            {
+                job, seed = 1, dialogs, wall_seconds = 12.5,
+                curve = success.Select((v, i) => new { Dialogs = 100 * (i + 1), Turns = 700L * (i + 1), Success = v, Return = 10 * v, AvgTurns = 7.0, Seconds = 1.0 * i }),
+                policies = new[] { new { policy = job + "-sac", episodes = 20, success_rate = success[^1], success_ci_low = 0.5, success_ci_high = 1.0, avg_turns = 6.0, avg_return = 20.0, slot_f1 = 1.0, hangup_rate = 0.0 } },
+            });
+            Directory.CreateDirectory(Path.Combine(dir, "m")); Directory.CreateDirectory(Path.Combine(dir, "s"));
+            File.WriteAllText(Path.Combine(dir, "m", "summary.json"), Summary("mbpo", 200, [0.85, 0.9]));
+            File.WriteAllText(Path.Combine(dir, "s", "summary.json"), Summary("sac", 600, [0.1, 0.3, 0.5, 0.8, 0.7, 0.9]));
+            var (code, stdout, err) = Cli.Run("compare", "--runs", Path.Combine(dir, "m"), Path.Combine(dir, "s"), "--eval-episodes", "5", "--out", Path.Combine(dir, "out"));
+            Assert.True(code == 0, err + stdout);
+            string md = File.ReadAllText(Path.Combine(dir, "out", "compare.md"));
+            Assert.Contains("budgets of mbpo 200, sac 600 real dialogs", md);
+            Assert.Contains("| mbpo | 90.0 %", md);
+            Assert.Contains("| 1 | 100 | 400 | 0.25 |", md);
+            Assert.Contains("every seed ≤ 1/3", md);
+            Assert.True(File.Exists(Path.Combine(dir, "out", "compare_success.png")));
+            // A directory that is not a finished run is named.
+            var (c2, _, e2) = Cli.Run("compare", "--runs", Path.Combine(dir, "out"), "--out", Path.Combine(dir, "out2"));
+            Assert.Equal(2, c2);
+            Assert.Contains("summary.json", e2);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void BadArgumentIsNamed()
     {
         var (code, stdout, err) = Cli.Run("train", "--method", "bc", "--epochs", "0", "--out", Path.GetTempPath());

@@ -23,6 +23,7 @@ public sealed unsafe partial class BertInference : IDisposable
     float* x, qkv, ctx, tmp, ff;           // (M,C), (M,3C), (M,C), (M,C), (M,FF)
     int* keyMask;                          // (M): 1 = real token, 0 = padding
     int capacity, rows;
+    readonly Action<int, int> embeddingsBody;
 
     public BertInference(BertModel model)
     {
@@ -46,6 +47,7 @@ public sealed unsafe partial class BertInference : IDisposable
         }
         eps = (float)c.LayerNormEps;
         rowsBody = RowsBody;
+        embeddingsBody = EmbeddingsBody;
         attentionBody = AttentionBody;
         Refresh();
     }
@@ -83,6 +85,7 @@ public sealed unsafe partial class BertInference : IDisposable
         x = Alloc((long)capacity * C); qkv = Alloc(3L * capacity * C); ctx = Alloc((long)capacity * C);
         tmp = Alloc((long)capacity * C); ff = Alloc((long)capacity * FF);
         keyMask = (int*)NativeMemory.AlignedAlloc((nuint)capacity * 4, 64);
+        embIds = (int*)NativeMemory.AlignedAlloc((nuint)capacity * 4, 64); embTypes = (int*)NativeMemory.AlignedAlloc((nuint)capacity * 4, 64);
     }
 
     /// <summary>Last hidden state (B·T, C) for ids (B,T), token types (B,T) and attention mask (B,T)
@@ -118,18 +121,18 @@ public sealed unsafe partial class BertInference : IDisposable
     void Embeddings(float* w0, ReadOnlySpan<int> ids, ReadOnlySpan<int> types, int B, int T)
     {
         var cfg = model.Config;
-        float* word = P(w0, "embeddings.word_embeddings.weight"), pos = P(w0, "embeddings.position_embeddings.weight");
-        float* typ = P(w0, "embeddings.token_type_embeddings.weight");
         for (int i = 0; i < B * T; i++)
         {
             int id = ids[i], tt = types[i];
             if ((uint)id >= (uint)cfg.VocabSize) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} at {i} is outside the vocabulary [0, {cfg.VocabSize}).");
             if ((uint)tt >= (uint)cfg.TypeVocabSize) throw new ArgumentOutOfRangeException(nameof(types), $"token type {tt} at {i} is outside [0, {cfg.TypeVocabSize}).");
-            var dst = new Span<float>(x + (long)i * C, C);
-            System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(word + (long)id * C, C), new ReadOnlySpan<float>(typ + (long)tt * C, C), dst);
-            System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(pos + (long)(i % T) * C, C), dst);
+            embIds[i] = id; embTypes[i] = tt;
         }
-        ResidualLayerNorm(x, null, null, P(w0, "embeddings.LayerNorm.weight"), P(w0, "embeddings.LayerNorm.bias"), B * T);
+        embWord = P(w0, "embeddings.word_embeddings.weight"); embPos = P(w0, "embeddings.position_embeddings.weight");
+        embType = P(w0, "embeddings.token_type_embeddings.weight");
+        embGamma = P(w0, "embeddings.LayerNorm.weight"); embBeta = P(w0, "embeddings.LayerNorm.bias");
+        attT = T;
+        WorkShare.Current.For(B * T, 32, embeddingsBody);
     }
 
     void Layer(float* w0, int l, int B, int T)
@@ -206,8 +209,8 @@ public sealed unsafe partial class BertInference : IDisposable
     void FreeActivations()
     {
         foreach (var b in new[] { x, qkv, ctx, tmp, ff }) if (b != null) NativeMemory.AlignedFree(b);
-        if (keyMask != null) NativeMemory.AlignedFree(keyMask);
-        x = qkv = ctx = tmp = ff = null; keyMask = null; capacity = 0;
+        foreach (var b in new[] { keyMask, embIds, embTypes }) if (b != null) NativeMemory.AlignedFree(b);
+        x = qkv = ctx = tmp = ff = null; keyMask = embIds = embTypes = null; capacity = 0;
     }
 
     ~BertInference()

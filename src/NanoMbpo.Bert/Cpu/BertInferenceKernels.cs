@@ -50,14 +50,38 @@ public sealed unsafe partial class BertInference
                 default:
                     if (rowR != null) TensorPrimitives.Add(row, new ReadOnlySpan<float>(rowR + (long)i * n, n), row);
                     if (rowBias != null) TensorPrimitives.Add(row, bias, row);
-                    float mean = TensorPrimitives.Sum<float>(row) / n;
-                    TensorPrimitives.Subtract(row, mean, row);
-                    float rstd = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares<float>(row) / n + eps);
-                    TensorPrimitives.Multiply(row, rstd, row);
-                    TensorPrimitives.Multiply(row, new ReadOnlySpan<float>(rowGamma, n), row);
-                    TensorPrimitives.Add(row, new ReadOnlySpan<float>(rowBeta, n), row);
+                    LayerNormRow(row, rowGamma, rowBeta);
                     break;
             }
+        }
+    }
+
+    /// <summary>row = LayerNorm(row)·gamma + beta in place.</summary>
+    void LayerNormRow(Span<float> row, float* gamma, float* beta)
+    {
+        int n = row.Length;
+        float mean = TensorPrimitives.Sum<float>(row) / n;
+        TensorPrimitives.Subtract(row, mean, row);
+        float rstd = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares<float>(row) / n + eps);
+        TensorPrimitives.Multiply(row, rstd, row);
+        TensorPrimitives.Multiply(row, new ReadOnlySpan<float>(gamma, n), row);
+        TensorPrimitives.Add(row, new ReadOnlySpan<float>(beta, n), row);
+    }
+
+    // Arguments of the embeddings' parallel call.
+    float* embWord, embPos, embType, embGamma, embBeta;
+    int* embIds, embTypes;
+
+    /// <summary>Rows [start, end): word + token type + position embedding, then the embeddings' LayerNorm, while the row is in cache.</summary>
+    void EmbeddingsBody(int start, int end)
+    {
+        int T = attT;
+        for (int i = start; i < end; i++)
+        {
+            var dst = new Span<float>(x + (long)i * C, C);
+            TensorPrimitives.Add(new ReadOnlySpan<float>(embWord + (long)embIds[i] * C, C), new ReadOnlySpan<float>(embType + (long)embTypes[i] * C, C), dst);
+            TensorPrimitives.Add(dst, new ReadOnlySpan<float>(embPos + (long)(i % T) * C, C), dst);
+            LayerNormRow(dst, embGamma, embBeta);
         }
     }
 

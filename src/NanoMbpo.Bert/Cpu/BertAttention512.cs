@@ -32,7 +32,7 @@ public sealed unsafe partial class BertInference
             for (int bh = start; bh < end; bh++)
             {
                 int b = bh / NH, h = bh % NH;
-                float* q0 = qkv + (long)b * T * ld + h * HS, k0 = q0 + C, v0 = q0 + 2 * C;
+                float* q0 = qkv + (long)b * T * ld + h * 3 * HS, k0 = q0 + HS, v0 = q0 + 2 * HS;   // head-interleaved rows
                 if (b != maskedFor)
                 {
                     int* mask = keyMask + b * T;

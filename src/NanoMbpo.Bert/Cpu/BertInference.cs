@@ -17,13 +17,13 @@ public sealed unsafe partial class BertInference : IDisposable
 {
     readonly BertModel model;
     readonly int C, FF, NH, HS, L;
-    readonly float*[] wqkv, bqkv;          // per layer: (3C, C) and (3C), packed [q; k; v]
+    readonly float*[] wqkv, bqkv;          // per layer: (3C, C) and (3C), rows [q_h; k_h; v_h] per head h
     // With Vector512: every Linear of every layer prepacked (PackedGemm.cs), bias / residual / GELU in the epilogue.
     readonly PackedWeight[]? pQkv, pOut, pInter, pOutput;
     float* x, qkv, ctx, tmp, ff;           // (M,C), (M,3C), (M,C), (M,C), (M,FF)
     int* keyMask;                          // (M): 1 = real token, 0 = padding
     int capacity, rows;
-    readonly Action<int, int> embeddingsBody;
+    readonly Action<int, int> embeddingsBody, headBody;
 
     public BertInference(BertModel model)
     {
@@ -47,6 +47,7 @@ public sealed unsafe partial class BertInference : IDisposable
         }
         eps = (float)c.LayerNormEps;
         rowsBody = RowsBody;
+        headBody = HeadBody;
         embeddingsBody = EmbeddingsBody;
         attentionBody = AttentionBody;
         Refresh();
@@ -59,11 +60,18 @@ public sealed unsafe partial class BertInference : IDisposable
         {
             var a = model.Encoder.Layers[l].Attention;
             string p = $"encoder.layer.{l}.attention.self.";
+            // Head-interleaved rows [q_h; k_h; v_h] for h = 0..NH-1: a head's Q, K and V are 3·HS adjacent output
+            // columns, so one thread can make them and run that head's attention while they are in its cache.
             int i = 0;
             foreach (var n in new[] { "query", "key", "value" })
             {
-                model.Store[p + n + ".weight"].F32.CopyTo(new Span<float>(wqkv[l] + (long)i * C * C, C * C));
-                model.Store[p + n + ".bias"].F32.CopyTo(new Span<float>(bqkv[l] + (long)i * C, C));
+                var w = model.Store[p + n + ".weight"].F32; var b = model.Store[p + n + ".bias"].F32;
+                for (int h = 0; h < NH; h++)
+                {
+                    int row = (h * 3 + i) * HS;
+                    w.Slice(h * HS * C, HS * C).CopyTo(new Span<float>(wqkv[l] + (long)row * C, HS * C));
+                    b.Slice(h * HS, HS).CopyTo(new Span<float>(bqkv[l] + row, HS));
+                }
                 i++;
             }
             if (pQkv is null) continue;
@@ -140,8 +148,16 @@ public sealed unsafe partial class BertInference : IDisposable
         int M = B * T;
         if (pQkv is not null && UsePacked)
         {
-            PackedGemm.Run(M, x, pQkv[l], qkv, 3 * C); Mark(1);                  // (M,3C) = x·Wqkvᵀ + b
-            Attention(B, T); Mark(2);                                            // (M,C)
+            if (FusedHeads)
+            {
+                (attB, attT, headLayer) = (B, T, l);
+                WorkShare.Current.For(NH, 1, headBody); Mark(2);                // per head: its QKV columns, then its attention
+            }
+            else
+            {
+                PackedGemm.Run(M, x, pQkv[l], qkv, 3 * C); Mark(1);              // (M,3C) = x·Wqkvᵀ + b
+                Attention(B, T); Mark(2);                                        // (M,C)
+            }
             PackedGemm.Run(M, ctx, pOut![l], tmp, C, x, C); Mark(3);             // ctx·Woᵀ + b + x
             LayerNormInto(l, "attention.output.LayerNorm", w0); Mark(4);
             PackedGemm.Run(M, x, pInter![l], ff, FF, gelu: true); Mark(5);       // gelu(x·W1ᵀ + b1)
@@ -162,6 +178,24 @@ public sealed unsafe partial class BertInference : IDisposable
         BiasGelu(ff, P(w0, p + "intermediate.dense.bias"), M, FF);
         Gemm(M, C, FF, ff, P(w0, p + "output.dense.weight"), tmp);
         ResidualLayerNorm(x, tmp, P(w0, p + "output.dense.bias"), P(w0, p + "output.LayerNorm.weight"), P(w0, p + "output.LayerNorm.bias"), M);
+    }
+
+    /// <summary>Per head as one unit of work (default where the wide attention runs and 3·HS fills whole 32-column panels):
+    /// the QKV GEMM's 3·HS columns of head h, then head h's attention over every sequence, on one thread while those
+    /// columns are in its cache. The split QKV GEMM + attention left half of each head's Q/K/V in the other core's cache
+    /// and cost a barrier. The arithmetic is the same, so the output is bitwise the same.</summary>
+    public static bool FuseHeads { get; set; } = true;
+    bool FusedHeads => FuseHeads && UseWideAttention && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && HS % 16 == 0 && 3 * HS % PackedWeight.NR == 0;
+    int headLayer;
+
+    void HeadBody(int start, int end)
+    {
+        int panels = 3 * HS / PackedWeight.NR;
+        for (int h = start; h < end; h++)
+        {
+            PackedGemm.Panels(attB * attT, x, pQkv![headLayer], qkv, 3 * C, null, 0, false, h * panels, (h + 1) * panels);
+            for (int b = 0; b < attB; b++) AttentionBody512(b * NH + h, b * NH + h + 1);
+        }
     }
 
     /// <summary>x = LayerNorm(tmp) (in place in tmp, then the two buffers swap).</summary>

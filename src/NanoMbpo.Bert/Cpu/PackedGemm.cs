@@ -63,21 +63,25 @@ internal static unsafe class PackedGemm
         public float* A, C, R; public int M, Ldc, Ldr; public bool Gelu; public PackedWeight W = null!;
         public readonly Action<int, int> Body;
         public Job() => Body = Run;
-        void Run(int p0, int p1)
+        void Run(int p0, int p1) => Panels(M, A, W, C, Ldc, R, Ldr, Gelu, p0, p1);
+    }
+
+    /// <summary>Panels [p0, p1) of C = A·Wᵀ + bias (+ R) (then GELU) on the calling thread: output columns
+    /// [32·p0, 32·p1), all M rows, in row blocks of 128.</summary>
+    public static void Panels(int M, float* A, PackedWeight W, float* C, int Ldc, float* R, int Ldr, bool Gelu, int p0, int p1)
+    {
+        float* tile = stackalloc float[MR * PackedWeight.NR];
+        for (int mb = 0; mb < M; mb += MC)
         {
-            float* tile = stackalloc float[MR * PackedWeight.NR];
-            for (int mb = 0; mb < M; mb += MC)
-            {
-                int mEnd = Math.Min(M, mb + MC);
-                for (int p = p0; p < p1; p++)
-                    for (int m = mb; m < mEnd; m += MR)
-                    {
-                        int mr = Math.Min(MR, M - m);
-                        Kernel(A + (long)m * W.K, W.K, W.Data + (long)p * W.K * PackedWeight.NR, mr, tile);
-                        Epilogue(tile, W.Bias + p * PackedWeight.NR, C + (long)m * Ldc + p * PackedWeight.NR, Ldc,
-                            R == null ? null : R + (long)m * Ldr + p * PackedWeight.NR, Ldr, mr, Math.Min(PackedWeight.NR, W.N - p * PackedWeight.NR), Gelu);
-                    }
-            }
+            int mEnd = Math.Min(M, mb + MC);
+            for (int p = p0; p < p1; p++)
+                for (int m = mb; m < mEnd; m += MR)
+                {
+                    int mr = Math.Min(MR, M - m);
+                    Kernel(A + (long)m * W.K, W.K, W.Data + (long)p * W.K * PackedWeight.NR, mr, tile);
+                    Epilogue(tile, W.Bias + p * PackedWeight.NR, C + (long)m * Ldc + p * PackedWeight.NR, Ldc,
+                        R == null ? null : R + (long)m * Ldr + p * PackedWeight.NR, Ldr, mr, Math.Min(PackedWeight.NR, W.N - p * PackedWeight.NR), Gelu);
+                }
         }
     }
 

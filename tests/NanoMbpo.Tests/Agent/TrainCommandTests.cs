@@ -168,6 +168,13 @@ public class TrainCommandTests
             Assert.Contains("| 1 | 100 | 400 | 0.25 |", md);
             Assert.Contains("every seed ≤ 1/3", md);
             Assert.True(File.Exists(Path.Combine(dir, "out", "compare_success.png")));
+            // SAC never at 80 % within its budget: only a bound on the ratio, and no mean.
+            File.WriteAllText(Path.Combine(dir, "s", "summary.json"), Summary("sac", 600, [0.1, 0.3, 0.5, 0.6, 0.7, 0.7]));
+            var (c1, o1, e1) = Cli.Run("compare", "--runs", Path.Combine(dir, "m"), Path.Combine(dir, "s"), "--eval-episodes", "5", "--out", Path.Combine(dir, "out1"));
+            Assert.True(c1 == 0, e1 + o1);
+            string md1 = File.ReadAllText(Path.Combine(dir, "out1", "compare.md"));
+            Assert.Contains("| 1 | 100 | >600 | < 0.17 |", md1);
+            Assert.DoesNotContain("Mean ratio", md1);
             // A directory that is not a finished run is named.
             var (c2, _, e2) = Cli.Run("compare", "--runs", Path.Combine(dir, "out"), "--out", Path.Combine(dir, "out2"));
             Assert.Equal(2, c2);

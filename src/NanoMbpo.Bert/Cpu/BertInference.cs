@@ -1,9 +1,11 @@
 // BertInference: the CPU inference path of BertModel — the same arithmetic as BertModel.Forward's composed
 // ops (embeddings, post-LN layers, GELU erf), fused where the profile said the time went (at BERT shapes:
 // allocation per op, the head split/merge copies, attention at ~22 GFLOP/s, separate bias/GELU/residual
-// passes): Q, K and V in one GEMM against a packed (3C,C) weight; attention read straight out of the QKV
+// passes): Q, K and V in one GEMM against a packed (3C,C) weight whose rows are head-interleaved, each
+// head's QKV columns and attention one unit of work (FuseHeads); attention read straight out of the QKV
 // rows and written straight into the context rows (no (B,NH,T,HS) copies, no T×T tensor kept); bias +
-// GELU in one pass; bias + residual + LayerNorm in one pass. All buffers are native, 64-byte aligned and
+// GELU in one pass; bias + residual + LayerNorm in one pass. `bench bert-profile` prints where a forward's
+// time goes (PhaseSeconds). All buffers are native, 64-byte aligned and
 // reused across calls (grown to the largest B·T seen): nothing is allocated per call.
 // The QKV weights are packed at construction: call Refresh() after changing the model's parameters.
 // Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs (against the composed ops, the torch fixture and ORT).

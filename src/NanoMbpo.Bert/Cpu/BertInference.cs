@@ -150,7 +150,7 @@ public sealed unsafe partial class BertInference : IDisposable
         int M = B * T;
         if (pQkv is not null && UsePacked)
         {
-            if (FusedHeads)
+            if (FusedHeads && M <= FuseHeadsMaxRows)
             {
                 (attB, attT, headLayer) = (B, T, l);
                 WorkShare.Current.For(NH, 1, headBody); Mark(2);                // per head: its QKV columns, then its attention
@@ -187,6 +187,9 @@ public sealed unsafe partial class BertInference : IDisposable
     /// columns are in its cache. The split QKV GEMM + attention left half of each head's Q/K/V in the other core's cache
     /// and cost a barrier. The arithmetic is the same, so the output is bitwise the same.</summary>
     public static bool FuseHeads { get; set; } = true;
+    /// <summary>Up to this many rows (B·T). Same process, 2 threads, three runs each: fused was faster at 8×32 and 1×16 in
+    /// all three (+1-3 %), slower at 64×16 (1024 rows) in all three (−0.3 to −3 %), even on BERT-base 8×32.</summary>
+    public static int FuseHeadsMaxRows { get; set; } = 512;
     bool FusedHeads => FuseHeads && UseWideAttention && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && HS % 16 == 0 && 3 * HS % PackedWeight.NR == 0;
     int headLayer;
 

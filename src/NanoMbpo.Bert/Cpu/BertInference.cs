@@ -60,7 +60,6 @@ public sealed unsafe partial class BertInference : IDisposable
     {
         for (int l = 0; l < L; l++)
         {
-            var a = model.Encoder.Layers[l].Attention;
             string p = $"encoder.layer.{l}.attention.self.";
             // Head-interleaved rows [q_h; k_h; v_h] for h = 0..NH-1: a head's Q, K and V are 3·HS adjacent output
             // columns, so one thread can make them and run that head's attention while they are in its cache.

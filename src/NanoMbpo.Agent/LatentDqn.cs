@@ -97,11 +97,11 @@ public sealed class LatentDqn : LatentAgent
     /// <summary>ε after <paramref name="dialog"/> dialogs: 1 at the end of the random dialogs, FinalEpsilon after ExplorationFraction of the rest.</summary>
     public double Epsilon(int dialog)
     {
-        double span = Dqn.ExplorationFraction * Math.Max(1, Options.Dialogs - Options.RandomDialogs);
+        double span = Dqn.ExplorationFraction * Math.Max(1, Options.ScheduleLength - Options.RandomDialogs);
         return 1.0 + Math.Clamp((dialog - Options.RandomDialogs) / span, 0, 1) * (Dqn.FinalEpsilon - 1.0);
     }
 
-    public double LearningRate(int dialog) => Dqn.LearningRateDecay ? Dqn.LearningRate * Math.Max(0.0, 1.0 - (double)dialog / Options.Dialogs) : Dqn.LearningRate;
+    public double LearningRate(int dialog) => Dqn.LearningRateDecay ? Dqn.LearningRate * Math.Max(0.0, 1.0 - (double)dialog / Options.ScheduleLength) : Dqn.LearningRate;
 
     /// <summary>Q(z, ·) of one window with the online encoder and head.</summary>
     public float[] QValues(ReadOnlySpan<int> window)

@@ -112,7 +112,7 @@ public sealed class SellerMbpo
                 }
                 // ==== 3. policy optimisation on real/model mixes ======================================
                 Learner.Step = Turns;
-                Learner.SetProgress((double)(d - o.RandomDialogs) / Math.Max(1, o.Dialogs - o.RandomDialogs));
+                Learner.SetProgress((double)(d - o.RandomDialogs) / Math.Max(1, o.ScheduleLength - o.RandomDialogs));
                 Updates(o.UpdatesPerStep);
                 Lap("sac update");
             }

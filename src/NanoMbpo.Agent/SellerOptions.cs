@@ -13,6 +13,13 @@ public sealed record SellerOptions
     public SellerMethod Method { get; init; } = SellerMethod.Mbpo;
     /// <summary>Real dialogs with the simulator: the budget every method is compared on.</summary>
     public int Dialogs { get; init; } = 2000;
+    /// <summary>The length in real dialogs of every budget-relative schedule (ε-mixing, the learning rate, SAC's target
+    /// entropy, DQN's ε and learning rate); past it they hold their final values. 0 (the default) means the budget,
+    /// `--dialogs`. Why: to run a method longer than the budget its schedules were made for, e.g. model-free SAC to
+    /// 6000 dialogs on the 2000-dialog schedules, so that where it reaches 80 % is not moved by a stretched schedule.</summary>
+    public int ScheduleDialogs { get; init; }
+    /// <summary>The schedules' length: ScheduleDialogs, or the budget when it is 0.</summary>
+    public int ScheduleLength => ScheduleDialogs > 0 ? ScheduleDialogs : Dialogs;
     /// <summary>Dialogs with uniform random seller actions before the policy acts (and before the first model).</summary>
     public int RandomDialogs { get; init; } = 30;
     /// <summary>ε of the behaviour policy: with this probability an online turn takes a uniform random action instead of
@@ -78,7 +85,7 @@ public sealed record SellerOptions
     };
 
     /// <summary>The behaviour policy's ε after <paramref name="dialogs"/> real dialogs (ExploreEpsilon decaying linearly).</summary>
-    public double Epsilon(int dialogs) => ExploreEpsilon * Math.Max(0, 1 - dialogs / (ExploreDecay * Dialogs));
+    public double Epsilon(int dialogs) => ExploreEpsilon * Math.Max(0, 1 - dialogs / (ExploreDecay * ScheduleLength));
 
     /// <summary>Validates every option, naming it.</summary>
     public void Validate()
@@ -88,6 +95,7 @@ public sealed record SellerOptions
         Positive("ModelTrainEvery", ModelTrainEvery); Positive("RolloutBatch", RolloutBatch); Positive("EvalEvery", EvalEvery);
         Positive("EvalEpisodes", EvalEpisodes); Positive("MinRolloutLength", MinRolloutLength);
         if (WarmStartUpdates < 0) throw new ArgumentOutOfRangeException("WarmStartUpdates", WarmStartUpdates, "expected zero or more");
+        if (ScheduleDialogs < 0) throw new ArgumentOutOfRangeException("ScheduleDialogs", ScheduleDialogs, "expected 0 (the budget) or a positive number of dialogs");
         if (RandomDialogs < 0) throw new ArgumentOutOfRangeException("RandomDialogs", RandomDialogs, "expected zero or more");
         if (MaxRolloutLength < MinRolloutLength) throw new ArgumentOutOfRangeException("MaxRolloutLength", MaxRolloutLength, $"expected at least MinRolloutLength ({MinRolloutLength})");
         if (ExploreEpsilon is < 0 or > 1 || double.IsNaN(ExploreEpsilon)) throw new ArgumentOutOfRangeException("ExploreEpsilon", ExploreEpsilon, "expected a probability in [0, 1]");

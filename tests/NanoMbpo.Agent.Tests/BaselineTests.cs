@@ -100,6 +100,10 @@ public class BaselineTests
         Assert.Equal(0.1, a.Epsilon(60), 12);
         Assert.Equal(0.1, a.Epsilon(109), 12);
         Assert.Equal(a.Dqn.LearningRate / 2, a.LearningRate(55), 12);
+        var held = (LatentDqn)Run(Small(SellerMethod.Dqn, 110) with { ScheduleDialogs = 60, Dqn = new LatentDqnOptions { ExplorationFraction = 0.5, FinalEpsilon = 0.1 } }, 1);
+        Assert.Equal(0.1, held.Epsilon(35), 12);               // a 25-dialog decay on the 60-dialog schedule
+        Assert.Equal(held.Dqn.LearningRate / 2, held.LearningRate(30), 12);
+        Assert.Equal(0.0, held.LearningRate(100), 12);
     }
 
     /// <summary>State z[0] = the step; action a at step h earns reward[h][a]; actions in <paramref name="ends"/> end the dialog.

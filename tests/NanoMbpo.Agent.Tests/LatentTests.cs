@@ -78,6 +78,17 @@ public class LatentTests
     }
 
     [Fact]
+    public void ScheduleDialogsEndsTheEntropySchedulesBeforeTheBudget()
+    {
+        double Final(SellerOptions o) { var a = Run(o, 3); a.Train(); return a.Learner.TargetEntropy / Math.Log(a.Learner.Actions); }
+        var o = Small(SellerMethod.Sac, 40) with { EvalEvery = 40 };
+        // the last update comes at dialog 39 of 40: progress 29/30 of the way from 0.4 to 0.1 on the budget's schedule,
+        // all the way on a 30-dialog schedule held for the last 10 dialogs
+        Assert.Equal(0.4 + 29.0 / 30 * (0.1 - 0.4), Final(o), 9);
+        Assert.Equal(0.1, Final(o with { ScheduleDialogs = 30 }), 9);
+    }
+
+    [Fact]
     public void LatentSpreadStaysAboveAFloorDuringTraining()
     {
         var agent = Run(Small(dialogs: 80), 5);

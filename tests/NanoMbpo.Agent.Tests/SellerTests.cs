@@ -44,6 +44,13 @@ public class SellerTests
         Assert.Equal(0.2, new SellerOptions().Epsilon(0), 12);   // the default
         Assert.Equal("ExploreEpsilon", Assert.Throws<ArgumentOutOfRangeException>(() => (o with { ExploreEpsilon = 1.5 }).Validate()).ParamName);
         Assert.Equal("ExploreDecay", Assert.Throws<ArgumentOutOfRangeException>(() => (o with { ExploreDecay = 0 }).Validate()).ParamName);
+        // ScheduleDialogs keeps the 1000-dialog schedule on a 3000-dialog budget; 0 means the budget
+        var held = o with { Dialogs = 3000, ScheduleDialogs = 1000 };
+        Assert.Equal(1000, held.ScheduleLength);
+        Assert.Equal(3000, (o with { Dialogs = 3000 }).ScheduleLength);
+        foreach (int d in new[] { 0, 250, 499, 500, 2999 }) Assert.Equal(o.Epsilon(d), held.Epsilon(d), 12);
+        Assert.Equal(0.15, (o with { Dialogs = 2000 }).Epsilon(250), 12);
+        Assert.Equal("ScheduleDialogs", Assert.Throws<ArgumentOutOfRangeException>(() => (o with { ScheduleDialogs = -1 }).Validate()).ParamName);
     }
 
     [Fact]

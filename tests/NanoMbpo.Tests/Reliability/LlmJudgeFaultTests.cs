@@ -31,7 +31,9 @@ public sealed class LlmJudgeFaultTests
         using var server = new FaultyHttpServer(n => n switch { 0 => new Fault(Stall: true), 1 => new Fault(Close: true), 2 => new Fault(Reset: true), _ => Fault.Score("4") });
         // Three faults need three retries; the margin absorbs a spurious failure of a loaded machine (a
         // pooled connection the server had just closed; seen once in a CI run), which is retried the same way.
-        using var judge = new LlmJudgeReward(Options(server.BaseUrl) with { Timeout = TimeSpan.FromMilliseconds(300), MaxRetries = 6 });
+        // The per-attempt limit is 2 s, not 0.3 s: in a CI run on 2 loaded cores every attempt after the stall
+        // timed out at 0.3 s (7 of 7) though the server answers at once; the stall alone costs the 2 s.
+        using var judge = new LlmJudgeReward(Options(server.BaseUrl) with { Timeout = TimeSpan.FromSeconds(2), MaxRetries = 6 });
         Assert.Equal(4, judge.Score(Context()));
         Assert.InRange(server.Requests, 4, 7);
     }

@@ -9,7 +9,9 @@
 // z̄' comes from the EMA target encoder, so the targets the encoder chases move slowly and a collapse
 // of every latent onto one point is not a fixed point of the dynamics loss. φ(a) is the action's id
 // (one-hot) beside a fixed projection of the BERT embedding of its response text.
-// Tested by tests/NanoMbpo.Agent.Tests/LatentTests.cs and SellerTests.cs.
+// On an accelerator (MoveTo) every network but the scalar α lives on the device; each update uploads its
+// batch and reads back only what the loop needs (latents, π, entropy, metrics).
+// Tested by tests/NanoMbpo.Agent.Tests/LatentTests.cs, SellerTests.cs and DeviceTests.cs (ILGPU's CPU accelerator).
 using NanoMbpo.NN;
 using NanoMbpo.Optim;
 using NanoMbpo.Rl;
@@ -161,6 +163,39 @@ public sealed class LatentSac
 
     public double Alpha => Math.Exp(logAlpha.F32[0]);
 
+    /// <summary>Where the networks live (MoveTo); the CPU by default.</summary>
+    public Device Device { get; private set; } = Device.Cpu;
+
+    /// <summary>Moves every network but α to <paramref name="device"/> (α's gradient is one number computed on the
+    /// host from the entropy, so its store and optimizer stay there). Adam keeps its moments on the device.</summary>
+    public void MoveTo(Device device)
+    {
+        foreach (var s in new[] { EncoderStore, EncoderTargetStore, ActorStore, CriticStore, CriticTargetStore, DynamicsStore }) s.MoveTo(device);
+        Device = device;
+    }
+
+    Tensor Up(Tensor t) => Device.IsCpu ? t : t.To(Device);
+    static Tensor Host(Tensor t) => t.Device.IsCpu ? t : t.To(Device.Cpu);
+
+    /// <summary>A host copy of a store's parameters wherever it lives (KeepBest's snapshot).</summary>
+    public static float[] Snapshot(ParameterStore store)
+    {
+        if (store.Device.IsCpu) return store.Data<float>().ToArray();
+        var d = store.Device;
+        store.MoveTo(Device.Cpu);
+        try { return store.Data<float>().ToArray(); }
+        finally { store.MoveTo(d); }
+    }
+
+    /// <summary>Writes a Snapshot back into a store wherever it lives.</summary>
+    public static void Restore(ParameterStore store, float[] values)
+    {
+        var d = store.Device;
+        store.MoveTo(Device.Cpu);
+        try { values.AsSpan().CopyTo(store.Data<float>()); store.MarkModified(); }
+        finally { store.MoveTo(d); }
+    }
+
     /// <summary>Fraction of the training budget done, in [0, 1]: sets every optimizer's learning rate on the
     /// linear schedule from LearningRate to FinalLearningRateScale·LearningRate, and the target entropy on its
     /// schedule from TargetEntropyScale to FinalTargetEntropyScale (times log|A|).</summary>
@@ -175,7 +210,12 @@ public sealed class LatentSac
     /// <summary>Seconds in the latent Transformer's forward passes inside Update (the profile's encoder share).</summary>
     public double EncoderForwardSeconds { get; set; }
 
-    (Tensor Rows, Tensor Ids, Tensor Mask) Windows(ReadOnlySpan<int> windows, int n) => Table.Distinct(windows, n, L);
+    /// <summary>The distinct utterances of n windows (rows uploaded; ids and mask are index data the ops upload).</summary>
+    (Tensor Rows, Tensor Ids, Tensor Mask) Windows(ReadOnlySpan<int> windows, int n)
+    {
+        var (rows, ids, mask) = Table.Distinct(windows, n, L);
+        return (Up(rows), ids, mask);
+    }
 
     /// <summary>Latents (n, Z) of n windows with the online or the target encoder, no gradient.</summary>
     public float[] Encode(ReadOnlySpan<int> windows, int n, bool target)
@@ -187,7 +227,7 @@ public sealed class LatentSac
             int m = Math.Min(256, n - i);
             using var __ = arena.Use();
             var (rows, ids, mask) = Windows(windows.Slice(i * L, m * L), m);
-            (target ? encoderTarget : Encoder).Forward(rows, ids, mask).F32.CopyTo(z.AsSpan(i * Z, m * Z));
+            Host((target ? encoderTarget : Encoder).Forward(rows, ids, mask)).F32.CopyTo(z.AsSpan(i * Z, m * Z));
         }
         return z;
     }
@@ -197,7 +237,7 @@ public sealed class LatentSac
     {
         using var _ = Autograd.NoGrad();
         using var __ = arena.Use();
-        return F.Softmax(actor.Forward(Tensor.FromArray(z.AsSpan(0, n * Z).ToArray(), n, Z))).F32.ToArray();
+        return Host(F.Softmax(actor.Forward(Up(Tensor.FromArray(z.AsSpan(0, n * Z).ToArray(), n, Z))))).F32.ToArray();
     }
 
     /// <summary>The greedy action, or a sample of π, for one window.</summary>
@@ -230,16 +270,16 @@ public sealed class LatentSac
         if (Bm > 0)
         {
             for (int i = 0; i < Bm; i++) { act[Br + i] = model!.A[i]; rew[Br + i] = (float)(model.R[i] * scale); term[Br + i] = model.Term[i]; }
-            zAll = F.Concat([zr, Tensor.FromArray(model!.Z.AsSpan(0, Bm * z).ToArray(), Bm, z)], 0);
-            z2All = F.Concat([z2r, Tensor.FromArray(model.Z2.AsSpan(0, Bm * z).ToArray(), Bm, z)], 0);
+            zAll = F.Concat([zr, Up(Tensor.FromArray(model!.Z.AsSpan(0, Bm * z).ToArray(), Bm, z))], 0);
+            z2All = F.Concat([z2r, Up(Tensor.FromArray(model.Z2.AsSpan(0, Bm * z).ToArray(), Bm, z))], 0);
         }
-        var a = Tensor.FromArray(act, B); var r = Tensor.FromArray(rew, B); var done = Tensor.FromArray(term, B);
-        var zd = Tensor.FromArray(zAll.F32.ToArray(), B, z);                 // detached copy for the actor
+        var a = Tensor.FromArray(act, B); var r = Up(Tensor.FromArray(rew, B)); var done = Up(Tensor.FromArray(term, B));
+        var zd = Device.IsCpu ? Tensor.FromArray(zAll.F32.ToArray(), B, z) : zAll.Detach();   // detached for the actor
         // ---- temperature ------------------------------------------------------------------------------
         var logits = actor.Forward(zd);
         var probs = F.Softmax(logits); var logp = F.LogSoftmax(logits);
         double entropy = 0;
-        var pd = probs.F32; var ld = logp.F32;
+        var pd = Host(probs).F32; var ld = Host(logp).F32;
         for (int i = 0; i < pd.Length; i++) entropy -= pd[i] * ld[i];
         entropy /= B;
         if (!double.IsFinite(entropy)) throw new NonFiniteException($"step {Step}: the policy entropy is not finite (alpha network).");
@@ -261,10 +301,10 @@ public sealed class LatentSac
         var feat = new float[Br * ActionFeatureDim];
         for (int i = 0; i < Br; i++) ActionFeatures.AsSpan(act[i] * ActionFeatureDim, ActionFeatureDim).CopyTo(feat.AsSpan(i * ActionFeatureDim));
         var dynTarget = new float[Br * (z + 1)];
-        var z2d = z2r.F32;
+        var z2d = Host(z2r).F32;
         for (int i = 0; i < Br; i++) { z2d.Slice(i * z, z).CopyTo(dynTarget.AsSpan(i * (z + 1))); dynTarget[i * (z + 1) + z] = rew[i]; }
         var dynLoss = Nets.Loss(Step, "latent dynamics", () => F.MseLoss(
-            dynamics.Forward(F.Concat([zr, Tensor.FromArray(feat, Br, ActionFeatureDim)], 1)), Tensor.FromArray(dynTarget, Br, z + 1)), out double dv);
+            dynamics.Forward(F.Concat([zr, Up(Tensor.FromArray(feat, Br, ActionFeatureDim))], 1)), Up(Tensor.FromArray(dynTarget, Br, z + 1))), out double dv);
         var encoderLoss = qLoss + dynLoss * Options.DynamicsWeight;
         if (Options.VarianceWeight > 0)
         {
@@ -292,8 +332,8 @@ public sealed class LatentSac
         EncoderTargetStore.PolyakUpdate(EncoderStore, Options.EncoderTau);
         Metrics["critic_loss"] = qv; Metrics["dynamics_loss"] = dv; Metrics["actor_loss"] = av;
         Metrics["alpha"] = Alpha; Metrics["entropy"] = entropy;
-        Metrics["q_mean"] = q1.F32.ToArray().Average();
-        Metrics["latent_std"] = Std(zr.F32, Br, z);
+        Metrics["q_mean"] = Host(q1).F32.ToArray().Average();
+        Metrics["latent_std"] = Std(Host(zr).F32, Br, z);
     }
 
     /// <summary>Mean over latent dimensions of the batch standard deviation (the collapse monitor).</summary>

@@ -61,6 +61,11 @@ public sealed class SellerMbpo
         actRng = new Rng(seed).Fork(51); sampleRng = new Rng(seed).Fork(52); modelRng = new Rng(seed).Fork(53);
     }
 
+    /// <summary>Moves the learner's networks and the world model to <paramref name="device"/> (call before Train or a
+    /// warm start). The utterance table, buffers and rollouts stay on the host; DeviceTests.cs checks the updates
+    /// against the CPU's on ILGPU's CPU accelerator.</summary>
+    public void MoveTo(Device device) { Learner.MoveTo(device); Model?.MoveTo(device); }
+
     /// <summary>The rollout length after <paramref name="dialogs"/> real dialogs (MBPO's linear schedule).</summary>
     public int RolloutLength(int dialogs)
     {
@@ -136,12 +141,11 @@ public sealed class SellerMbpo
                     + $" | {rate:F2} dialogs/s, ETA {TimeSpan.FromSeconds((o.Dialogs - DialogsDone) / Math.Max(1e-9, rate)):mm\\:ss}");
                 if (o.KeepBest && (Best == null || p.Success >= Best.Success))
                 {
-                    Best = p; bestEncoder = Learner.EncoderStore.Data<float>().ToArray(); bestActor = Learner.ActorStore.Data<float>().ToArray();
+                    Best = p; bestEncoder = LatentSac.Snapshot(Learner.EncoderStore); bestActor = LatentSac.Snapshot(Learner.ActorStore);
                 }
                 if (o.KeepBest && DialogsDone == o.Dialogs && Best != p)
                 {
-                    bestEncoder.AsSpan().CopyTo(Learner.EncoderStore.Data<float>()); Learner.EncoderStore.MarkModified();
-                    bestActor.AsSpan().CopyTo(Learner.ActorStore.Data<float>()); Learner.ActorStore.MarkModified();
+                    LatentSac.Restore(Learner.EncoderStore, bestEncoder!); LatentSac.Restore(Learner.ActorStore, bestActor!);
                     log?.Invoke($"keep-best: acting with the policy of dialog {Best!.Dialogs} (greedy success {Best.Success:P0} there)");
                 }
                 onEval?.Invoke(p);

@@ -10,6 +10,8 @@
 // at most MaxTrainSteps gradient steps per call;
 // the E_elite members with the lowest holdout MSE become the elites. Predict samples each row from a
 // random elite (TS-1); PredictMeans gives every member's mean on its own rows (MPC). Training checks every gradient (NumericGuard) and keeps the round's largest norm.
+// On an accelerator (MoveTo) the members and their optimizer live there; the normaliser stays on the host,
+// which builds each batch and uploads it, and reads back the predictions.
 // Gradient checks of the loss and layers: tests/NanoMbpo.Rl.Tests/ModelTests.cs;
 // learning test: tests/NanoMbpo.Rl.Tests/ModelTests.cs.
 using NanoMbpo.Diagnostics;
@@ -86,6 +88,15 @@ public sealed class WorldModel
         EliteIndices = Enumerable.Range(0, Options.Elites).ToArray();
     }
 
+    /// <summary>Where the members live; the CPU by default.</summary>
+    public Device Device => Store.Device;
+
+    /// <summary>Moves the members (not the normaliser, which the host applies) to <paramref name="device"/>.</summary>
+    public void MoveTo(Device device) => Store.MoveTo(device);
+
+    Tensor Up(Tensor t) => Device.IsCpu ? t : t.To(Device);
+    static Tensor Host(Tensor t) => t.Device.IsCpu ? t : t.To(Device.Cpu);
+
     /// <summary>Normalised inputs (E, B, in) → mean and bounded log-variance, each (E, B, OutDim).</summary>
     public (Tensor Mean, Tensor LogVar) Forward(Tensor x)
     {
@@ -144,7 +155,7 @@ public sealed class WorldModel
                         Normalise(inputs.AsSpan(k * InDim, InDim), x.F32.Slice((e * bs + i) * InDim, InDim));
                         targets.AsSpan(k * OutDim, OutDim).CopyTo(y.F32.Slice((e * bs + i) * OutDim, OutDim));
                     }
-                var loss = Nets.Loss(step, "world model", () => Loss(x, y), out _);
+                var loss = Nets.Loss(step, "world model", () => Loss(Up(x), Up(y)), out _);
                 loss.Backward();
                 normMax = Math.Max(normMax, guard.CheckGradients(step));   // a NaN gradient names the step and parameter
                 Optimizer.Step(zeroGrad: true);
@@ -210,7 +221,7 @@ public sealed class WorldModel
         var x = Tensor.Zeros(E, H, InDim);
         for (int i = 0; i < H; i++) Normalise(inputs.AsSpan(rows[i] * InDim, InDim), x.F32.Slice(i * InDim, InDim));
         for (int e = 1; e < E; e++) x.F32[..(H * InDim)].CopyTo(x.F32.Slice(e * H * InDim, H * InDim));
-        var mean = Forward(x).Mean.F32;
+        var mean = Host(Forward(Up(x)).Mean).F32;
         for (int e = 0; e < E; e++)
         {
             double acc = 0;
@@ -236,8 +247,8 @@ public sealed class WorldModel
             Normalise(row, xs.Slice(i * InDim, InDim));
         }
         for (int e = 1; e < E; e++) xs[..(n * InDim)].CopyTo(xs.Slice(e * n * InDim, n * InDim));
-        var (mean, lv) = Forward(x);
-        var md = mean.F32; var ld = lv.F32;
+        var (mean, lv) = Forward(Up(x));
+        var md = Host(mean).F32; var ld = Host(lv).F32;
         for (int i = 0; i < n; i++)
         {
             int e = EliteIndices[rng.NextInt(EliteIndices.Length)];
@@ -263,7 +274,7 @@ public sealed class WorldModel
             obs.Slice(i * ObsDim, ObsDim).CopyTo(row); actions.Slice(i * ActDim, ActDim).CopyTo(row[ObsDim..]);
             Normalise(row, xs.Slice(i * InDim, InDim));
         }
-        var md = Forward(x).Mean.F32;
+        var md = Host(Forward(Up(x)).Mean).F32;
         for (int i = 0; i < E * n; i++)
         {
             rewards[i] = md[i * OutDim];

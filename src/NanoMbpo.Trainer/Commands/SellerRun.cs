@@ -16,7 +16,7 @@ using NanoMbpo.IO;
 namespace NanoMbpo.Trainer.Commands;
 
 internal sealed record SellerRunSpec(SellerOptions Options, ulong Seed, string OutDir, string? BertDir, Pooling Pooling,
-    Func<int, IRewardModel> Reward, string RewardName, IReadOnlyList<PizzaRecord>? Goals, int FinalEvalEpisodes, string? WarmStart = null);
+    Func<int, IRewardModel> Reward, string RewardName, IReadOnlyList<PizzaRecord>? Goals, int FinalEvalEpisodes, string? WarmStart = null, Device? Device = null);
 
 internal sealed record SellerRunResult(ISellerAgent Agent, EvalReport Final, double Seconds);
 
@@ -87,10 +87,17 @@ internal static class SellerRun
         var o = spec.Options;
         Directory.CreateDirectory(spec.OutDir);
         string method = SellerMethods.Name(o.Method);
-        AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "config.json"), ConfigJson(method, spec.Seed, spec.RewardName, table.Name, spec.Pooling, spec.BertDir, o, spec.WarmStart));
+        AtomicFile.WriteAllText(Path.Combine(spec.OutDir, "config.json"), ConfigJson(method, spec.Seed, spec.RewardName, table.Name, spec.Pooling, spec.BertDir, o, spec.WarmStart, spec.Device?.Name ?? "cpu"));
         var corpus = spec.WarmStart is { } ws ? NanoMbpo.Dialog.Corpus.TaskmasterReader.ReadFile(ws) : null;
         var agent = SellerMethods.Create(table, o, spec.Seed, () => new KinPizzaEnv(reward: spec.Reward(o.MaxTurns), goals: spec.Goals, maxTurns: o.MaxTurns), spec.Goals,
             corpus == null ? 0 : WarmStart.CountTurns(corpus));
+        if (spec.Device is { IsCpu: false } dev)
+        {
+            if (agent is not MbpoAgent onDevice) throw new ArgumentException($"--device {dev.Name}: only mbpo, sac and dyna run on a device; --method {method} runs on the CPU");
+            onDevice.Agent.MoveTo(dev);
+            string nets = onDevice.Agent.Model != null ? "critics, dynamics head and world model" : "critics and dynamics head";
+            log($"device: the latent encoder, actor, {nets} on {dev.Name}; utterance embeddings, buffers and rollouts on the host");
+        }
         if (corpus != null)
         {
             if (agent is not MbpoAgent mb) throw new ArgumentException($"--warm-start: only mbpo, sac and dyna take a warm start; got --method {method}");
@@ -115,12 +122,12 @@ internal static class SellerRun
     }
 
     /// <summary>A run directory's config.json text.</summary>
-    public static string ConfigJson(string method, ulong seed, string reward, string embedder, Pooling pooling, string? bert, SellerOptions o, string? warmStart = null) =>
+    public static string ConfigJson(string method, ulong seed, string reward, string embedder, Pooling pooling, string? bert, SellerOptions o, string? warmStart = null, string device = "cpu") =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["method"] = method, ["seed"] = seed, ["dialogs"] = o.Dialogs, ["reward"] = reward,
             ["embedder"] = embedder, ["pooling"] = pooling.ToString().ToLowerInvariant(), ["bert"] = bert,
-            ["threads"] = NanoMbpo.Cpu.CpuThreads.Count, ["warm_start"] = warmStart, ["options"] = JsonSerializer.SerializeToElement(o),
+            ["threads"] = NanoMbpo.Cpu.CpuThreads.Count, ["warm_start"] = warmStart, ["device"] = device, ["options"] = JsonSerializer.SerializeToElement(o),
         }, new JsonSerializerOptions { WriteIndented = true });
 
     internal sealed record RunConfig(string Method, ulong Seed, string Embedder, string? Bert, Pooling Pooling, SellerOptions Options);

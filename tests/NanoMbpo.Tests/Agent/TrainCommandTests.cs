@@ -88,6 +88,34 @@ public class TrainCommandTests
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
 
+    /// <summary>`train --device ilgpu-cpu`: SAC's networks on ILGPU's CPU accelerator (tiny, since it emulates every GPU
+    /// thread), the device named in the log and config.json, a checkpoint `eval` reloads on the CPU; the baselines
+    /// that have no device path are refused naming --device.</summary>
+    [Fact]
+    public void SacTrainsOnIlgpuCpuAndEvalReloadsItOnTheCpu()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "nanombpo-sac-device-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (code, stdout, err) = Cli.Run("train", "--method", "sac", "--device", "ilgpu-cpu", "--embedder", "hashed", "--reward", "task", "--dialogs", "12",
+                "--eval-episodes", "2", "--threads", "1", "--set", "RandomDialogs=10", "EvalEvery=6", "EvalEpisodes=2", "UpdatesPerStep=1", "Sac.BatchSize=8",
+                "Sac.Hidden=16,16", "Sac.ActionTextDim=4", "Sac.Latent.MaxSeqLen=4", "Sac.Latent.DModel=16", "Sac.Latent.Heads=2", "Sac.Latent.FeedForward=32",
+                "Sac.Latent.LatentDim=8", "--out", dir);
+            Assert.True(code == 0, err + stdout);
+            Assert.Contains("device: the latent encoder, actor, critics and dynamics head on ilgpu-cpu", stdout);
+            Assert.Contains("after 12 real dialogs", stdout.Trim().Split('\n')[^1]);
+            using (var cfg = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "config.json"))))
+                Assert.Equal("ilgpu-cpu", cfg.RootElement.GetProperty("device").GetString());
+            var (c2, o2, e2) = Cli.Run("eval", "--policy", dir, "--episodes", "2", "--seed", "3", "--json");
+            Assert.True(c2 == 0, e2);
+            Assert.Contains("sac-sac", o2);
+            var (c3, _, e3) = Cli.Run("train", "--method", "dqn", "--device", "ilgpu-cpu", "--embedder", "hashed", "--out", dir);
+            Assert.Equal(2, c3);
+            Assert.Contains("--device ilgpu-cpu: only mbpo, sac and dyna run on a device", e3);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
     [Theory]
     [InlineData("dqn", "q.safetensors")]
     [InlineData("reinforce", "policy.safetensors")]

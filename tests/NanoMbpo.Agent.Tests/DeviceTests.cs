@@ -17,6 +17,12 @@ public sealed class CudaFactAttribute : FactAttribute
     public CudaFactAttribute() { if (!Present.Value) Skip = "No CUDA device/driver on this machine; the ilgpu-cpu variant ran instead."; }
 }
 
+// Alone, after the parallel tests: the accelerator runs one OS thread per emulated GPU thread with barriers between
+// them, and beside other busy tests on 2 cores it took 5 minutes instead of under 2.
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DeviceCollection { public const string Name = "Device"; }
+
+[Collection(DeviceCollection.Name)]
 public class DeviceTests
 {
     [Fact] public void SacUpdatesMatchTheCpuOnIlgpuCpu() => UpdatesMatch(Device.IlgpuCpu);

@@ -40,21 +40,28 @@ public class ModelTests
         Assert.Equal((0.125 + 2.5) / 2, l.Item(), 1e-6);
     }
 
-    [Fact]
-    public void WorldModelLearnsPendulumDynamics()
+    /// <summary><paramref name="rows"/> Pendulum transitions under uniform random torques (seed 1), in a buffer of <paramref name="capacity"/>.</summary>
+    internal static ReplayBuffer PendulumData(int rows, int capacity)
     {
         var env = new Pendulum();
         var rng = new Rng(1);
-        var buf = new ReplayBuffer(2000, 3, 1);
+        var buf = new ReplayBuffer(capacity, 3, 1);
         var o = new float[3]; var o2 = new float[3];
         env.Reset(rng, o);
-        for (int i = 0; i < 1500; i++)
+        for (int i = 0; i < rows; i++)
         {
             float[] a = [(float)rng.Uniform(-2, 2)];
             var r = env.Step(a, o2);
             buf.Add(o, a, r.Reward, o2, r.Terminated);
             if (r.Done) env.Reset(rng, o); else o2.CopyTo(o, 0);
         }
+        return buf;
+    }
+
+    [Fact]
+    public void WorldModelLearnsPendulumDynamics()
+    {
+        var buf = PendulumData(1500, 2000);
         var opts = new WorldModelOptions { Members = 4, Elites = 3, Hidden = 64, HiddenLayers = 2, WeightDecay = [2.5e-5, 5e-5, 1e-4], MaxEpochs = 0 };
         var (_, before) = new WorldModel(3, 1, new Rng(2), opts).Train(buf, new Rng(3), 0);   // untrained
         var wm = new WorldModel(3, 1, new Rng(2), opts with { MaxEpochs = 60 });
@@ -67,6 +74,7 @@ public class ModelTests
         Assert.DoesNotContain(Enumerable.Range(0, 4).OrderBy(e => after[e]).Last(), elites);
         // predictions: sampled steps from a known state land near the true one on average (32 samples,
         // each from a random elite, so one unlucky draw of the noise does not decide the test)
+        var env = new Pendulum(); var o2 = new float[3];
         env.SetState([0.3, -0.5, 0]);
         const int n = 32;
         var s = Enumerable.Range(0, n).SelectMany(_ => new[] { (float)Math.Cos(0.3), (float)Math.Sin(0.3), -0.5f }).ToArray();
@@ -80,18 +88,7 @@ public class ModelTests
     [Fact]
     public void AnL2WorldModelLearnsPendulumAndPredictsItsElitesMeansWithoutNoise()
     {
-        var env = new Pendulum();
-        var rng = new Rng(1);
-        var buf = new ReplayBuffer(2000, 3, 1);
-        var o = new float[3]; var o2 = new float[3];
-        env.Reset(rng, o);
-        for (int i = 0; i < 1500; i++)
-        {
-            float[] a = [(float)rng.Uniform(-2, 2)];
-            var r = env.Step(a, o2);
-            buf.Add(o, a, r.Reward, o2, r.Terminated);
-            if (r.Done) env.Reset(rng, o); else o2.CopyTo(o, 0);
-        }
+        var buf = PendulumData(1500, 2000);
         var opts = new WorldModelOptions { Loss = WorldModelLoss.L2, Members = 3, Elites = 1, Hidden = 64, HiddenLayers = 2, WeightDecay = [2.5e-5, 5e-5, 1e-4], MaxEpochs = 0 };
         var (_, before) = new WorldModel(3, 1, new Rng(2), opts).Train(buf, new Rng(3), 0);
         var wm = new WorldModel(3, 1, new Rng(2), opts with { MaxEpochs = 60 });
@@ -116,18 +113,7 @@ public class ModelTests
         // 500 rows, batch 256: one gradient step per epoch. The holdout is checked only every
         // MinStepsPerCheck steps, so five checks without a gain take at least 5·20 steps (checking
         // every one-step epoch stopped the first fit of an MBPO run on its initial plateau).
-        var env = new Pendulum();
-        var rng = new Rng(1);
-        var buf = new ReplayBuffer(500, 3, 1);
-        var o = new float[3]; var o2 = new float[3];
-        env.Reset(rng, o);
-        while (buf.Count < 500)
-        {
-            float[] a = [(float)rng.Uniform(-2, 2)];
-            var r = env.Step(a, o2);
-            buf.Add(o, a, r.Reward, o2, r.Terminated);
-            if (r.Done) env.Reset(rng, o); else o2.CopyTo(o, 0);
-        }
+        var buf = PendulumData(500, 500);
         var opts = new WorldModelOptions { Members = 2, Elites = 1, Hidden = 8, HiddenLayers = 1, WeightDecay = [1e-4, 1e-4], MinStepsPerCheck = 20, MaxTrainSteps = 10_000 };
         var (epochs, _) = new WorldModel(3, 1, new Rng(2), opts).Train(buf, new Rng(3));
         Assert.True(epochs >= 100 && epochs % 20 == 0, $"{epochs} epochs");

@@ -3,7 +3,6 @@
 // CPU's (members, Adam moments and the loss on the device; normaliser and batches on the host).
 // Run: dotnet test tests/NanoMbpo.Rl.Tests -c Release --filter "FullyQualifiedName~WorldModelDeviceTests".
 using NanoMbpo.Rl;
-using NanoMbpo.Rl.Envs;
 using Xunit;
 
 namespace NanoMbpo.Rl.Tests;
@@ -13,18 +12,7 @@ public class WorldModelDeviceTests
     [Fact]
     public void TrainsAndPredictsLikeTheCpuOnIlgpuCpu()
     {
-        var env = new Pendulum();
-        var rng = new Rng(1);
-        var buf = new ReplayBuffer(400, 3, 1);
-        var o = new float[3]; var o2 = new float[3];
-        env.Reset(rng, o);
-        for (int i = 0; i < 300; i++)
-        {
-            float[] a = [(float)rng.Uniform(-2, 2)];
-            var r = env.Step(a, o2);
-            buf.Add(o, a, r.Reward, o2, r.Terminated);
-            if (r.Done) env.Reset(rng, o); else o2.CopyTo(o, 0);
-        }
+        var buf = ModelTests.PendulumData(300, 400);
         // a fixed number of steps (no early stop on a 1 % threshold that rounding could tip)
         var opts = new WorldModelOptions { Members = 3, Elites = 2, Hidden = 16, HiddenLayers = 2, WeightDecay = [2.5e-5, 5e-5, 1e-4], BatchSize = 64, MaxEpochs = 6, MinStepsPerCheck = 1000, LearningRate = 1e-2 };
         (WorldModel Model, double[] Mse, float[] Next, float[] Rewards) Run(Device device)

@@ -3,7 +3,9 @@
 // NuGet cache), online from scratch on the KinPizza simulator — then evaluates it beside the random and
 // rule-based policies and prints one table (success with 95% CI, turns, return, real dialogs, wall time).
 // `--method sac|dyna` runs the ablations on the same harness, `--method dqn|reinforce|mpc|mpc-rs` the latent
-// baselines (LatentDqn.cs, LatentReinforce.cs, LatentMpc.cs), `--method bc` the behaviour-cloning baseline (BcTrain.cs). Tested by tests/NanoMbpo.Tests/Agent/TrainCommandTests.cs.
+// baselines (LatentDqn.cs, LatentReinforce.cs, LatentMpc.cs), `--method bc` the behaviour-cloning baseline (BcTrain.cs).
+// `--device cuda|ilgpu-cpu` moves mbpo/sac/dyna's networks to the device (SellerMbpo.MoveTo); auto keeps the CPU.
+// Tested by tests/NanoMbpo.Tests/Agent/TrainCommandTests.cs.
 using System.CommandLine;
 using System.Text.Json;
 using NanoMbpo.Agent;
@@ -32,7 +34,7 @@ internal static class TrainCommand
         var dialogs = new Option<int?>("--dialogs") { Description = $"Real dialogs with the simulator (default {new SellerOptions().Dialogs}; bc: {new BcOptions().Dialogs} expert dialogs)." };
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Final evaluation dialogs per policy.", DefaultValueFactory = _ => 200 };
         var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var device = DeviceOption.Create();
+        var device = DeviceOption.Create(description: $"Where the networks train: {DeviceOption.Choices}. mbpo, sac and dyna move theirs to cuda or ilgpu-cpu; auto keeps the seller agent on the CPU (bc: CUDA when present).");
         var outDir = new Option<string>("--out") { Description = "Run directory: config, metrics, plots, checkpoint, summary.", DefaultValueFactory = _ => Path.Combine("runs", "train") };
         var bert = BertCommon.BertOption();
         var pooling = new Option<string>("--pooling") { Description = "Utterance embedding: cls (the paper) or mean.", DefaultValueFactory = _ => "cls" };

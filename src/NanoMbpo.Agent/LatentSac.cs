@@ -25,7 +25,7 @@ public sealed record LatentSacOptions
 {
     /// <summary>Adam learning rate of actor, critics, encoder, dynamics head and α.</summary>
     public double LearningRate { get; init; } = 3e-4;
-    /// <summary>The learning rate at the end of the budget as a fraction of LearningRate, reached linearly
+    /// <summary>The learning rate at the end of the schedule (SellerOptions.ScheduleDialogs) as a fraction of LearningRate, reached linearly
     /// (SellerMbpo sets Progress); 1 keeps it constant.</summary>
     public double FinalLearningRateScale { get; init; } = 1.0;
     /// <summary>Transitions per gradient step (real and model together).</summary>
@@ -39,7 +39,7 @@ public sealed record LatentSacOptions
     /// <summary>Target entropy as a fraction of log|A| (30 actions: log 30 = 3.4 nats; 0.2 let α fall to 0.01 and the
     /// policy settle on a bad deterministic loop before it had found a successful dialog; 0.4 keeps exploring).</summary>
     public double TargetEntropyScale { get; init; } = 0.4;
-    /// <summary>The target-entropy fraction at the end of the budget, reached linearly (SellerMbpo sets Progress);
+    /// <summary>The target-entropy fraction at the end of the schedule (SellerOptions.ScheduleDialogs), reached linearly (SellerMbpo sets Progress);
     /// equal to TargetEntropyScale keeps it constant. Lower late makes the soft policy, whose Q the critics learn,
     /// closer to the greedy policy that is evaluated.</summary>
     public double FinalTargetEntropyScale { get; init; } = 0.1;
@@ -196,7 +196,7 @@ public sealed class LatentSac
         finally { store.MoveTo(d); }
     }
 
-    /// <summary>Fraction of the training budget done, in [0, 1]: sets every optimizer's learning rate on the
+    /// <summary>Fraction of the schedule done (SellerOptions.ScheduleDialogs), in [0, 1]: sets every optimizer's learning rate on the
     /// linear schedule from LearningRate to FinalLearningRateScale·LearningRate, and the target entropy on its
     /// schedule from TargetEntropyScale to FinalTargetEntropyScale (times log|A|).</summary>
     public void SetProgress(double progress)

@@ -81,7 +81,7 @@ public class LatentTests
     public void ScheduleDialogsEndsTheEntropySchedulesBeforeTheBudget()
     {
         double Final(SellerOptions o) { var a = Run(o, 3); a.Train(); return a.Learner.TargetEntropy / Math.Log(a.Learner.Actions); }
-        var o = Small(SellerMethod.Sac, 40) with { EvalEvery = 40 };
+        var o = Small(SellerMethod.Sac, 40) with { EvalEvery = 40, ScheduleDialogs = 0 };
         // the last update comes at dialog 39 of 40: progress 29/30 of the way from 0.4 to 0.1 on the budget's schedule,
         // all the way on a 30-dialog schedule held for the last 10 dialogs
         Assert.Equal(0.4 + 29.0 / 30 * (0.1 - 0.4), Final(o), 9);

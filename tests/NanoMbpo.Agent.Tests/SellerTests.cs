@@ -35,7 +35,7 @@ public class SellerTests
     [Fact]
     public void ExplorationEpsilonDecaysLinearlyAndIsValidated()
     {
-        var o = new SellerOptions { Dialogs = 1000, ExploreEpsilon = 0.2, ExploreDecay = 0.5 };
+        var o = new SellerOptions { Dialogs = 1000, ExploreEpsilon = 0.2, ExploreDecay = 0.5, ScheduleDialogs = 0 };
         Assert.Equal(0.2, o.Epsilon(0), 12);
         Assert.Equal(0.1, o.Epsilon(250), 12);
         Assert.Equal(0.0, o.Epsilon(500), 12);
@@ -50,6 +50,11 @@ public class SellerTests
         Assert.Equal(3000, (o with { Dialogs = 3000 }).ScheduleLength);
         foreach (int d in new[] { 0, 250, 499, 500, 2999 }) Assert.Equal(o.Epsilon(d), held.Epsilon(d), 12);
         Assert.Equal(0.15, (o with { Dialogs = 2000 }).Epsilon(250), 12);
+        // the defaults: mbpo, sac and dyna on 1000 dialogs whatever the budget, the other baselines on their budget
+        Assert.Equal(1000, SellerOptions.For(SellerMethod.Mbpo, 6000).ScheduleLength);
+        Assert.Equal(1000, SellerOptions.For(SellerMethod.Sac, 6000).ScheduleLength);
+        Assert.Equal(1000, SellerOptions.For(SellerMethod.Dyna, 2000).ScheduleLength);
+        Assert.Equal(2000, SellerOptions.For(SellerMethod.Dqn, 2000).ScheduleLength);
         Assert.Equal("ScheduleDialogs", Assert.Throws<ArgumentOutOfRangeException>(() => (o with { ScheduleDialogs = -1 }).Validate()).ParamName);
     }
 

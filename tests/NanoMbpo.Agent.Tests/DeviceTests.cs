@@ -88,8 +88,8 @@ public class DeviceTests
 
     static void RunsOn(Device device)
     {
-        // 10 uniform dialogs, then 4 with updates (one per turn), a world-model fit every 30 turns and its rollouts
-        var agent = LatentTests.Run(Tiny(LatentTests.Small(dialogs: 14)) with { EvalEvery = 7, EvalEpisodes = 2, UpdatesPerStep = 1, ModelTrainEvery = 30, RolloutBatch = 16 }, 5);
+        // 10 uniform dialogs, then 2 with updates (one per turn), a world-model fit every 20 turns and its rollouts
+        var agent = LatentTests.Run(Tiny(LatentTests.Small(dialogs: 12)) with { EvalEvery = 6, EvalEpisodes = 2, UpdatesPerStep = 1, ModelTrainEvery = 20, RolloutBatch = 16 }, 5);
         agent.MoveTo(device);
         var log = new List<string>();
         agent.Train(log.Add);

@@ -174,27 +174,9 @@ public sealed class LatentSac
         Device = device;
     }
 
-    Tensor Up(Tensor t) => Device.IsCpu ? t : t.To(Device);
-    static Tensor Host(Tensor t) => t.Device.IsCpu ? t : t.To(Device.Cpu);
-
-    /// <summary>A host copy of a store's parameters wherever it lives (KeepBest's snapshot).</summary>
-    public static float[] Snapshot(ParameterStore store)
-    {
-        if (store.Device.IsCpu) return store.Data<float>().ToArray();
-        var d = store.Device;
-        store.MoveTo(Device.Cpu);
-        try { return store.Data<float>().ToArray(); }
-        finally { store.MoveTo(d); }
-    }
-
-    /// <summary>Writes a Snapshot back into a store wherever it lives.</summary>
-    public static void Restore(ParameterStore store, float[] values)
-    {
-        var d = store.Device;
-        store.MoveTo(Device.Cpu);
-        try { values.AsSpan().CopyTo(store.Data<float>()); store.MarkModified(); }
-        finally { store.MoveTo(d); }
-    }
+    // To returns the tensor itself when it is already there, so on the CPU these cost nothing
+    Tensor Up(Tensor t) => t.To(Device);
+    static Tensor Host(Tensor t) => t.To(Device.Cpu);
 
     /// <summary>Fraction of the schedule done (SellerOptions.ScheduleDialogs), in [0, 1]: sets every optimizer's learning rate on the
     /// linear schedule from LearningRate to FinalLearningRateScale·LearningRate, and the target entropy on its

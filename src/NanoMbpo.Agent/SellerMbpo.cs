@@ -141,11 +141,11 @@ public sealed class SellerMbpo
                     + $" | {rate:F2} dialogs/s, ETA {TimeSpan.FromSeconds((o.Dialogs - DialogsDone) / Math.Max(1e-9, rate)):mm\\:ss}");
                 if (o.KeepBest && (Best == null || p.Success >= Best.Success))
                 {
-                    Best = p; bestEncoder = LatentSac.Snapshot(Learner.EncoderStore); bestActor = LatentSac.Snapshot(Learner.ActorStore);
+                    Best = p; bestEncoder = Learner.EncoderStore.ToArray(); bestActor = Learner.ActorStore.ToArray();
                 }
                 if (o.KeepBest && DialogsDone == o.Dialogs && Best != p)
                 {
-                    LatentSac.Restore(Learner.EncoderStore, bestEncoder!); LatentSac.Restore(Learner.ActorStore, bestActor!);
+                    Learner.EncoderStore.CopyFrom(bestEncoder!); Learner.ActorStore.CopyFrom(bestActor!);
                     log?.Invoke($"keep-best: acting with the policy of dialog {Best!.Dialogs} (greedy success {Best.Success:P0} there)");
                 }
                 onEval?.Invoke(p);

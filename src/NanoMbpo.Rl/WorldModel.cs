@@ -94,8 +94,9 @@ public sealed class WorldModel
     /// <summary>Moves the members (not the normaliser, which the host applies) to <paramref name="device"/>.</summary>
     public void MoveTo(Device device) => Store.MoveTo(device);
 
-    Tensor Up(Tensor t) => Device.IsCpu ? t : t.To(Device);
-    static Tensor Host(Tensor t) => t.Device.IsCpu ? t : t.To(Device.Cpu);
+    // To returns the tensor itself when it is already there, so on the CPU these cost nothing
+    Tensor Up(Tensor t) => t.To(Device);
+    static Tensor Host(Tensor t) => t.To(Device.Cpu);
 
     /// <summary>Normalised inputs (E, B, in) → mean and bounded log-variance, each (E, B, OutDim).</summary>
     public (Tensor Mean, Tensor LogVar) Forward(Tensor x)

@@ -70,13 +70,13 @@ public class DeviceTests
         }
         foreach (var (name, store, _) in cpu.Networks())
         {
-            var a = LatentSac.Snapshot(store);
-            var b = LatentSac.Snapshot(dev.Networks().First(n => n.Name == name).Store);
+            var a = store.ToArray();
+            var b = dev.Networks().First(n => n.Name == name).Store.ToArray();
             double worst = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
             Assert.True(worst <= 1e-3, $"{name}: parameters differ by up to {worst:E2} after 8 steps");
         }
         // the encoders moved (so agreement is not two untouched initialisations) and still agree on latents and π
-        Assert.NotEqual(LatentSac.Snapshot(new LatentSac(src.Table, texts, 9, o).EncoderStore), LatentSac.Snapshot(cpu.EncoderStore));
+        Assert.NotEqual(new LatentSac(src.Table, texts, 9, o).EncoderStore.ToArray(), cpu.EncoderStore.ToArray());
         int n = 16;
         var windows = new int[n * cpu.L];
         for (int i = 0; i < n; i++) src.Real.Window(i).CopyTo(windows.AsSpan(i * cpu.L));
@@ -105,7 +105,7 @@ public class DeviceTests
             SellerCheckpoint.Save(agent, dir);
             var loaded = new LatentSac(agent.Table, SellerActions.All.Select(a => a.Template).ToList(), 99, agent.Options.Sac);
             SellerCheckpoint.Load(loaded, dir);
-            Assert.Equal(LatentSac.Snapshot(agent.Learner.ActorStore), LatentSac.Snapshot(loaded.ActorStore));
+            Assert.Equal(agent.Learner.ActorStore.ToArray(), loaded.ActorStore.ToArray());
             var rng = new Rng(1);
             for (int i = 0; i < 10; i++)
                 Assert.Equal(loaded.Act(agent.Real.Window(i), greedy: true, rng), agent.Learner.Act(agent.Real.Window(i), greedy: true, rng));

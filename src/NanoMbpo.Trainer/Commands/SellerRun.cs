@@ -93,7 +93,7 @@ internal static class SellerRun
             corpus == null ? 0 : WarmStart.CountTurns(corpus));
         if (spec.Device is { IsCpu: false } dev)
         {
-            if (agent is not MbpoAgent onDevice) throw new ArgumentException($"--device {dev.Name}: only mbpo, sac and dyna run on a device; --method {method} runs on the CPU");
+            var onDevice = (MbpoAgent)agent;   // train refuses --device for the other methods before anything is written
             onDevice.Agent.MoveTo(dev);
             string nets = onDevice.Agent.Model != null ? "critics, dynamics head and world model" : "critics and dynamics head";
             log($"device: the latent encoder, actor, {nets} on {dev.Name}; utterance embeddings, buffers and rollouts on the host");

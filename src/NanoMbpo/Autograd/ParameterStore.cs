@@ -110,6 +110,18 @@ public sealed class ParameterStore
         Array.Copy(other.data.Array, data.Array, Count);
     }
 
+    /// <summary>A host copy of every float32 value, wherever the store lives (a snapshot, e.g. of the best policy so far).</summary>
+    public float[] ToArray() => Device.IsCpu ? Data<float>().ToArray() : Flat(false).To(Device.Cpu).F32.ToArray();
+
+    /// <summary>Overwrites every value with <paramref name="values"/> (a ToArray snapshot), wherever the store lives.</summary>
+    public void CopyFrom(ReadOnlySpan<float> values)
+    {
+        if (values.Length != Count) throw new ArgumentException($"parameter store: {values.Length} values for a store of {Count}.", nameof(values));
+        MarkModified();
+        if (Device.IsCpu) { values.CopyTo(Data<float>()); return; }
+        if (Count > 0) Dev.L(Device).Affine(Flat(false).View<float>(), Tensor.FromArray(values.ToArray(), Count).To(Device).View<float>(), 1f, 0f);
+    }
+
     /// <summary>Polyak averaging in one pass: this = (1 - tau) * this + tau * source.</summary>
     public void PolyakUpdate(ParameterStore source, double tau)
     {

@@ -104,6 +104,14 @@ public sealed class DeviceDispatchTests
         dev.ZeroGrad();
         dev.CopyFrom(devSrc);
         Assert.Throws<ArgumentException>(() => dev.CopyFrom(cpuSrc));
+        // host snapshots in and out without moving the store
+        var snap = dev.ToArray();
+        Assert.Equal(cpuSrc.Data<float>().ToArray(), snap);
+        dev.CopyFrom(cpu.ToArray());
+        Assert.Equal(cpu.Data<float>().ToArray(), dev.ToArray());
+        Assert.Equal(D, dev.Device);
+        dev.CopyFrom(snap);
+        Assert.Throws<ArgumentException>(() => dev.CopyFrom(new float[3]));
         Assert.Throws<InvalidOperationException>(() => dev.Create("late", 100000));
         dev.MoveTo(Device.Cpu);
         Assert.All(dev.Grad<float>().ToArray(), g => Assert.Equal(0f, g));

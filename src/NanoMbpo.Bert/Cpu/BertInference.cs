@@ -20,7 +20,8 @@ public sealed unsafe partial class BertInference : IDisposable
     readonly BertModel model;
     readonly int C, FF, NH, HS, L;
     readonly float*[] wqkv, bqkv;          // per layer: (3C, C) and (3C), rows [q_h; k_h; v_h] per head h
-    // With Vector512: every Linear of every layer prepacked (PackedGemm.cs), bias / residual / GELU in the epilogue.
+    // With Vector512 (or AVX2 + FMA: 16-column panels): every Linear of every layer prepacked (PackedGemm.cs), bias /
+    // residual / GELU in the epilogue.
     readonly PackedWeight[]? pQkv, pOut, pInter, pOutput;
     float* x, qkv, ctx, tmp, ff;           // (M,C), (M,3C), (M,C), (M,C), (M,FF)
     int* keyMask;                          // (M): 1 = real token, 0 = padding
@@ -189,12 +190,12 @@ public sealed unsafe partial class BertInference : IDisposable
     /// <summary>Up to this many rows (B·T). Same process, 2 threads, three runs each: fused was faster at 8×32 and 1×16 in
     /// all three (+1-3 %), slower at 64×16 (1024 rows) in all three (−0.3 to −3 %), even on BERT-base 8×32.</summary>
     public static int FuseHeadsMaxRows { get; set; } = 512;
-    bool FusedHeads => FuseHeads && UseWideAttention && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && HS % 16 == 0 && 3 * HS % PackedWeight.NR == 0;
+    bool FusedHeads => FuseHeads && UseWideAttention && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && HS % 16 == 0 && pQkv is { } q && q[0].NR == 32 && 3 * HS % 32 == 0;
     int headLayer;
 
     void HeadBody(int start, int end)
     {
-        int panels = 3 * HS / PackedWeight.NR;
+        int panels = 3 * HS / pQkv![headLayer].NR;
         for (int h = start; h < end; h++)
         {
             PackedGemm.Panels(attB * attT, x, pQkv![headLayer], qkv, 3 * C, null, 0, false, h * panels, (h + 1) * panels);

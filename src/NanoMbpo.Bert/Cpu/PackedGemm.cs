@@ -3,8 +3,10 @@
 // weights — so no call packs anything: A is read in place (broadcast from its rows), the panel streams
 // from cache. Micro-kernel: 8 rows × 32 columns in 16 Vector512 accumulators, bias / residual / GELU
 // applied in the epilogue while the tile is in registers. Rows in blocks of 128 (A block in L2); panels
-// shared out by WorkShare. Needs Vector512 (BertInference falls back to Sgemm + separate passes without it).
-// Tests: tests/NanoMbpo.Bert.Tests/GemmKernelTests.cs (against Sgemm + bias/residual/GELU composed).
+// shared out by WorkShare. Without Vector512 (AVX2 + FMA CPUs) the weights are packed into 16-column panels
+// for the 6×16 Vector256 kernel of PackedGemmNarrow.cs; with neither, BertInference runs Sgemm + passes.
+// Tests: tests/NanoMbpo.Bert.Tests/GemmKernelTests.cs (both panel widths, against Sgemm + bias/residual/GELU
+// composed) and BertParityTests (the whole encoder on either width).
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -12,15 +14,18 @@ using NanoMbpo.Cpu;
 
 namespace NanoMbpo.Bert.Cpu;
 
-/// <summary>A (N,K) weight and its (N) bias packed into 32-column panels.</summary>
+/// <summary>A (N,K) weight and its (N) bias packed into panels of NR = 32 (Vector512 kernel) or 16 (Vector256
+/// kernel) output columns.</summary>
 internal sealed unsafe class PackedWeight : IDisposable
 {
-    public const int NR = 32;
-    public readonly int N, K, Panels;
-    public float* Data, Bias;   // (Panels, K, 32) and (Panels·32)
+    public readonly int N, K, Panels, NR;
+    public float* Data, Bias;   // (Panels, K, NR) and (Panels·NR)
 
-    public PackedWeight(int n, int k)
+    /// <param name="nr">panel width: 32 or 16; 0 picks PackedGemm.PanelWidth (the widest kernel this CPU runs).</param>
+    public PackedWeight(int n, int k, int nr = 0)
     {
+        NR = nr == 0 ? PackedGemm.PanelWidth : nr;
+        if (NR != 32 && NR != 16) throw new ArgumentOutOfRangeException(nameof(nr), $"panel width {nr}: expected 32 or 16.");
         N = n; K = k; Panels = (n + NR - 1) / NR;
         Data = (float*)NativeMemory.AlignedAlloc((nuint)((long)Panels * K * NR * 4), 64);
         Bias = (float*)NativeMemory.AlignedAlloc((nuint)(Panels * NR * 4), 64);
@@ -53,9 +58,14 @@ internal sealed unsafe class PackedWeight : IDisposable
     ~PackedWeight() { if (Data != null) NativeMemory.AlignedFree(Data); if (Bias != null) NativeMemory.AlignedFree(Bias); }
 }
 
-internal static unsafe class PackedGemm
+internal static unsafe partial class PackedGemm
 {
-    public static bool Supported => Vector512.IsHardwareAccelerated;
+    /// <summary>Whether some packed kernel runs on this CPU: Vector512, or Vector256 with FMA.</summary>
+    public static bool Supported => Vector512.IsHardwareAccelerated || NarrowSupported;
+    public static bool NarrowSupported => Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+    /// <summary>The panel width new PackedWeights get: 32 with Vector512, else 16. Tests and benches set 16 to run the
+    /// Vector256 kernel on an AVX-512 CPU (it is what AVX2 CPUs run).</summary>
+    public static int PanelWidth { get; set; } = Vector512.IsHardwareAccelerated ? 32 : 16;
     const int MR = 8, MC = 128;
 
     sealed class Job
@@ -67,10 +77,11 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>Panels [p0, p1) of C = A·Wᵀ + bias (+ R) (then GELU) on the calling thread: output columns
-    /// [32·p0, 32·p1), all M rows, in row blocks of 128.</summary>
+    /// [NR·p0, NR·p1), all M rows, in row blocks.</summary>
     public static void Panels(int M, float* A, PackedWeight W, float* C, int Ldc, float* R, int Ldr, bool Gelu, int p0, int p1)
     {
-        float* tile = stackalloc float[MR * PackedWeight.NR];
+        if (W.NR == 16) { PanelsNarrow(M, A, W, C, Ldc, R, Ldr, Gelu, p0, p1); return; }
+        float* tile = stackalloc float[MR * 32];
         for (int mb = 0; mb < M; mb += MC)
         {
             int mEnd = Math.Min(M, mb + MC);
@@ -78,9 +89,9 @@ internal static unsafe class PackedGemm
                 for (int m = mb; m < mEnd; m += MR)
                 {
                     int mr = Math.Min(MR, M - m);
-                    Kernel(A + (long)m * W.K, W.K, W.Data + (long)p * W.K * PackedWeight.NR, mr, tile);
-                    Epilogue(tile, W.Bias + p * PackedWeight.NR, C + (long)m * Ldc + p * PackedWeight.NR, Ldc,
-                        R == null ? null : R + (long)m * Ldr + p * PackedWeight.NR, Ldr, mr, Math.Min(PackedWeight.NR, W.N - p * PackedWeight.NR), Gelu);
+                    Kernel(A + (long)m * W.K, W.K, W.Data + (long)p * W.K * 32, mr, tile);
+                    Epilogue(tile, W.Bias + p * 32, C + (long)m * Ldc + p * 32, Ldc,
+                        R == null ? null : R + (long)m * Ldr + p * 32, Ldr, mr, Math.Min(32, W.N - p * 32), Gelu);
                 }
         }
     }

@@ -85,7 +85,7 @@ public class BertVsOrtBench
             // Variants of ours, each matched against the others: the default (prepacked GEMMs with fused
             // epilogues), the engine's SGEMM with separate bias/GELU passes (and the small-M kernel), and
             // the SGEMM alone. ORT runs between them, so load changes hit all alike.
-            var variants = new (string Name, bool Packed, bool Small, bool Wide, bool Fuse)[] { ("ours", true, true, true, true), ("ours, ~4 units per thread in the GEMMs", true, true, true, true), ("ours QKV GEMM and attention as two phases", true, true, true, false), ("ours Vector256 attention", true, true, false, false), ("ours sgemm+small-M", false, true, true, false), ("ours sgemm only", false, false, true, false) };
+            var variants = new (string Name, bool Packed, bool Small, bool Wide, bool Fuse)[] { ("ours", true, true, true, true), ("ours, ~4 units per thread in the GEMMs", true, true, true, true), ("ours phase by phase", true, true, true, true), ("ours QKV GEMM and attention as two phases", true, true, true, false), ("ours Vector256 attention", true, true, false, false), ("ours sgemm+small-M", false, true, true, false), ("ours sgemm only", false, false, true, false) };
             var best = new double[variants.Length];
             double bestOrt = 0;
             for (int r = 0; r < rounds; r++)
@@ -97,10 +97,12 @@ public class BertVsOrtBench
                     Bert.Cpu.BertInference.UseWideAttention = variants[v].Wide;
                     Bert.Cpu.BertInference.FuseHeads = variants[v].Fuse;
                     Bert.Cpu.PackedGemm.BalancedUnits = v != 1;
+                    Bert.Cpu.BertInference.RowLayer = v == 0;
                     best[v] = Math.Max(best[v], Rate(p.RunOurs, p.Batch));
                 }
                 Bert.Cpu.BertInference.UsePacked = Bert.Cpu.BertInference.UseSmallGemm = true;
                 Bert.Cpu.BertInference.UseWideAttention = Bert.Cpu.BertInference.FuseHeads = true;
+                Bert.Cpu.BertInference.RowLayer = true;
                 bestOrt = Math.Max(bestOrt, Rate(p.RunOrt, p.Batch));
             }
             Console.WriteLine($"{name}: {best[0]:F1} seq/s vs ORT {bestOrt:F1} seq/s = {best[0] / bestOrt:F2}x  ("
@@ -113,6 +115,11 @@ public class BertVsOrtBench
     public static void Profile(int b, int t)
     {
         using var p = new Pair(MiniLmDir(), MiniLmOnnx(), b, t);
+        // NANOMBPO_PROFILE_TWO_PHASE=1: the QKV GEMM and the attention as two timed phases (no per-head fusion).
+        if (Environment.GetEnvironmentVariable("NANOMBPO_PROFILE_TWO_PHASE") == "1") Bert.Cpu.BertInference.FuseHeads = false;
+        // The phases are timed on the phase path: the row-owned layer (the default where B splits over the threads)
+        // runs a whole layer per thread and has no phase boundaries to time.
+        Bert.Cpu.BertInference.RowLayer = false;
         // ~3 s of each first: short runs time tier-0 code (the phase split of a 2 s run after 3 calls was 4× off).
         Rate(p.RunOurs, p.Batch); Rate(p.RunOrt, p.Batch); Rate(p.RunOurs, p.Batch); Rate(p.RunOrt, p.Batch); Rate(p.RunOurs, p.Batch);
         var ph = new double[7];
@@ -127,7 +134,7 @@ public class BertVsOrtBench
         double m = p.Rows;
         var flop = new double[] { 0, 2 * m * 3 * C * C * L, 4.0 * b * t * t * C * L, 2 * m * C * C * L, 0, 2 * m * FF * C * L, 2 * m * FF * C * L };
         string[] names = ["embeddings", "QKV GEMM", "attention", "output GEMM + residual", "LayerNorm (2 per layer)", "FFN-in GEMM + GELU", "FFN-out GEMM + residual"];
-        Console.WriteLine($"MiniLM {b}x{t}, {Threads} thread(s): {n * b / total:F1} seq/s (ORT {ort:F1}); per forward:");
+        Console.WriteLine($"MiniLM {b}x{t}, {Threads} thread(s), phase path: {n * b / total:F1} seq/s (ORT {ort:F1}); per forward:");
         Console.WriteLine("| phase | ms | share | GFLOP/s |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");
         if (ph[1] == 0)   // BertInference.FuseHeads: the QKV GEMM runs per head inside the attention phase

@@ -3,7 +3,7 @@
 // in 12 Vector256 accumulators (with the two panel vectors and a broadcast, 15 of the 16 ymm registers, as the
 // engine's AVX2 SGEMM kernel), bias / residual / GELU in the epilogue. Each output element is one FMA chain over
 // k in order, like the wide kernel, so both widths give the same bits (GemmKernelTests checks it).
-// Rows in blocks of 120 (A block in L2). `bench bert-gemm` and `bert-interleaved` run it with
+// Rows in blocks of 132 (A block in L2). `bench bert-gemm` and `bert-interleaved` run it with
 // DOTNET_EnableAVX512=0 (or PackedGemm.PanelWidth = 16). Tests: tests/NanoMbpo.Bert.Tests/GemmKernelTests.cs.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -12,7 +12,7 @@ namespace NanoMbpo.Bert.Cpu;
 
 internal static unsafe partial class PackedGemm
 {
-    const int NarrowMR = 6, NarrowMC = 120;
+    const int NarrowMR = 6, NarrowMC = 132;   // 132 = 22 tiles: a 128-row block (4 sequences of 32) in one pass
 
     /// <summary>Panels [p0, p1) of a 16-column packing: output columns [16·p0, 16·p1), all M rows.</summary>
     static void PanelsNarrow(int M, float* A, PackedWeight W, float* C, int Ldc, float* R, int Ldr, bool Gelu, int p0, int p1)

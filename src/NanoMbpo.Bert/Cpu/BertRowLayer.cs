@@ -1,0 +1,48 @@
+// BertInference's row-owned layer (default where the batch splits evenly over the threads): one parallel call per
+// layer, one unit per thread, each a block of whole sequences that runs the whole layer on its own rows (QKV GEMM,
+// attention, output GEMM + residual, LayerNorm, FFN-in + GELU, FFN-out + residual, LayerNorm). Every activation a
+// thread reads it wrote itself and only the weights are shared, where the phase path (each GEMM split by output
+// columns, attention by sequences) had each core read half of every activation out of the other core's cache, with
+// six barriers per layer. bert-interleaved, same process, 2 threads, Zen 5: 8×32 +8-9 %, 64×16 +3-11 % against the
+// phase path (bench/RESULTS.md). Same kernels in the same order per row, so the output is bitwise the phase path's
+// (RowLayerTests). Batches that do not split evenly, and B < threads (1×16), keep the phase path.
+namespace NanoMbpo.Bert.Cpu;
+
+public sealed unsafe partial class BertInference
+{
+    /// <summary>Run a layer as one row-owned unit per thread where B splits evenly (default); false: the phase path.</summary>
+    public static bool RowLayer { get; set; } = true;
+    int rowLayer, rowLayerUnits;
+    float* ln1Gamma, ln1Beta, ln2Gamma, ln2Beta;
+    Action<int, int>? rowLayerBody;
+
+    bool TryRowLayer(float* w0, int l, int B, int T)
+    {
+        int threads = NanoMbpo.Cpu.CpuThreads.Count;
+        if (!RowLayer || threads <= 1 || B < threads || B % threads != 0) return false;
+        string p = $"encoder.layer.{l}.";
+        ln1Gamma = P(w0, p + "attention.output.LayerNorm.weight"); ln1Beta = P(w0, p + "attention.output.LayerNorm.bias");
+        ln2Gamma = P(w0, p + "output.LayerNorm.weight"); ln2Beta = P(w0, p + "output.LayerNorm.bias");
+        (attB, attT, rowLayer, rowLayerUnits) = (B, T, l, threads);
+        WorkShare.Current.For(threads, 1, rowLayerBody ??= RowLayerBody);
+        return true;
+    }
+
+    void RowLayerBody(int start, int end)
+    {
+        int l = rowLayer, B = attB, T = attT;
+        for (int u = start; u < end; u++)
+        {
+            int b0 = u * B / rowLayerUnits, b1 = (u + 1) * B / rowLayerUnits;
+            int r0 = b0 * T, m = (b1 - b0) * T;
+            float* xr = x + (long)r0 * C, tr = tmp + (long)r0 * C, fr = ff + (long)r0 * FF;
+            PackedGemm.Panels(m, xr, pQkv![l], qkv + (long)r0 * 3 * C, 3 * C, null, 0, false, 0, pQkv[l].Panels);   // x·Wqkvᵀ + b
+            AttentionBody(b0 * NH, b1 * NH);                                                                     // its sequences' heads
+            PackedGemm.Panels(m, ctx + (long)r0 * C, pOut![l], tr, C, xr, C, false, 0, pOut[l].Panels);         // ctx·Woᵀ + b + x
+            for (int i = 0; i < m; i++) LayerNormRow(new Span<float>(tr + (long)i * C, C), ln1Gamma, ln1Beta);   // x1
+            PackedGemm.Panels(m, tr, pInter![l], fr, FF, null, 0, true, 0, pInter[l].Panels);                    // gelu(x1·W1ᵀ + b1)
+            PackedGemm.Panels(m, fr, pOutput![l], xr, C, tr, C, false, 0, pOutput[l].Panels);                   // ff·W2ᵀ + b2 + x1
+            for (int i = 0; i < m; i++) LayerNormRow(new Span<float>(xr + (long)i * C, C), ln2Gamma, ln2Beta);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+// The row-owned layer (BertRowLayer.cs, the default at 2 threads where the batch splits evenly) against the phase
+// path: the same bits on MiniLM for even batches, on both panel widths and both attention paths, and an odd batch
+// (which keeps the phase path) still equal to its sequences encoded in an even batch. The switches are process-wide,
+// so these run in the non-parallel BertSwitches collection.
+using NanoMbpo.Bert.Cpu;
+using NanoMbpo.Cpu;
+
+namespace NanoMbpo.Bert.Tests;
+
+[Collection(BertSwitchesCollection.Name)]
+public class RowLayerTests
+{
+    static float[] Hidden(TokenBatch batch)
+    {
+        var h = new float[batch.Batch * batch.SeqLen * 384];
+        new BertEncoder(MiniLm.Checkpoint, batch.SeqLen, batch.Batch).Run(batch, (b, s) => s.CopyTo(h.AsSpan(b * batch.SeqLen * 384)));
+        return h;
+    }
+
+    static void AssertBitwise(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{what} [{i}]: {expected[i]:R} vs {actual[i]:R}");
+    }
+
+    [MiniLmFact]
+    public void RowOwnedLayerGivesThePhasePathsBits()
+    {
+        int threads = CpuThreads.Count, width = PackedGemm.PanelWidth;
+        bool wide = BertInference.UseWideAttention;
+        CpuThreads.Count = 2;
+        try
+        {
+            var tok = new BertTextTokenizer(MiniLm.Checkpoint.VocabPath);
+            var batch = tok.EncodeBatch(BertParityTests.Dialog[..6], 40);   // padded rows, 3 sequences per thread
+            var widths = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? new[] { 32, 16 } : PackedGemm.NarrowSupported ? new[] { 16 } : [];
+            Assert.True(widths.Length > 0 || !PackedGemm.Supported);
+            foreach (int nr in widths)
+                foreach (bool wideAttention in new[] { true, false })
+                {
+                    PackedGemm.PanelWidth = nr;
+                    BertInference.UseWideAttention = wideAttention;
+                    BertInference.RowLayer = false;
+                    var phases = Hidden(batch);
+                    BertInference.RowLayer = true;
+                    AssertBitwise(phases, Hidden(batch), $"{nr}-column panels, wide attention {wideAttention}");
+                }
+            // B = 5 does not split over 2 threads: the phase path, the same bits per sequence as in the even batch.
+            var odd = tok.EncodeBatch(BertParityTests.Dialog[1..6], 40);
+            Assert.Equal(batch.SeqLen, odd.SeqLen);   // both hold the truncated long utterance
+            var even = Hidden(batch);
+            AssertBitwise(even[(batch.SeqLen * 384)..], Hidden(odd), "odd batch (phase path) vs even batch (row layer)");
+        }
+        finally
+        {
+            CpuThreads.Count = threads; PackedGemm.PanelWidth = width;
+            BertInference.UseWideAttention = wide; BertInference.RowLayer = true;
+        }
+    }
+}

@@ -29,6 +29,7 @@ public class RowLayerTests
     {
         int threads = CpuThreads.Count, width = PackedGemm.PanelWidth;
         bool wide = BertInference.UseWideAttention;
+        long maxBytes = BertInference.RowLayerMaxWeightBytes;
         CpuThreads.Count = 2;
         try
         {
@@ -44,18 +45,26 @@ public class RowLayerTests
                     BertInference.RowLayer = false;
                     var phases = Hidden(batch);
                     BertInference.RowLayer = true;
+                    long runs = BertInference.RowLayerRuns;
                     AssertBitwise(phases, Hidden(batch), $"{nr}-column panels, wide attention {wideAttention}");
+                    Assert.Equal(runs + 6, BertInference.RowLayerRuns);   // all 6 layers ran row-owned
                 }
             // B = 5 does not split over 2 threads: the phase path, the same bits per sequence as in the even batch.
             var odd = tok.EncodeBatch(BertParityTests.Dialog[1..6], 40);
             Assert.Equal(batch.SeqLen, odd.SeqLen);   // both hold the truncated long utterance
             var even = Hidden(batch);
+            long before = BertInference.RowLayerRuns;
             AssertBitwise(even[(batch.SeqLen * 384)..], Hidden(odd), "odd batch (phase path) vs even batch (row layer)");
+            Assert.Equal(before, BertInference.RowLayerRuns);
+            // Layers over the weight limit (BERT-base's 28 MB) keep the phase path.
+            BertInference.RowLayerMaxWeightBytes = 1 << 20;
+            Hidden(batch);
+            Assert.Equal(before, BertInference.RowLayerRuns);
         }
         finally
         {
             CpuThreads.Count = threads; PackedGemm.PanelWidth = width;
-            BertInference.UseWideAttention = wide; BertInference.RowLayer = true;
+            BertInference.UseWideAttention = wide; BertInference.RowLayer = true; BertInference.RowLayerMaxWeightBytes = maxBytes;
         }
     }
 }

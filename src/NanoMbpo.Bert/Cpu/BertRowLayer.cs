@@ -5,14 +5,21 @@
 // columns, attention by sequences) had each core read half of every activation out of the other core's cache, with
 // six barriers per layer. bert-interleaved, same process, 2 threads, Zen 5: 8×32 +8-9 %, 64×16 +3-11 % against the
 // phase path (bench/RESULTS.md). Same kernels in the same order per row, so the output is bitwise the phase path's
-// (RowLayerTests). Batches that do not split evenly, and B < threads (1×16), keep the phase path.
+// (RowLayerTests). Batches that do not split evenly, B < threads (1×16) and layers with more than 16 MB of weights
+// (BERT-base: each thread would stream all 28 MB) keep the phase path.
 namespace NanoMbpo.Bert.Cpu;
 
 public sealed unsafe partial class BertInference
 {
     /// <summary>Run a layer as one row-owned unit per thread where B splits evenly (default); false: the phase path.</summary>
     public static bool RowLayer { get; set; } = true;
+    /// <summary>Only for layers whose packed weights fit in this many bytes (MiniLM: 7 MB; BERT-base: 28 MB). Every thread
+    /// reads all of a layer's weights, so they must stay in the shared L3 between the threads' reads: at BERT-base
+    /// 8×32 the row layer was 2-4 % slower than the phase path, where each weight panel is read by one thread.</summary>
+    public static long RowLayerMaxWeightBytes { get; set; } = 16L << 20;
     int rowLayer, rowLayerUnits;
+    /// <summary>Layers run row-owned so far in this process (tests check which path ran).</summary>
+    internal static long RowLayerRuns;
     float* ln1Gamma, ln1Beta, ln2Gamma, ln2Beta;
     Action<int, int>? rowLayerBody;
 
@@ -20,11 +27,13 @@ public sealed unsafe partial class BertInference
     {
         int threads = NanoMbpo.Cpu.CpuThreads.Count;
         if (!RowLayer || threads <= 1 || B < threads || B % threads != 0) return false;
+        if (4L * (4L * C * C + 2L * C * FF) > RowLayerMaxWeightBytes) return false;
         string p = $"encoder.layer.{l}.";
         ln1Gamma = P(w0, p + "attention.output.LayerNorm.weight"); ln1Beta = P(w0, p + "attention.output.LayerNorm.bias");
         ln2Gamma = P(w0, p + "output.LayerNorm.weight"); ln2Beta = P(w0, p + "output.LayerNorm.bias");
         (attB, attT, rowLayer, rowLayerUnits) = (B, T, l, threads);
         WorkShare.Current.For(threads, 1, rowLayerBody ??= RowLayerBody);
+        Interlocked.Increment(ref RowLayerRuns);
         return true;
     }
 

@@ -117,9 +117,11 @@ public class BertVsOrtBench
         using var p = new Pair(MiniLmDir(), MiniLmOnnx(), b, t);
         // NANOMBPO_PROFILE_TWO_PHASE=1: the QKV GEMM and the attention as two timed phases (no per-head fusion).
         if (Environment.GetEnvironmentVariable("NANOMBPO_PROFILE_TWO_PHASE") == "1") Bert.Cpu.BertInference.FuseHeads = false;
-        // The phases are timed on the phase path: the row-owned layer (the default where B splits over the threads)
-        // runs a whole layer per thread and has no phase boundaries to time.
-        Bert.Cpu.BertInference.RowLayer = false;
+        // NANOMBPO_PROFILE_PHASE_PATH=1: the phase path where the row-owned layer would run. The row-owned layer's phases
+        // are one thread's (unit 0's) time, so with 2 threads the rows sum to the forward only up to the wait at each
+        // layer's end ("outside the phases").
+        bool rowLayer = Environment.GetEnvironmentVariable("NANOMBPO_PROFILE_PHASE_PATH") != "1";
+        Bert.Cpu.BertInference.RowLayer = rowLayer;
         // ~3 s of each first: short runs time tier-0 code (the phase split of a 2 s run after 3 calls was 4× off).
         Rate(p.RunOurs, p.Batch); Rate(p.RunOrt, p.Batch); Rate(p.RunOurs, p.Batch); Rate(p.RunOrt, p.Batch); Rate(p.RunOurs, p.Batch);
         var ph = new double[7];
@@ -134,10 +136,11 @@ public class BertVsOrtBench
         double m = p.Rows;
         var flop = new double[] { 0, 2 * m * 3 * C * C * L, 4.0 * b * t * t * C * L, 2 * m * C * C * L, 0, 2 * m * FF * C * L, 2 * m * FF * C * L };
         string[] names = ["embeddings", "QKV GEMM", "attention", "output GEMM + residual", "LayerNorm (2 per layer)", "FFN-in GEMM + GELU", "FFN-out GEMM + residual"];
-        Console.WriteLine($"MiniLM {b}x{t}, {Threads} thread(s), phase path: {n * b / total:F1} seq/s (ORT {ort:F1}); per forward:");
+        bool rowRan = rowLayer && Threads > 1 && b % Threads == 0;
+        Console.WriteLine($"MiniLM {b}x{t}, {Threads} thread(s), {(rowRan ? "row-owned layers (one thread's phases)" : "phase path")}: {n * b / total:F1} seq/s (ORT {ort:F1}); per forward:");
         Console.WriteLine("| phase | ms | share | GFLOP/s |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");
-        if (ph[1] == 0)   // BertInference.FuseHeads: the QKV GEMM runs per head inside the attention phase
+        if (ph[1] == 0 && !rowRan)   // BertInference.FuseHeads: the QKV GEMM runs per head inside the attention phase
         {
             names[2] = "QKV GEMM + attention, per head"; flop[2] += flop[1]; flop[1] = 0; names[1] = "QKV GEMM (in the row below)";
         }

@@ -150,7 +150,7 @@ public sealed unsafe partial class BertInference : IDisposable
         int M = B * T;
         if (pQkv is not null && UsePacked)
         {
-            if (TryRowLayer(w0, l, B, T)) { Mark(6); return; }                  // BertRowLayer.cs
+            if (TryRowLayer(w0, l, B, T)) { mark = System.Diagnostics.Stopwatch.GetTimestamp(); return; }   // BertRowLayer.cs (times its own phases)
             if (FusedHeads && M <= FuseHeadsMaxRows)
             {
                 (attB, attT, headLayer) = (B, T, l);

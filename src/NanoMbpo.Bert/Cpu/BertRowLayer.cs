@@ -37,6 +37,14 @@ public sealed unsafe partial class BertInference
         return true;
     }
 
+    static void Lap(double[]? ph, int phase, ref long t0)
+    {
+        if (ph is null) return;
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        ph[phase] += (now - t0) / (double)System.Diagnostics.Stopwatch.Frequency;
+        t0 = now;
+    }
+
     void RowLayerBody(int start, int end)
     {
         int l = rowLayer, B = attB, T = attT;
@@ -45,13 +53,23 @@ public sealed unsafe partial class BertInference
             int b0 = u * B / rowLayerUnits, b1 = (u + 1) * B / rowLayerUnits;
             int r0 = b0 * T, m = (b1 - b0) * T;
             float* xr = x + (long)r0 * C, tr = tmp + (long)r0 * C, fr = ff + (long)r0 * FF;
+            // Unit 0 times its phases when profiling (bench bert-profile): one thread's view of a row-owned layer.
+            double[]? ph = u == 0 ? PhaseSeconds : null;
+            long t0 = ph is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             PackedGemm.Panels(m, xr, pQkv![l], qkv + (long)r0 * 3 * C, 3 * C, null, 0, false, 0, pQkv[l].Panels);   // x·Wqkvᵀ + b
+            Lap(ph, 1, ref t0);
             AttentionBody(b0 * NH, b1 * NH);                                                                     // its sequences' heads
+            Lap(ph, 2, ref t0);
             PackedGemm.Panels(m, ctx + (long)r0 * C, pOut![l], tr, C, xr, C, false, 0, pOut[l].Panels);         // ctx·Woᵀ + b + x
+            Lap(ph, 3, ref t0);
             for (int i = 0; i < m; i++) LayerNormRow(new Span<float>(tr + (long)i * C, C), ln1Gamma, ln1Beta);   // x1
+            Lap(ph, 4, ref t0);
             PackedGemm.Panels(m, tr, pInter![l], fr, FF, null, 0, true, 0, pInter[l].Panels);                    // gelu(x1·W1ᵀ + b1)
+            Lap(ph, 5, ref t0);
             PackedGemm.Panels(m, fr, pOutput![l], xr, C, tr, C, false, 0, pOutput[l].Panels);                   // ff·W2ᵀ + b2 + x1
+            Lap(ph, 6, ref t0);
             for (int i = 0; i < m; i++) LayerNormRow(new Span<float>(xr + (long)i * C, C), ln2Gamma, ln2Beta);
+            Lap(ph, 4, ref t0);
         }
     }
 }

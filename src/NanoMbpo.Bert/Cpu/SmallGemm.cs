@@ -2,8 +2,10 @@
 // weight's (out,in) storage with no packing. At such M a packing GEMM spends more time packing W than
 // multiplying; here each 4-row block of W is read once from memory and used against every row of A
 // (A stays in L1). 4×4 register blocks of Vector512 (or Vector256) dot products over K, then horizontal
-// sums. Blocks of W are shared out by WorkShare. Needs K % 16 == 0 (Vector512) or % 8 (Vector256).
-// Tests: tests/NanoMbpo.Bert.Tests/SmallGemmTests.cs (against Sgemm, odd M and N included).
+// sums. Blocks of W are shared out by WorkShare. Needs K % 16 == 0 (Vector512) or % 8 (Vector256). Since the
+// prepacked kernels cover AVX-512 and AVX2 + FMA CPUs (PackedGemm.cs), it runs only off those (or in bench
+// variants with BertInference.UsePacked = false).
+// Tests: tests/NanoMbpo.Bert.Tests/GemmKernelTests.cs (SmallGemmMatchesSgemm: against Sgemm, odd M and N included).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NanoMbpo.Cpu;

@@ -69,3 +69,35 @@ public class RowLayerTests
         }
     }
 }
+
+/// <summary>The fused path's hot loop allocates nothing per call once warm (the brief's "no per-call allocation"):
+/// 1 thread, and 2 threads on the row-owned layer and on the phase path.</summary>
+[Collection(BertSwitchesCollection.Name)]
+public class InferenceAllocationTests
+{
+    static float sink;
+
+    [MiniLmFact]
+    public void AWarmForwardAllocatesNothingOnTheCallingThread()
+    {
+        int threads = CpuThreads.Count;
+        try
+        {
+            var tok = new BertTextTokenizer(MiniLm.Checkpoint.VocabPath);
+            var batch = tok.EncodeBatch(BertParityTests.Dialog[..4], 32);
+            var enc = new BertEncoder(MiniLm.Checkpoint, 32, 4);
+            Action<int, ReadOnlySpan<float>> take = static (_, h) => sink += h[0];
+            foreach (var (n, rowLayer) in new[] { (1, true), (2, true), (2, false) })
+            {
+                CpuThreads.Count = n;
+                BertInference.RowLayer = rowLayer;
+                for (int i = 0; i < 3; i++) enc.Run(batch, take);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 5; i++) enc.Run(batch, take);
+                long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+                Assert.True(bytes == 0, $"{n} thread(s), row-owned layer {rowLayer}: {bytes} bytes allocated over 5 warm forwards");
+            }
+        }
+        finally { CpuThreads.Count = threads; BertInference.RowLayer = true; }
+    }
+}

@@ -123,10 +123,27 @@ public sealed unsafe partial class BertInference : IDisposable
     }
 
     /// <summary>Pointer to a parameter inside the pinned flat store.</summary>
-    float* P(float* w0, string key)
+    float* P(float* w0, string key) => w0 + Offset(key);
+
+    long Offset(string key) => Unsafe.ByteOffset(ref model.Store.Data<float>()[0], ref model.Store[key].F32[0]) / 4;
+
+    // A layer's parameters by index, their offsets in the flat store looked up once: a forward builds no key strings.
+    const int OutW = 0, OutB = 1, Ln1W = 2, InterW = 4, InterB = 5, OutputW = 6, OutputB = 7, Ln2W = 8;   // Ln·W + 1 = its bias
+    static readonly string[] LayerKeys = ["attention.output.dense.weight", "attention.output.dense.bias", "attention.output.LayerNorm.weight",
+        "attention.output.LayerNorm.bias", "intermediate.dense.weight", "intermediate.dense.bias", "output.dense.weight", "output.dense.bias",
+        "output.LayerNorm.weight", "output.LayerNorm.bias"];
+    long[]? layerOffsets;
+
+    float* P(float* w0, int l, int key)
     {
-        var s = model.Store[key].F32;
-        return w0 + Unsafe.ByteOffset(ref model.Store.Data<float>()[0], ref s[0]) / 4;
+        if (layerOffsets is null)
+        {
+            var o = new long[L * LayerKeys.Length];
+            for (int i = 0; i < L; i++)
+                for (int k = 0; k < LayerKeys.Length; k++) o[i * LayerKeys.Length + k] = Offset($"encoder.layer.{i}.{LayerKeys[k]}");
+            layerOffsets = o;
+        }
+        return w0 + layerOffsets[l * LayerKeys.Length + key];
     }
 
     void Embeddings(float* w0, ReadOnlySpan<int> ids, ReadOnlySpan<int> types, int B, int T)
@@ -163,25 +180,24 @@ public sealed unsafe partial class BertInference : IDisposable
                 Attention(B, T); Mark(2);                                        // (M,C)
             }
             PackedGemm.Run(M, ctx, pOut![l], tmp, C, x, C); Mark(3);             // ctx·Woᵀ + b + x
-            LayerNormInto(l, "attention.output.LayerNorm", w0); Mark(4);
+            LayerNormInto(l, Ln1W, w0); Mark(4);
             PackedGemm.Run(M, x, pInter![l], ff, FF, gelu: true); Mark(5);       // gelu(x·W1ᵀ + b1)
             PackedGemm.Run(M, ff, pOutput![l], tmp, C, x, C); Mark(6);           // ff·W2ᵀ + b2 + x
-            LayerNormInto(l, "output.LayerNorm", w0); Mark(4);
+            LayerNormInto(l, Ln2W, w0); Mark(4);
             return;
         }
-        string p = $"encoder.layer.{l}.";
         // Q, K, V: one GEMM (M,C)·(3C,C)ᵀ → (M,3C), then the bias.
         Gemm(M, 3 * C, C, x, wqkv[l], qkv);
         AddBiasRows(qkv, bqkv[l], M, 3 * C);
         Attention(B, T);
         // Output projection, then bias + residual + LayerNorm into x.
-        Gemm(M, C, C, ctx, P(w0, p + "attention.output.dense.weight"), tmp);
-        ResidualLayerNorm(x, tmp, P(w0, p + "attention.output.dense.bias"), P(w0, p + "attention.output.LayerNorm.weight"), P(w0, p + "attention.output.LayerNorm.bias"), M);
+        Gemm(M, C, C, ctx, P(w0, l, OutW), tmp);
+        ResidualLayerNorm(x, tmp, P(w0, l, OutB), P(w0, l, Ln1W), P(w0, l, Ln1W + 1), M);
         // FFN: (M,C)·(FF,C)ᵀ, bias + GELU, (M,FF)·(C,FF)ᵀ, bias + residual + LayerNorm.
-        Gemm(M, FF, C, x, P(w0, p + "intermediate.dense.weight"), ff);
-        BiasGelu(ff, P(w0, p + "intermediate.dense.bias"), M, FF);
-        Gemm(M, C, FF, ff, P(w0, p + "output.dense.weight"), tmp);
-        ResidualLayerNorm(x, tmp, P(w0, p + "output.dense.bias"), P(w0, p + "output.LayerNorm.weight"), P(w0, p + "output.LayerNorm.bias"), M);
+        Gemm(M, FF, C, x, P(w0, l, InterW), ff);
+        BiasGelu(ff, P(w0, l, InterB), M, FF);
+        Gemm(M, C, FF, ff, P(w0, l, OutputW), tmp);
+        ResidualLayerNorm(x, tmp, P(w0, l, OutputB), P(w0, l, Ln2W), P(w0, l, Ln2W + 1), M);
     }
 
     /// <summary>Per head as one unit of work (default where the wide attention runs and 3·HS fills whole 32-column panels):
@@ -205,11 +221,10 @@ public sealed unsafe partial class BertInference : IDisposable
         }
     }
 
-    /// <summary>x = LayerNorm(tmp) (in place in tmp, then the two buffers swap).</summary>
-    void LayerNormInto(int l, string norm, float* w0)
+    /// <summary>x = LayerNorm(tmp) (in place in tmp, then the two buffers swap); <paramref name="norm"/> is Ln1W or Ln2W.</summary>
+    void LayerNormInto(int l, int norm, float* w0)
     {
-        string p = $"encoder.layer.{l}.{norm}.";
-        ResidualLayerNorm(tmp, null, null, P(w0, p + "weight"), P(w0, p + "bias"), rows);
+        ResidualLayerNorm(tmp, null, null, P(w0, l, norm), P(w0, l, norm + 1), rows);
         var t = x; x = tmp; tmp = t;
     }
 

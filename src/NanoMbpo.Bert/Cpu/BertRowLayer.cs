@@ -31,9 +31,8 @@ public sealed unsafe partial class BertInference
         // Only with the Vector512 kernels: with 16-column panels (AVX2) it was 3-12 % slower than the phase path in 3 runs
         // of 3 (DOTNET_EnableAVX512=0, bert-interleaved 8×32; 64×16 -3 to +3 %).
         if (pQkv is null || pQkv[l].NR != 32 || !UseWideAttention) return false;
-        string p = $"encoder.layer.{l}.";
-        ln1Gamma = P(w0, p + "attention.output.LayerNorm.weight"); ln1Beta = P(w0, p + "attention.output.LayerNorm.bias");
-        ln2Gamma = P(w0, p + "output.LayerNorm.weight"); ln2Beta = P(w0, p + "output.LayerNorm.bias");
+        ln1Gamma = P(w0, l, Ln1W); ln1Beta = P(w0, l, Ln1W + 1);
+        ln2Gamma = P(w0, l, Ln2W); ln2Beta = P(w0, l, Ln2W + 1);
         (attB, attT, rowLayer, rowLayerUnits) = (B, T, l, threads);
         WorkShare.Current.For(threads, 1, rowLayerBody ??= RowLayerBody);
         Interlocked.Increment(ref RowLayerRuns);

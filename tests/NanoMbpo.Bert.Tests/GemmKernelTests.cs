@@ -84,6 +84,14 @@ public unsafe class GemmKernelTests
         return (bias, res, c);
     }
 
+    [Fact]
+    public void APanelWidthOtherThan32Or16IsRefusedByName()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PackedWeight(8, 8, 24));
+        Assert.Equal("nr", e.ParamName);
+        Assert.Contains("expected 32 or 16", e.Message);
+    }
+
     [Avx512Theory]
     [InlineData(256, 1152, 384, 0)]
     [InlineData(13, 40, 16, 1)]

@@ -168,7 +168,11 @@ public sealed unsafe partial class BertInference : IDisposable
         int M = B * T;
         if (pQkv is not null && UsePacked)
         {
-            if (TryRowLayer(w0, l, B, T)) { mark = System.Diagnostics.Stopwatch.GetTimestamp(); return; }   // BertRowLayer.cs (times its own phases)
+            if (TryRowLayer(w0, l, B, T))                                       // BertRowLayer.cs (times its own phases)
+            {
+                if (PhaseSeconds is not null) mark = System.Diagnostics.Stopwatch.GetTimestamp();
+                return;
+            }
             if (FusedHeads && M <= FuseHeadsMaxRows)
             {
                 (attB, attT, headLayer) = (B, T, l);

@@ -4,8 +4,8 @@
 // thread reads it wrote itself and only the weights are shared, where the phase path (each GEMM split by output
 // columns, attention by sequences) had each core read half of every activation out of the other core's cache, with
 // six barriers per layer. bert-interleaved, same process, 2 threads, Zen 5, 8 runs against the phase path: 8×32
-// +3.6 %, 64×16 +5.9 % on average, slower in one run (bench/RESULTS.md, session 10). Same kernels in the same order per row, so the output is bitwise the phase path's
-// (RowLayerTests). Batches that do not split evenly, B < threads (1×16) and layers with more than 16 MB of weights
+// +3.6 %, 64×16 +5.9 % on average, slower in one run (bench/RESULTS.md, session 10). Same kernels in the same
+// order per row, so the output is bitwise the phase path's (RowLayerTests). Batches that do not split evenly, B < threads (1×16) and layers with more than 16 MB of weights
 // (BERT-base: each thread would stream all 28 MB) keep the phase path, as do CPUs without AVX-512 (slower there).
 namespace NanoMbpo.Bert.Cpu;
 

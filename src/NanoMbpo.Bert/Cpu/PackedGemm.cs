@@ -6,7 +6,7 @@
 // shared out by WorkShare. Without Vector512 (AVX2 + FMA CPUs) the weights are packed into 16-column panels
 // for the 6×16 Vector256 kernel of PackedGemmNarrow.cs; with neither, BertInference runs Sgemm + passes.
 // Tests: tests/NanoMbpo.Bert.Tests/GemmKernelTests.cs (both panel widths, against Sgemm + bias/residual/GELU
-// composed) and BertParityTests (the whole encoder on either width).
+// composed; the two widths bit for bit) and NarrowPanelTests (the whole MiniLM encoder on 16-column panels).
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
